@@ -1,0 +1,222 @@
+package store
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Device is one SIP endpoint of a licence.
+type Device struct {
+	ID, TenantID, UserID string
+	Kind                 string // yealink, gigaset, softphone, generic
+	Model                string
+	MAC                  string // 12 lower-case hex digits, or empty
+	SIPUsername          string
+	HA1MD5, HA1SHA256    string
+	// Provisioning credential (HTTP digest realm chosen by the provisioning
+	// package); the password itself is never stored.
+	ProvUsername, ProvHA1MD5, ProvHA1SHA256 string
+	ProvPasswordHash                        []byte
+	CreatedAt                               time.Time
+}
+
+// DeviceAuth is what the SIP layer needs to authenticate a device: the device,
+// its licence and its tenant.
+type DeviceAuth struct {
+	Device Device
+	User   User
+	Tenant Tenant
+}
+
+// HA1 computes the digest HA1 value (RFC 2617, RFC 8760) with hash "MD5" or "SHA-256".
+func HA1(alg, username, realm, password string) string {
+	s := username + ":" + realm + ":" + password
+	if alg == "SHA-256" {
+		h := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(h[:])
+	}
+	h := md5.Sum([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+const deviceCols = `d.id, d.tenant_id, d.user_id, d.kind, d.model, COALESCE(d.mac,''), d.sip_username, d.ha1_md5, d.ha1_sha256,
+	d.prov_username, d.prov_ha1_md5, d.prov_ha1_sha256, d.prov_password_hash, d.created_at`
+
+func scanDevice(row interface{ Scan(...any) error }, extra ...any) (Device, error) {
+	var d Device
+	var created int64
+	dest := append([]any{&d.ID, &d.TenantID, &d.UserID, &d.Kind, &d.Model, &d.MAC, &d.SIPUsername, &d.HA1MD5, &d.HA1SHA256,
+		&d.ProvUsername, &d.ProvHA1MD5, &d.ProvHA1SHA256, &d.ProvPasswordHash, &created}, extra...)
+	err := row.Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Device{}, ErrNotFound
+	}
+	d.CreatedAt = timeOrZero(created)
+	return d, err
+}
+
+// CreateDevice adds a device to a licence, deriving the digest HA1 values from
+// password in the tenant's realm and keeping the password itself encrypted
+// (provisioning must hand it to the phone). The licence's device limit is
+// enforced in the same transaction (ErrLimit).
+func (s *Store) CreateDevice(ctx context.Context, d Device, password string) (Device, error) {
+	if d.ID == "" {
+		d.ID = NewID("dev")
+	}
+	d.CreatedAt = time.Now().UTC().Truncate(time.Second)
+	sealed, err := s.encrypt(password)
+	if err != nil {
+		return Device{}, err
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var licence, domain string
+		var count int
+		err := tx.QueryRowContext(ctx, `SELECT u.licence, t.domain, (SELECT COUNT(*) FROM devices WHERE user_id = u.id)
+			FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = ? AND u.id = ?`, d.TenantID, d.UserID).Scan(&licence, &domain, &count)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		limit := MaxDevicesFull
+		if licence == LicenceLight {
+			limit = MaxDevicesLight
+		}
+		if count >= limit {
+			return fmt.Errorf("%s licence allows %d device(s): %w", licence, limit, ErrLimit)
+		}
+		d.HA1MD5 = HA1("MD5", d.SIPUsername, domain, password)
+		d.HA1SHA256 = HA1("SHA-256", d.SIPUsername, domain, password)
+		_, err = tx.ExecContext(ctx, `INSERT INTO devices(id, tenant_id, user_id, kind, model, mac, sip_username, ha1_md5, ha1_sha256, sip_password_enc,
+			prov_username, prov_ha1_md5, prov_ha1_sha256, prov_password_hash, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			d.ID, d.TenantID, d.UserID, d.Kind, d.Model, nullStr(d.MAC), d.SIPUsername, d.HA1MD5, d.HA1SHA256, sealed,
+			d.ProvUsername, d.ProvHA1MD5, d.ProvHA1SHA256, d.ProvPasswordHash, d.CreatedAt.Unix())
+		if isUnique(err) {
+			return fmt.Errorf("device MAC or SIP username already in use: %w", ErrConflict)
+		}
+		return err
+	})
+	if err != nil {
+		return Device{}, err
+	}
+	return d, nil
+}
+
+// Device returns a device of a tenant.
+func (s *Store) Device(ctx context.Context, tenantID, id string) (Device, error) {
+	return scanDevice(s.r.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices d WHERE d.tenant_id = ? AND d.id = ?`, tenantID, id))
+}
+
+// DeviceByMAC returns the device with this MAC (12 lower-case hex digits).
+func (s *Store) DeviceByMAC(ctx context.Context, mac string) (Device, error) {
+	return scanDevice(s.r.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices d WHERE d.mac = ?`, mac))
+}
+
+// Devices lists the devices of a tenant, or of one of its users when userID is set.
+func (s *Store) Devices(ctx context.Context, tenantID, userID string) ([]Device, error) {
+	q := `SELECT ` + deviceCols + ` FROM devices d WHERE d.tenant_id = ?`
+	args := []any{tenantID}
+	if userID != "" {
+		q += ` AND d.user_id = ?`
+		args = append(args, userID)
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY d.created_at, d.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DeviceAuthByUsername returns the device with this SIP username with its
+// licence and tenant, for digest authentication.
+func (s *Store) DeviceAuthByUsername(ctx context.Context, username string) (DeviceAuth, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+deviceCols+`, u.id, u.tenant_id, u.first_name, u.last_name, u.email, u.language, u.licence, COALESCE(u.extension,''), u.status, u.suspended_until,
+		COALESCE(u.site_id,''), u.dnd, u.forward_always, u.forward_busy, u.forward_no_answer, u.no_answer_seconds, u.created_at, t.id, t.name, t.domain, t.billing_state, t.created_at
+		FROM devices d JOIN users u ON u.id = d.user_id JOIN tenants t ON t.id = d.tenant_id WHERE d.sip_username = ?`, username)
+	var a DeviceAuth
+	var until, ucreated, tcreated int64
+	var dnd int
+	u := &a.User
+	t := &a.Tenant
+	d, err := scanDevice(row, &u.ID, &u.TenantID, &u.FirstName, &u.LastName, &u.Email, &u.Language, &u.Licence, &u.Extension, &u.Status, &until,
+		&u.SiteID, &dnd, &u.ForwardAlways, &u.ForwardBusy, &u.ForwardNoAnswer, &u.NoAnswerSeconds, &ucreated,
+		&t.ID, &t.Name, &t.Domain, &t.BillingState, &tcreated)
+	if err != nil {
+		return DeviceAuth{}, err
+	}
+	a.Device = d
+	u.SuspendedUntil = timeOrZero(until)
+	u.CreatedAt = timeOrZero(ucreated)
+	u.DND = dnd != 0
+	t.CreatedAt = timeOrZero(tcreated)
+	return a, nil
+}
+
+// DevicePassword decrypts the SIP password of a device; only provisioning of
+// that very device may call it.
+func (s *Store) DevicePassword(ctx context.Context, deviceID string) (string, error) {
+	var sealed []byte
+	err := s.r.QueryRowContext(ctx, `SELECT sip_password_enc FROM devices WHERE id = ?`, deviceID).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	return s.decrypt(sealed)
+}
+
+// RotateDeviceCredentials gives a device a new SIP password and drops its
+// bindings, so the phone must register again with the new secret.
+func (s *Store) RotateDeviceCredentials(ctx context.Context, tenantID, id, password string) error {
+	sealed, err := s.encrypt(password)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var username, domain string
+		err := tx.QueryRowContext(ctx, `SELECT d.sip_username, t.domain FROM devices d JOIN tenants t ON t.id = d.tenant_id
+			WHERE d.tenant_id = ? AND d.id = ?`, tenantID, id).Scan(&username, &domain)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE devices SET ha1_md5=?, ha1_sha256=?, sip_password_enc=? WHERE id=?`,
+			HA1("MD5", username, domain, password), HA1("SHA-256", username, domain, password), sealed, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM registrations WHERE device_id = ?`, id)
+		return err
+	})
+}
+
+// SetDeviceProvisioning replaces the provisioning credential of a device.
+func (s *Store) SetDeviceProvisioning(ctx context.Context, tenantID, id, username, ha1md5, ha1sha256 string, hash []byte) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE devices SET prov_username=?, prov_ha1_md5=?, prov_ha1_sha256=?, prov_password_hash=? WHERE tenant_id=? AND id=?`,
+		username, ha1md5, ha1sha256, hash, tenantID, id)
+	return affected(res, err)
+}
+
+// DeleteDevice removes a device and its bindings.
+func (s *Store) DeleteDevice(ctx context.Context, tenantID, id string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM devices WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	return affected(res, err)
+}

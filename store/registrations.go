@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Binding is one registered contact of a device.
+type Binding struct {
+	DeviceID, TenantID string
+	Contact            string // the Contact URI the device registered
+	Source             string // host:port the REGISTER came from (where to reach the device)
+	Transport          string // udp, tcp or tls
+	UserAgent          string
+	CallID             string
+	CSeq               uint32
+	ExpiresAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// BindingChange is one change of a REGISTER: an upsert, or a removal when Remove is set.
+type BindingChange struct {
+	Binding
+	Remove bool
+}
+
+// ApplyBindings applies a batch of binding changes in one transaction: the
+// registrar groups the REGISTERs of many devices into one commit.
+func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		up, err := tx.PrepareContext(ctx, `INSERT INTO registrations(device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(device_id, contact) DO UPDATE SET source=excluded.source, transport=excluded.transport, user_agent=excluded.user_agent,
+				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, updated_at=excluded.updated_at`)
+		if err != nil {
+			return err
+		}
+		defer up.Close()
+		del, err := tx.PrepareContext(ctx, `DELETE FROM registrations WHERE device_id = ? AND (contact = ? OR ? = '*')`)
+		if err != nil {
+			return err
+		}
+		defer del.Close()
+		for _, c := range changes {
+			b := c.Binding
+			if c.Remove {
+				if _, err := del.ExecContext(ctx, b.DeviceID, b.Contact, b.Contact); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := up.ExecContext(ctx, b.DeviceID, b.TenantID, b.Contact, b.Source, b.Transport, b.UserAgent, b.CallID, int64(b.CSeq),
+				b.ExpiresAt.UnixMilli(), b.UpdatedAt.UnixMilli()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+const bindingCols = `device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at`
+
+func scanBindings(rows *sql.Rows, err error) ([]Binding, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Binding
+	for rows.Next() {
+		var b Binding
+		var cseq, exp, upd int64
+		if err := rows.Scan(&b.DeviceID, &b.TenantID, &b.Contact, &b.Source, &b.Transport, &b.UserAgent, &b.CallID, &cseq, &exp, &upd); err != nil {
+			return nil, err
+		}
+		b.CSeq = uint32(cseq)
+		b.ExpiresAt = time.UnixMilli(exp).UTC()
+		b.UpdatedAt = time.UnixMilli(upd).UTC()
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// DeviceBindings lists the unexpired bindings of a device.
+func (s *Store) DeviceBindings(ctx context.Context, deviceID string, now time.Time) ([]Binding, error) {
+	return scanBindings(s.r.QueryContext(ctx, `SELECT `+bindingCols+` FROM registrations WHERE device_id = ? AND expires_at > ? ORDER BY contact`,
+		deviceID, now.UnixMilli()))
+}
+
+// UserBindings lists the unexpired bindings of every device of a licence.
+func (s *Store) UserBindings(ctx context.Context, userID string, now time.Time) ([]Binding, error) {
+	return scanBindings(s.r.QueryContext(ctx, `SELECT `+bindingCols+` FROM registrations WHERE device_id IN (SELECT id FROM devices WHERE user_id = ?)
+		AND expires_at > ? ORDER BY device_id, contact`, userID, now.UnixMilli()))
+}
+
+// TenantBindings lists the unexpired bindings of a tenant.
+func (s *Store) TenantBindings(ctx context.Context, tenantID string, now time.Time) ([]Binding, error) {
+	return scanBindings(s.r.QueryContext(ctx, `SELECT `+bindingCols+` FROM registrations WHERE tenant_id = ? AND expires_at > ? ORDER BY device_id, contact`,
+		tenantID, now.UnixMilli()))
+}
+
+// DeleteExpiredBindings removes the bindings that expired before now.
+func (s *Store) DeleteExpiredBindings(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM registrations WHERE expires_at <= ?`, now.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,160 @@
+// Package store owns everything the softswitch keeps on disk: tenants, sites,
+// users (licences), devices, registrations (contact bindings), API tokens, BLF
+// keys and call detail records. It imports nothing else of the project; callers
+// define the small interfaces they need and *Store satisfies them.
+//
+// The default engine is SQLite (modernc.org/sqlite, pure Go) in WAL mode with
+// foreign keys on and versioned migrations applied at start-up. The SQL is kept
+// portable (no SQLite-only syntax outside the driver set-up) so that a
+// PostgreSQL implementation can follow without touching callers.
+package store
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Errors returned by the store. Callers match them with errors.Is.
+var (
+	ErrNotFound   = errors.New("not found")
+	ErrConflict   = errors.New("conflict")
+	ErrLimit      = errors.New("licence device limit reached")
+	ErrLastActive = errors.New("a tenant must keep at least one active licence")
+)
+
+// Options configure Open.
+type Options struct {
+	// Path of the SQLite database file; ":memory:" is not supported because
+	// readers and the writer use separate connections.
+	Path string
+	// SecretKey is the 32-byte AES-256-GCM key that encrypts device SIP
+	// passwords at rest.
+	SecretKey []byte
+}
+
+// Store is the SQLite implementation.
+type Store struct {
+	w    *sql.DB // single writer connection: SQLite serialises writes anyway
+	r    *sql.DB // pool of readers (WAL allows them to run beside the writer)
+	aead cipher.AEAD
+}
+
+// Open opens (creating if needed) the database and applies migrations.
+func Open(ctx context.Context, opt Options) (*Store, error) {
+	if opt.Path == "" {
+		return nil, errors.New("store: empty database path")
+	}
+	if len(opt.SecretKey) != 32 {
+		return nil, fmt.Errorf("store: secret key must be 32 bytes, got %d", len(opt.SecretKey))
+	}
+	block, err := aes.NewCipher(opt.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + opt.Path + "?" + q.Encode()
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", opt.Path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", opt.Path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	s := &Store{w: w, r: r, aead: aead}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes every connection. Pending writes have completed when it returns.
+func (s *Store) Close() error {
+	return errors.Join(s.w.Close(), s.r.Close())
+}
+
+// Ping checks the database answers (used by /healthz).
+func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+
+// NewID returns a random identifier with the given prefix, e.g. "ten_3f9a...".
+func NewID(prefix string) string {
+	var b [10]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return prefix + "_" + hex.EncodeToString(b[:])
+}
+
+func (s *Store) encrypt(plain string) ([]byte, error) {
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return s.aead.Seal(nonce, nonce, []byte(plain), nil), nil
+}
+
+func (s *Store) decrypt(sealed []byte) (string, error) {
+	n := s.aead.NonceSize()
+	if len(sealed) < n {
+		return "", errors.New("store: sealed secret too short")
+	}
+	plain, err := s.aead.Open(nil, sealed[:n], sealed[n:], nil)
+	if err != nil {
+		return "", fmt.Errorf("store: decrypt secret: %w", err)
+	}
+	return string(plain), nil
+}
+
+// tx runs fn in a write transaction, rolling back on error.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+func timeOrZero(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.Unix(v, 0).UTC()
+}
+
+func nullStr(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

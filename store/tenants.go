@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Tenant is a customer.
+type Tenant struct {
+	ID           string
+	Name         string
+	Domain       string // SIP domain and digest realm of its devices
+	BillingState string
+	CreatedAt    time.Time
+}
+
+// Site is a civic address used for emergency calls.
+type Site struct {
+	ID, TenantID, Name               string
+	Street, Number, PostalCode, City string
+	Country                          string
+	CreatedAt                        time.Time
+}
+
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// CreateTenant inserts t; ID and CreatedAt are filled in when empty.
+func (s *Store) CreateTenant(ctx context.Context, t Tenant) (Tenant, error) {
+	if t.ID == "" {
+		t.ID = NewID("ten")
+	}
+	if t.BillingState == "" {
+		t.BillingState = "active"
+	}
+	t.CreatedAt = time.Now().UTC().Truncate(time.Second)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO tenants(id, name, domain, billing_state, created_at) VALUES (?,?,?,?,?)`,
+		t.ID, t.Name, t.Domain, t.BillingState, t.CreatedAt.Unix())
+	if isUnique(err) {
+		return Tenant{}, fmt.Errorf("tenant domain %q: %w", t.Domain, ErrConflict)
+	}
+	return t, err
+}
+
+const tenantCols = `id, name, domain, billing_state, created_at`
+
+func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
+	var t Tenant
+	var created int64
+	err := row.Scan(&t.ID, &t.Name, &t.Domain, &t.BillingState, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Tenant{}, ErrNotFound
+	}
+	t.CreatedAt = timeOrZero(created)
+	return t, err
+}
+
+// Tenant returns the tenant with this id.
+func (s *Store) Tenant(ctx context.Context, id string) (Tenant, error) {
+	return scanTenant(s.r.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
+}
+
+// TenantByDomain returns the tenant whose SIP domain is domain.
+func (s *Store) TenantByDomain(ctx context.Context, domain string) (Tenant, error) {
+	return scanTenant(s.r.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE domain = ?`, domain))
+}
+
+// Tenants lists every tenant, oldest first.
+func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Tenant
+	for rows.Next() {
+		t, err := scanTenant(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// SetTenantBillingState changes the billing state of a tenant.
+func (s *Store) SetTenantBillingState(ctx context.Context, id, state string) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE tenants SET billing_state = ? WHERE id = ?`, state, id)
+	return affected(res, err)
+}
+
+// DeleteTenant erases a tenant and everything it owns.
+func (s *Store) DeleteTenant(ctx context.Context, id string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, id)
+	return affected(res, err)
+}
+
+func affected(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// CreateSite inserts a site of a tenant.
+func (s *Store) CreateSite(ctx context.Context, st Site) (Site, error) {
+	if st.ID == "" {
+		st.ID = NewID("site")
+	}
+	if st.Country == "" {
+		st.Country = "BE"
+	}
+	st.CreatedAt = time.Now().UTC().Truncate(time.Second)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sites(id, tenant_id, name, street, number, postal_code, city, country, created_at) VALUES (?,?,?,?,?,?,?,?,?)`,
+		st.ID, st.TenantID, st.Name, st.Street, st.Number, st.PostalCode, st.City, st.Country, st.CreatedAt.Unix())
+	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+		return Site{}, ErrNotFound
+	}
+	return st, err
+}
+
+const siteCols = `id, tenant_id, name, street, number, postal_code, city, country, created_at`
+
+func scanSite(row interface{ Scan(...any) error }) (Site, error) {
+	var st Site
+	var created int64
+	err := row.Scan(&st.ID, &st.TenantID, &st.Name, &st.Street, &st.Number, &st.PostalCode, &st.City, &st.Country, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Site{}, ErrNotFound
+	}
+	st.CreatedAt = timeOrZero(created)
+	return st, err
+}
+
+// Site returns a site of a tenant.
+func (s *Store) Site(ctx context.Context, tenantID, id string) (Site, error) {
+	return scanSite(s.r.QueryRowContext(ctx, `SELECT `+siteCols+` FROM sites WHERE tenant_id = ? AND id = ?`, tenantID, id))
+}
+
+// Sites lists a tenant's sites.
+func (s *Store) Sites(ctx context.Context, tenantID string) ([]Site, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+siteCols+` FROM sites WHERE tenant_id = ? ORDER BY created_at, id`, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Site
+	for rows.Next() {
+		st, err := scanSite(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// UpdateSite replaces the address fields of a site.
+func (s *Store) UpdateSite(ctx context.Context, st Site) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE sites SET name=?, street=?, number=?, postal_code=?, city=?, country=? WHERE tenant_id=? AND id=?`,
+		st.Name, st.Street, st.Number, st.PostalCode, st.City, st.Country, st.TenantID, st.ID)
+	return affected(res, err)
+}
+
+// DeleteSite removes a site; users pointing at it lose their site.
+func (s *Store) DeleteSite(ctx context.Context, tenantID, id string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM sites WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	return affected(res, err)
+}
