@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"pbx/sip/registrar"
+	"pbx/sip/sipauth"
+	"pbx/sip/sipserver"
+	"pbx/store"
+)
+
+// app is one running softswitch.
+type app struct {
+	cfg   config
+	log   *slog.Logger
+	store *store.Store
+	reg   *prometheus.Registry
+	sip   *sipserver.Server
+	regis *registrar.Registrar
+	guard *sipauth.Guard
+	auth  *sipauth.Authenticator
+	tls   *tls.Config
+
+	httpSrv  *http.Server
+	httpLn   net.Listener
+	httpsSrv *http.Server
+	httpsLn  net.Listener
+
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	closeMu  sync.Once
+	closeErr error
+}
+
+func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	}
+	secretKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "secret.key"))
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	nonceKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "nonce.key"))
+	if err != nil {
+		return nil, fmt.Errorf("nonce key: %w", err)
+	}
+	st, err := store.Open(ctx, store.Options{Path: filepath.Join(cfg.DataDir, "pbx.db"), SecretKey: secretKey})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, store: st, reg: prometheus.NewRegistry()}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	publicHost := cfg.PublicAddr
+	if publicHost == "" {
+		publicHost, _, _ = net.SplitHostPort(cfg.SIPAddr)
+		if publicHost == "" || publicHost == "0.0.0.0" || publicHost == "::" {
+			publicHost = "127.0.0.1"
+		}
+	}
+	if cfg.SIPTLSAddr != "" || cfg.HTTPSAddr != "" {
+		cert, err := loadOrCreateCert(cfg.TLSCert, cfg.TLSKey, cfg.DataDir, []string{publicHost})
+		if err != nil {
+			a.close()
+			return nil, fmt.Errorf("tls certificate: %w", err)
+		}
+		a.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	a.sip, err = sipserver.New(sipserver.Config{Addr: cfg.SIPAddr, TLSAddr: cfg.SIPTLSAddr, TLSConfig: a.tls,
+		PublicHost: publicHost, Logger: log, Registerer: a.reg})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.auth = sipauth.NewAuthenticator(nonceKey)
+	a.auth.Algorithms = strings.Split(cfg.DigestAlgos, ",")
+	a.guard = sipauth.NewGuard(sipauth.GuardConfig{MaxFailuresPerSource: cfg.BanSource, MaxFailuresPerAccount: cfg.BanAccount,
+		Window: cfg.BanWindow, BanTime: cfg.BanTime}, log)
+	a.guard.OnBan = func(kind, _ string) { a.sip.Metrics.Bans.WithLabelValues(kind).Inc() }
+	m := a.sip.Metrics
+	a.regis = registrar.New(st, a.auth, a.guard, registrar.Config{MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires}, log,
+		registrar.Metrics{Registered: m.Registrations.Inc, Unregistered: m.Unregistrations.Inc,
+			AuthFailure: func(r string) { m.AuthFailures.WithLabelValues(r).Inc() }})
+	a.sip.Handle(sip.REGISTER, a.regis.HandleRegister)
+
+	if cfg.Demo {
+		if err := seedDemo(ctx, a, os.Stdout); err != nil {
+			a.close()
+			return nil, fmt.Errorf("demo tenant: %w", err)
+		}
+	}
+	if err := a.bootstrapToken(ctx, os.Stdout); err != nil {
+		a.close()
+		return nil, err
+	}
+	a.httpSrv = &http.Server{Handler: a.httpHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	return a, nil
+}
+
+func (a *app) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.store.Ping(ctx); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
+	a.mountHTTP(mux)
+	return mux
+}
+
+// start binds every listener and starts the background jobs.
+func (a *app) start() error {
+	if err := a.sip.Start(); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http listen %s: %w", a.cfg.HTTPAddr, err)
+	}
+	a.httpLn = ln
+	a.goServe(a.httpSrv, ln)
+	if a.cfg.HTTPSAddr != "" {
+		ln, err := tls.Listen("tcp", a.cfg.HTTPSAddr, a.tls)
+		if err != nil {
+			return fmt.Errorf("https listen %s: %w", a.cfg.HTTPSAddr, err)
+		}
+		a.httpsLn = ln
+		a.httpsSrv = &http.Server{Handler: a.httpSrv.Handler, ReadHeaderTimeout: 10 * time.Second}
+		a.goServe(a.httpsSrv, ln)
+	}
+	a.every(30*time.Second, "expire bindings", func(ctx context.Context) error {
+		_, err := a.regis.SweepExpired(ctx)
+		return err
+	})
+	a.every(time.Minute, "reactivate licences", func(ctx context.Context) error {
+		n, err := a.store.ReactivateExpired(ctx, time.Now())
+		if n > 0 {
+			a.log.Info("suspended licences reactivated", "count", n)
+		}
+		return err
+	})
+	a.log.Info("pbx serving", "sip", a.sip.Addr("udp"), "sip_tls", a.sip.Addr("tls"), "http", a.httpLn.Addr())
+	return nil
+}
+
+func (a *app) goServe(s *http.Server, ln net.Listener) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := s.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("http server", "error", err)
+		}
+	}()
+}
+
+func (a *app) every(d time.Duration, name string, fn func(context.Context) error) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-a.ctx.Done():
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(a.ctx, d)
+				if err := fn(ctx); err != nil && a.ctx.Err() == nil {
+					a.log.Error("background job failed", "job", name, "error", err)
+				}
+				cancel()
+			}
+		}
+	}()
+}
+
+// close stops everything in dependency order: listeners first, then calls
+// and pending writes, the database last.
+func (a *app) close() error {
+	a.closeMu.Do(func() {
+		var errs []error
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if a.httpSrv != nil {
+			errs = append(errs, a.httpSrv.Shutdown(ctx))
+		}
+		if a.httpsSrv != nil {
+			errs = append(errs, a.httpsSrv.Shutdown(ctx))
+		}
+		a.closeComponents()
+		if a.sip != nil {
+			errs = append(errs, a.sip.Close())
+		}
+		if a.regis != nil {
+			a.regis.Close()
+		}
+		if a.cancel != nil {
+			a.cancel()
+		}
+		a.wg.Wait()
+		if a.store != nil {
+			errs = append(errs, a.store.Close())
+		}
+		a.closeErr = errors.Join(errs...)
+	})
+	return a.closeErr
+}

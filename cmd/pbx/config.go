@@ -1,0 +1,97 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is the whole configuration of `pbx serve`.
+type config struct {
+	DataDir     string
+	SIPAddr     string // UDP and TCP
+	SIPTLSAddr  string
+	TLSCert     string
+	TLSKey      string
+	HTTPAddr    string
+	HTTPSAddr   string
+	RTPMin      int
+	RTPMax      int
+	PublicAddr  string
+	BaseDomain  string
+	AdminToken  string
+	Demo        bool
+	LogLevel    string
+	MinExpires  int
+	MaxExpires  int
+	BanSource   int
+	BanAccount  int
+	BanWindow   time.Duration
+	BanTime     time.Duration
+	RTPTimeout  time.Duration
+	DigestAlgos string
+}
+
+// parseConfig reads flags, each with a PBX_* environment fallback.
+func parseConfig(args []string, getenv func(string) string) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("pbx serve", flag.ContinueOnError)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	envInt := func(name string, def int) int {
+		if v, err := strconv.Atoi(getenv(name)); err == nil {
+			return v
+		}
+		return def
+	}
+	envDur := func(name string, def time.Duration) time.Duration {
+		if v, err := time.ParseDuration(getenv(name)); err == nil {
+			return v
+		}
+		return def
+	}
+	var rtp string
+	fs.StringVar(&c.DataDir, "data", env("PBX_DATA", "data"), "data directory (database, keys, certificates) [PBX_DATA]")
+	fs.StringVar(&c.SIPAddr, "sip", env("PBX_SIP", "127.0.0.1:5060"), "SIP UDP and TCP listen host:port [PBX_SIP]")
+	fs.StringVar(&c.SIPTLSAddr, "sip-tls", env("PBX_SIP_TLS", "127.0.0.1:5061"), "SIP TLS listen host:port, empty to disable [PBX_SIP_TLS]")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("PBX_TLS_CERT", ""), "TLS certificate (PEM); a self-signed one is generated in the data directory when empty [PBX_TLS_CERT]")
+	fs.StringVar(&c.TLSKey, "tls-key", env("PBX_TLS_KEY", ""), "TLS private key (PEM) [PBX_TLS_KEY]")
+	fs.StringVar(&c.HTTPAddr, "http", env("PBX_HTTP", "127.0.0.1:8080"), "HTTP listen host:port (REST API, provisioning, metrics) [PBX_HTTP]")
+	fs.StringVar(&c.HTTPSAddr, "https", env("PBX_HTTPS", ""), "HTTPS listen host:port (same handlers), empty to disable [PBX_HTTPS]")
+	fs.StringVar(&rtp, "rtp-ports", env("PBX_RTP_PORTS", "20000-29999"), "RTP port range [PBX_RTP_PORTS]")
+	fs.StringVar(&c.PublicAddr, "public-addr", env("PBX_PUBLIC_ADDR", ""), "address advertised in Contact and SDP, behind NAT [PBX_PUBLIC_ADDR]")
+	fs.StringVar(&c.BaseDomain, "base-domain", env("PBX_BASE_DOMAIN", "pbx.local"), "parent of the tenants' SIP domains [PBX_BASE_DOMAIN]")
+	fs.BoolVar(&c.Demo, "demo", env("PBX_DEMO", "") == "1", "seed a demo tenant on an empty database [PBX_DEMO=1]")
+	fs.StringVar(&c.LogLevel, "log-level", env("PBX_LOG_LEVEL", "info"), "debug, info, warn or error [PBX_LOG_LEVEL]")
+	fs.IntVar(&c.MinExpires, "min-expires", envInt("PBX_MIN_EXPIRES", 60), "shortest registration accepted, seconds [PBX_MIN_EXPIRES]")
+	fs.IntVar(&c.MaxExpires, "max-expires", envInt("PBX_MAX_EXPIRES", 3600), "longest registration granted, seconds [PBX_MAX_EXPIRES]")
+	fs.IntVar(&c.BanSource, "ban-source-failures", envInt("PBX_BAN_SOURCE_FAILURES", 20), "failed authentications from one address that ban it, 0 disables [PBX_BAN_SOURCE_FAILURES]")
+	fs.IntVar(&c.BanAccount, "ban-account-failures", envInt("PBX_BAN_ACCOUNT_FAILURES", 10), "failed authentications against one account that ban it, 0 disables [PBX_BAN_ACCOUNT_FAILURES]")
+	fs.DurationVar(&c.BanWindow, "ban-window", envDur("PBX_BAN_WINDOW", time.Minute), "window in which failures are counted [PBX_BAN_WINDOW]")
+	fs.DurationVar(&c.BanTime, "ban-time", envDur("PBX_BAN_TIME", 15*time.Minute), "duration of a ban [PBX_BAN_TIME]")
+	fs.DurationVar(&c.RTPTimeout, "rtp-timeout", envDur("PBX_RTP_TIMEOUT", 60*time.Second), "hang up a call without RTP for this long [PBX_RTP_TIMEOUT]")
+	fs.StringVar(&c.DigestAlgos, "digest", env("PBX_DIGEST", "SHA-256,MD5"), "digest algorithms offered, in order of preference [PBX_DIGEST]")
+	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	lo, hi, ok := strings.Cut(rtp, "-")
+	var err1, err2 error
+	c.RTPMin, err1 = strconv.Atoi(strings.TrimSpace(lo))
+	c.RTPMax, err2 = strconv.Atoi(strings.TrimSpace(hi))
+	if !ok || err1 != nil || err2 != nil || c.RTPMin < 1024 || c.RTPMax > 65535 || c.RTPMax-c.RTPMin < 3 {
+		return c, fmt.Errorf("--rtp-ports %q: want MIN-MAX within 1024-65535", rtp)
+	}
+	for _, a := range strings.Split(c.DigestAlgos, ",") {
+		if a != "MD5" && a != "SHA-256" {
+			return c, fmt.Errorf("--digest %q: algorithms are MD5 and SHA-256", c.DigestAlgos)
+		}
+	}
+	return c, nil
+}

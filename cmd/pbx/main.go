@@ -1,0 +1,59 @@
+// Command pbx is the softswitch: `pbx serve` runs the SIP registrar, the
+// B2BUA and its media engine, the REST API and the provisioning server on an
+// embedded database. This package is the only one that knows every other: it
+// reads the configuration and wires them together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] != "serve" {
+		fmt.Fprintln(os.Stderr, "usage: pbx serve [flags]   (pbx serve -h lists the flags)")
+		os.Exit(2)
+	}
+	cfg, err := parseConfig(os.Args[2:], os.Getenv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "pbx:", err)
+		os.Exit(2)
+	}
+	log := newLogger(cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		log.Error("start-up failed", "error", err)
+		os.Exit(1)
+	}
+	if err := a.start(); err != nil {
+		log.Error("start-up failed", "error", err)
+		a.close()
+		os.Exit(1)
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	if err := a.close(); err != nil {
+		log.Error("shutdown", "error", err)
+		os.Exit(1)
+	}
+	log.Info("stopped")
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}

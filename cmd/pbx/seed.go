@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+
+	"pbx/store"
+)
+
+// randomString returns n characters of [a-z0-9] from crypto/rand.
+func randomString(n int) string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+func tokenHash(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// bootstrapToken makes sure an admin can reach the API: PBX_ADMIN_TOKEN is
+// installed as an admin token; on a database with no token at all, one is
+// generated and printed once.
+func (a *app) bootstrapToken(ctx context.Context, out io.Writer) error {
+	if a.cfg.AdminToken != "" {
+		_, err := a.store.TokenByHash(ctx, tokenHash(a.cfg.AdminToken))
+		if err == nil {
+			return nil
+		}
+		_, err = a.store.CreateToken(ctx, store.APIToken{Hash: tokenHash(a.cfg.AdminToken), Scope: store.ScopeAdmin, Name: "PBX_ADMIN_TOKEN"})
+		return err
+	}
+	n, err := a.store.CountTokens(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	secret := "pbx_" + randomString(40)
+	if _, err := a.store.CreateToken(ctx, store.APIToken{Hash: tokenHash(secret), Scope: store.ScopeAdmin, Name: "bootstrap"}); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nAdmin API token (shown once): %s\n\n", secret)
+	return nil
+}
+
+// seedDemo creates the demo tenant on an empty database and prints the SIP
+// credentials it made.
+func seedDemo(ctx context.Context, a *app, out io.Writer) error {
+	ts, err := a.store.Tenants(ctx)
+	if err != nil || len(ts) > 0 {
+		return err
+	}
+	t, err := a.store.CreateTenant(ctx, store.Tenant{Name: "Demo", Domain: "demo." + a.cfg.BaseDomain})
+	if err != nil {
+		return err
+	}
+	site, err := a.store.CreateSite(ctx, store.Site{TenantID: t.ID, Name: "Head office", Street: "Rue de la Loi", Number: "16", PostalCode: "1000", City: "Brussels"})
+	if err != nil {
+		return err
+	}
+	people := []struct {
+		first, last, licence, ext string
+		devices                   int
+	}{
+		{"Anna", "Peeters", store.LicenceFull, "201", 2},
+		{"Bart", "Janssens", store.LicenceFull, "202", 1},
+		{"Chloé", "Dubois", store.LicenceFull, "203", 1},
+		{"Reception", "Lobby", store.LicenceLight, "", 1},
+	}
+	fmt.Fprintf(out, "\nDemo tenant %q created: SIP domain %s, register to the SIP address of this server.\n", t.Name, t.Domain)
+	for _, p := range people {
+		u, err := a.store.CreateUser(ctx, store.User{TenantID: t.ID, FirstName: p.first, LastName: p.last, Licence: p.licence,
+			Extension: p.ext, SiteID: site.ID, Email: fmt.Sprintf("%s@demo.example", randomString(6))})
+		if err != nil {
+			return err
+		}
+		for i := 0; i < p.devices; i++ {
+			password := randomString(20)
+			d, err := a.store.CreateDevice(ctx, store.Device{TenantID: t.ID, UserID: u.ID, Kind: "softphone", SIPUsername: randomString(10)}, password)
+			if err != nil {
+				return err
+			}
+			ext := p.ext
+			if ext == "" {
+				ext = "(light, no extension)"
+			}
+			fmt.Fprintf(out, "  %-10s %-9s ext %-22s username %s  password %s\n", p.first, p.last, ext, d.SIPUsername, password)
+		}
+	}
+	fmt.Fprintln(out)
+	return nil
+}

@@ -1,0 +1,371 @@
+// Package registrar owns SIP registration: it authenticates REGISTER
+// requests, enforces licences, negotiates expiry, records contact bindings
+// (with the source address and transport they came from, for NAT) in the
+// store, and answers which contacts reach a licence. Bindings live in the
+// store, not in this process, so any node sharing the database can reach any
+// device.
+package registrar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"pbx/sip/sipauth"
+	"pbx/store"
+)
+
+// Store is what the registrar needs from persistence.
+type Store interface {
+	DeviceAuthByUsername(ctx context.Context, username string) (store.DeviceAuth, error)
+	ApplyBindings(ctx context.Context, changes []store.BindingChange) error
+	DeviceBindings(ctx context.Context, deviceID string, now time.Time) ([]store.Binding, error)
+	UserBindings(ctx context.Context, userID string, now time.Time) ([]store.Binding, error)
+	DeleteExpiredBindings(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Metrics receives counts; every field may be nil.
+type Metrics struct {
+	Registered   func() // a successful REGISTER that adds or refreshes a binding
+	Unregistered func() // a REGISTER that removed bindings
+	AuthFailure  func(reason string)
+}
+
+// Config tunes the registrar.
+type Config struct {
+	MinExpires     int // shorter requests get 423 (default 60)
+	MaxExpires     int // longer requests are shortened (default 3600)
+	DefaultExpires int // when the request names none (default 3600)
+	MaxContacts    int // per device (default 5)
+}
+
+// Registrar handles REGISTER requests.
+type Registrar struct {
+	store   Store
+	auth    *sipauth.Authenticator
+	guard   *sipauth.Guard
+	cfg     Config
+	log     *slog.Logger
+	metrics Metrics
+	writer  *batchWriter
+	now     func() time.Time
+}
+
+// New returns a Registrar. Close it to flush pending writes.
+func New(st Store, auth *sipauth.Authenticator, guard *sipauth.Guard, cfg Config, log *slog.Logger, m Metrics) *Registrar {
+	if cfg.MinExpires <= 0 {
+		cfg.MinExpires = 60
+	}
+	if cfg.MaxExpires <= 0 {
+		cfg.MaxExpires = 3600
+	}
+	if cfg.DefaultExpires <= 0 {
+		cfg.DefaultExpires = 3600
+	}
+	if cfg.DefaultExpires > cfg.MaxExpires {
+		cfg.DefaultExpires = cfg.MaxExpires
+	}
+	if cfg.MaxContacts <= 0 {
+		cfg.MaxContacts = 5
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Registrar{store: st, auth: auth, guard: guard, cfg: cfg, log: log, metrics: m,
+		writer: newBatchWriter(st), now: time.Now}
+}
+
+// Close flushes pending binding writes and stops the writer.
+func (r *Registrar) Close() { r.writer.close() }
+
+// Lookup returns the live bindings of every device of a licence.
+func (r *Registrar) Lookup(ctx context.Context, userID string) ([]store.Binding, error) {
+	return r.store.UserBindings(ctx, userID, r.now())
+}
+
+// SweepExpired deletes expired bindings; cmd/pbx runs it periodically.
+func (r *Registrar) SweepExpired(ctx context.Context) (int64, error) {
+	return r.store.DeleteExpiredBindings(ctx, r.now())
+}
+
+func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	_ = tx.Respond(res)
+}
+
+// SourceIP returns the IP address a request came from.
+func SourceIP(req *sip.Request) string {
+	host, _, err := net.SplitHostPort(req.Source())
+	if err != nil {
+		return req.Source()
+	}
+	return host
+}
+
+// Authenticate checks the digest credentials of req (header "Authorization"
+// or, for proxies, "Proxy-Authorization") and returns the device, licence
+// and tenant. When it returns ok=false it has already answered the request
+// (401/407 challenge, 403) or, for a banned source, dropped it. The same
+// challenge is sent for unknown accounts and wrong passwords.
+func (r *Registrar) Authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) (store.DeviceAuth, bool) {
+	code, reason, hdrName, credName := 401, "Unauthorized", "WWW-Authenticate", "Authorization"
+	if proxy {
+		code, reason, hdrName, credName = 407, "Proxy Authentication Required", "Proxy-Authenticate", "Proxy-Authorization"
+	}
+	ip := SourceIP(req)
+	if r.guard != nil && r.guard.SourceBanned(ip) {
+		return store.DeviceAuth{}, false // banned sources get no answer at all
+	}
+	realm := ""
+	if to := req.To(); to != nil {
+		realm = to.Address.Host
+	}
+	if proxy {
+		if from := req.From(); from != nil {
+			realm = from.Address.Host
+		}
+	}
+	challenge := func(stale bool) {
+		res := sip.NewResponseFromRequest(req, code, reason, nil)
+		for _, c := range r.auth.Challenges(realm, stale) {
+			res.AppendHeader(sip.NewHeader(hdrName, c))
+		}
+		_ = tx.Respond(res)
+	}
+	var credHdr string
+	if h := req.GetHeader(credName); h != nil {
+		credHdr = h.Value()
+	}
+	if credHdr == "" {
+		challenge(false)
+		return store.DeviceAuth{}, false
+	}
+	cred, err := sipauth.Credentials(credHdr)
+	if err != nil {
+		r.fail(ip, "", "malformed")
+		respond(tx, req, 400, "Bad Request - malformed "+credName)
+		return store.DeviceAuth{}, false
+	}
+	if r.guard != nil && r.guard.AccountBanned(cred.Username) {
+		respond(tx, req, 403, "Forbidden")
+		return store.DeviceAuth{}, false
+	}
+	da, err := r.store.DeviceAuthByUsername(ctx, cred.Username)
+	if errors.Is(err, store.ErrNotFound) {
+		r.fail(ip, cred.Username, "unknown_account")
+		challenge(false)
+		return store.DeviceAuth{}, false
+	}
+	if err != nil {
+		r.log.Error("registrar: device lookup failed", "error", err)
+		respond(tx, req, 500, "Server Internal Error")
+		return store.DeviceAuth{}, false
+	}
+	switch err := r.auth.Verify(cred, string(req.Method), da.Tenant.Domain, da.Device.HA1MD5, da.Device.HA1SHA256); {
+	case err == nil:
+	case errors.Is(err, sipauth.ErrStale):
+		challenge(true)
+		return store.DeviceAuth{}, false
+	default:
+		r.fail(ip, cred.Username, reasonOf(err))
+		challenge(false)
+		return store.DeviceAuth{}, false
+	}
+	if r.guard != nil {
+		r.guard.Succeed(cred.Username)
+	}
+	return da, true
+}
+
+func reasonOf(err error) string {
+	switch {
+	case errors.Is(err, sipauth.ErrMismatch):
+		return "wrong_password"
+	case errors.Is(err, sipauth.ErrRealm):
+		return "wrong_realm"
+	case errors.Is(err, sipauth.ErrBadNonce):
+		return "bad_nonce"
+	default:
+		return "malformed"
+	}
+}
+
+func (r *Registrar) fail(ip, user, reason string) {
+	r.log.Info("sip authentication failed", "source", ip, "username", user, "reason", reason)
+	if r.metrics.AuthFailure != nil {
+		r.metrics.AuthFailure(reason)
+	}
+	if r.guard != nil {
+		r.guard.Fail(ip, user)
+	}
+}
+
+// HandleRegister is the sipgo handler for REGISTER.
+func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	to, from, callID, cseq := req.To(), req.From(), req.CallID(), req.CSeq()
+	if to == nil || from == nil || callID == nil || cseq == nil {
+		respond(tx, req, 400, "Bad Request - missing mandatory header")
+		return
+	}
+	da, ok := r.Authenticate(ctx, req, tx, false)
+	if !ok {
+		return
+	}
+	log := r.log.With("device_id", da.Device.ID, "tenant_id", da.Tenant.ID, "call_id", callID.Value())
+	// The address of record must be the authenticated device's own.
+	if to.Address.User != da.Device.SIPUsername {
+		log.Info("register: AOR does not match the authenticated device", "to_user", to.Address.User)
+		respond(tx, req, 403, "Forbidden - address of record does not match credentials")
+		return
+	}
+	now := r.now()
+	if !da.User.Active(now) {
+		respond(tx, req, 403, "Forbidden - licence suspended")
+		return
+	}
+	defaultExpires := r.cfg.DefaultExpires
+	if h := req.GetHeader("Expires"); h != nil {
+		v, err := strconv.Atoi(strings.TrimSpace(h.Value()))
+		if err != nil || v < 0 {
+			respond(tx, req, 400, "Bad Request - invalid Expires")
+			return
+		}
+		defaultExpires = v
+	}
+	contacts := req.GetHeaders("Contact")
+	current, err := r.store.DeviceBindings(ctx, da.Device.ID, now)
+	if err != nil {
+		log.Error("register: read bindings", "error", err)
+		respond(tx, req, 500, "Server Internal Error")
+		return
+	}
+	source := req.Source()
+	transport := strings.ToLower(req.Transport())
+	ua := ""
+	if h := req.GetHeader("User-Agent"); h != nil {
+		ua = h.Value()
+	}
+	var changes []store.BindingChange
+	base := store.Binding{DeviceID: da.Device.ID, TenantID: da.Tenant.ID, Source: source, Transport: transport, UserAgent: ua,
+		CallID: callID.Value(), CSeq: cseq.SeqNo, UpdatedAt: now}
+	for _, h := range contacts {
+		c, ok := h.(*sip.ContactHeader)
+		if !ok {
+			respond(tx, req, 400, "Bad Request - invalid Contact")
+			return
+		}
+		if c.Address.Wildcard {
+			if len(contacts) != 1 || defaultExpires != 0 {
+				respond(tx, req, 400, "Bad Request - wildcard Contact needs Expires: 0 and no other contact")
+				return
+			}
+			for _, b := range current {
+				if b.CallID == callID.Value() && cseq.SeqNo <= b.CSeq {
+					respond(tx, req, 500, "Server Internal Error - out of order CSeq")
+					return
+				}
+			}
+			b := base
+			b.Contact = "*"
+			changes = append(changes, store.BindingChange{Binding: b, Remove: true})
+			current = nil
+			continue
+		}
+		expires := defaultExpires
+		if v, ok := c.Params.Get("expires"); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				respond(tx, req, 400, "Bad Request - invalid contact expires")
+				return
+			}
+			expires = n
+		}
+		uri := c.Address.String()
+		if len(uri) > 512 {
+			respond(tx, req, 400, "Bad Request - Contact too long")
+			return
+		}
+		idx := -1
+		for i, b := range current {
+			if b.Contact == uri {
+				idx = i
+			}
+		}
+		if idx >= 0 && current[idx].CallID == callID.Value() && cseq.SeqNo <= current[idx].CSeq {
+			respond(tx, req, 500, "Server Internal Error - out of order CSeq")
+			return
+		}
+		b := base
+		b.Contact = uri
+		if expires == 0 {
+			changes = append(changes, store.BindingChange{Binding: b, Remove: true})
+			if idx >= 0 {
+				current = append(current[:idx], current[idx+1:]...)
+			}
+			continue
+		}
+		if expires < r.cfg.MinExpires {
+			res := sip.NewResponseFromRequest(req, 423, "Interval Too Brief", nil)
+			res.AppendHeader(sip.NewHeader("Min-Expires", strconv.Itoa(r.cfg.MinExpires)))
+			_ = tx.Respond(res)
+			return
+		}
+		if expires > r.cfg.MaxExpires {
+			expires = r.cfg.MaxExpires
+		}
+		b.ExpiresAt = now.Add(time.Duration(expires) * time.Second)
+		changes = append(changes, store.BindingChange{Binding: b})
+		if idx >= 0 {
+			current[idx] = b
+		} else {
+			current = append(current, b)
+		}
+	}
+	if len(current) > r.cfg.MaxContacts {
+		respond(tx, req, 403, fmt.Sprintf("Forbidden - at most %d contacts per device", r.cfg.MaxContacts))
+		return
+	}
+	if len(changes) > 0 {
+		if err := r.writer.apply(ctx, changes); err != nil {
+			log.Error("register: write bindings", "error", err)
+			respond(tx, req, 500, "Server Internal Error")
+			return
+		}
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	for _, b := range current {
+		secs := int(b.ExpiresAt.Sub(now).Round(time.Second) / time.Second)
+		res.AppendHeader(sip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(secs)))
+	}
+	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)[:26]+"GMT"))
+	if err := tx.Respond(res); err != nil {
+		log.Debug("register: respond", "error", err)
+	}
+	added, removed := false, false
+	for _, c := range changes {
+		if c.Remove {
+			removed = true
+		} else {
+			added = true
+		}
+	}
+	if added && r.metrics.Registered != nil {
+		r.metrics.Registered()
+	}
+	if removed && r.metrics.Unregistered != nil {
+		r.metrics.Unregistered()
+	}
+	log.Debug("registered", "source", source, "transport", transport, "contacts", len(current))
+}

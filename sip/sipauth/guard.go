@@ -1,0 +1,133 @@
+package sipauth
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// GuardConfig sets the thresholds of the password-guessing protection.
+type GuardConfig struct {
+	// MaxFailuresPerSource failed authentications from one IP address within
+	// Window ban that address for BanTime. Zero disables the source rule.
+	MaxFailuresPerSource int
+	// MaxFailuresPerAccount failed authentications against one account within
+	// Window ban that account (from every address) for BanTime.
+	MaxFailuresPerAccount int
+	Window                time.Duration
+	BanTime               time.Duration
+}
+
+// DefaultGuardConfig is a conservative default: generous enough for a phone
+// with a stale password retrying, strict enough to stop a scanner.
+var DefaultGuardConfig = GuardConfig{MaxFailuresPerSource: 20, MaxFailuresPerAccount: 10, Window: time.Minute, BanTime: 15 * time.Minute}
+
+type counter struct {
+	start    time.Time
+	failures int
+	until    time.Time
+}
+
+// Guard counts authentication failures and bans sources and accounts that
+// exceed the thresholds. It is safe for concurrent use.
+type Guard struct {
+	cfg    GuardConfig
+	log    *slog.Logger
+	now    func() time.Time
+	OnBan  func(kind, key string) // metrics hook; kind is "source" or "account"
+	mu     sync.Mutex
+	source map[string]*counter
+	acct   map[string]*counter
+}
+
+// NewGuard returns a Guard with cfg.
+func NewGuard(cfg GuardConfig, log *slog.Logger) *Guard {
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = time.Minute
+	}
+	if cfg.BanTime <= 0 {
+		cfg.BanTime = 15 * time.Minute
+	}
+	return &Guard{cfg: cfg, log: log, now: time.Now, source: map[string]*counter{}, acct: map[string]*counter{}}
+}
+
+// SetClock replaces the clock (tests).
+func (g *Guard) SetClock(now func() time.Time) { g.now = now }
+
+// SourceBanned reports whether ip is banned.
+func (g *Guard) SourceBanned(ip string) bool { return g.banned(g.source, ip) }
+
+// AccountBanned reports whether the account is banned.
+func (g *Guard) AccountBanned(user string) bool { return g.banned(g.acct, user) }
+
+func (g *Guard) banned(m map[string]*counter, key string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	c := m[key]
+	return c != nil && g.now().Before(c.until)
+}
+
+// Fail records a failed authentication of user from ip.
+func (g *Guard) Fail(ip, user string) {
+	g.mu.Lock()
+	now := g.now()
+	var bans [][2]string
+	if g.cfg.MaxFailuresPerSource > 0 && ip != "" && g.hit(g.source, ip, g.cfg.MaxFailuresPerSource, now) {
+		bans = append(bans, [2]string{"source", ip})
+	}
+	if g.cfg.MaxFailuresPerAccount > 0 && user != "" && g.hit(g.acct, user, g.cfg.MaxFailuresPerAccount, now) {
+		bans = append(bans, [2]string{"account", user})
+	}
+	if len(g.source)+len(g.acct) > 100000 {
+		g.sweep(now)
+	}
+	g.mu.Unlock()
+	for _, b := range bans {
+		g.log.Warn("sip authentication ban", "kind", b[0], "key", b[1], "failures_within", g.cfg.Window, "ban", g.cfg.BanTime)
+		if g.OnBan != nil {
+			g.OnBan(b[0], b[1])
+		}
+	}
+}
+
+// hit counts one failure and reports whether it starts a ban.
+func (g *Guard) hit(m map[string]*counter, key string, max int, now time.Time) bool {
+	c := m[key]
+	if c == nil || now.Sub(c.start) > g.cfg.Window {
+		if c != nil && now.Before(c.until) {
+			return false
+		}
+		c = &counter{start: now}
+		m[key] = c
+	}
+	c.failures++
+	if c.failures >= max && !now.Before(c.until) {
+		c.until = now.Add(g.cfg.BanTime)
+		c.failures = 0
+		c.start = now
+		return true
+	}
+	return false
+}
+
+// Succeed forgets the failures of an account after a good authentication.
+func (g *Guard) Succeed(user string) {
+	g.mu.Lock()
+	if c := g.acct[user]; c != nil && !g.now().Before(c.until) {
+		delete(g.acct, user)
+	}
+	g.mu.Unlock()
+}
+
+func (g *Guard) sweep(now time.Time) {
+	for _, m := range []map[string]*counter{g.source, g.acct} {
+		for k, c := range m {
+			if now.Sub(c.start) > g.cfg.Window && !now.Before(c.until) {
+				delete(m, k)
+			}
+		}
+	}
+}

@@ -1,0 +1,312 @@
+// Package sipserver owns the SIP endpoint of the softswitch: one sipgo user
+// agent (transport and transaction layers) shared by the server side and the
+// client side, so requests to a device leave over the flow it registered on;
+// its UDP, TCP and TLS listeners; per-method handler registration with
+// message metrics; and the answers to requests nobody else handles.
+package sipserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config of the endpoint.
+type Config struct {
+	// Addr is the host:port of the UDP and TCP listeners (the same port for
+	// both); port 0 picks a free one. Empty disables them.
+	Addr string
+	// TLSAddr is the host:port of the TLS listener; empty disables it.
+	TLSAddr   string
+	TLSConfig *tls.Config
+	// PublicHost is the host name or address put in Via/Contact of what we
+	// send (behind NAT, the public address); defaults to the listen host.
+	PublicHost string
+	UserAgent  string
+	Logger     *slog.Logger
+	// Registerer receives the SIP metrics; nil means a private registry.
+	Registerer prometheus.Registerer
+}
+
+// Metrics exported by the endpoint; other SIP packages add to them.
+type Metrics struct {
+	Requests        *prometheus.CounterVec // by method
+	Responses       *prometheus.CounterVec // by method and class (2xx...)
+	Registrations   prometheus.Counter
+	Unregistrations prometheus.Counter
+	AuthFailures    *prometheus.CounterVec // by reason
+	Bans            *prometheus.CounterVec // by kind (source, account)
+	ParseErrors     prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		Requests:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pbx_sip_requests_total", Help: "SIP requests received, by method."}, []string{"method"}),
+		Responses:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pbx_sip_responses_total", Help: "SIP responses sent, by request method and status class."}, []string{"method", "class"}),
+		Registrations:   prometheus.NewCounter(prometheus.CounterOpts{Name: "pbx_sip_registrations_total", Help: "Successful REGISTER requests that added or refreshed a binding."}),
+		Unregistrations: prometheus.NewCounter(prometheus.CounterOpts{Name: "pbx_sip_unregistrations_total", Help: "REGISTER requests that removed bindings."}),
+		AuthFailures:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pbx_sip_auth_failures_total", Help: "Failed SIP digest authentications, by reason."}, []string{"reason"}),
+		Bans:            prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pbx_sip_bans_total", Help: "Temporary bans after repeated authentication failures, by kind."}, []string{"kind"}),
+		ParseErrors:     prometheus.NewCounter(prometheus.CounterOpts{Name: "pbx_sip_parse_errors_total", Help: "Datagrams or stream data that did not parse as SIP."}),
+	}
+	for _, c := range []prometheus.Collector{m.Requests, m.Responses, m.Registrations, m.Unregistrations, m.AuthFailures, m.Bans, m.ParseErrors} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Server is the SIP endpoint.
+type Server struct {
+	UA      *sipgo.UserAgent
+	SIP     *sipgo.Server
+	Client  *sipgo.Client
+	Metrics *Metrics
+
+	cfg        Config
+	log        *slog.Logger
+	mu         sync.Mutex
+	closers    []func() error
+	wg         sync.WaitGroup
+	addrs      map[string]net.Addr
+	publicHost string
+}
+
+// New creates the endpoint; call Handle for each method, then Start.
+func New(cfg Config) (*Server, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	reg := cfg.Registerer
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "pbx"
+	}
+	// sipgo reports unparsable input at error level with the raw bytes; we
+	// count it instead, so garbage on the ports cannot flood the logs.
+	sipLog := slog.New(&parseErrorFilter{next: log.Handler(), count: m.ParseErrors.Inc})
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgenTLSConfig(cfg.TLSConfig),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)))
+	if err != nil {
+		return nil, err
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog))
+	if err != nil {
+		ua.Close()
+		return nil, err
+	}
+	s := &Server{UA: ua, SIP: srv, Metrics: m, cfg: cfg, log: log, addrs: map[string]net.Addr{}}
+	s.SIP.OnNoRoute(s.wrap(func(req *sip.Request, tx sip.ServerTransaction) {
+		res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
+		res.AppendHeader(sip.NewHeader("Allow", AllowedMethods))
+		_ = tx.Respond(res)
+	}))
+	s.SIP.OnOptions(s.wrap(s.options))
+	return s, nil
+}
+
+// AllowedMethods is the Allow header we advertise.
+const AllowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, UPDATE, INFO"
+
+func (s *Server) options(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", AllowedMethods))
+	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+	res.AppendHeader(sip.NewHeader("Supported", "replaces"))
+	_ = tx.Respond(res)
+}
+
+// Handle registers the handler of a method, counting requests and responses.
+func (s *Server) Handle(method sip.RequestMethod, h sipgo.RequestHandler) {
+	s.SIP.OnRequest(method, s.wrap(h))
+}
+
+func (s *Server) wrap(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		method := string(req.Method)
+		if !knownMethod(method) {
+			method = "other"
+		}
+		s.Metrics.Requests.WithLabelValues(method).Inc()
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("sip handler panic", "method", method, "call_id", callID(req), "panic", fmt.Sprint(r))
+				if tx != nil {
+					_ = tx.Respond(sip.NewResponseFromRequest(req, 500, "Server Internal Error", nil))
+				}
+			}
+		}()
+		if tx == nil {
+			h(req, tx)
+			return
+		}
+		h(req, &countingTx{ServerTransaction: tx, m: s.Metrics, method: method})
+	}
+}
+
+func callID(req *sip.Request) string {
+	if h := req.CallID(); h != nil {
+		return h.Value()
+	}
+	return ""
+}
+
+func knownMethod(m string) bool {
+	switch m {
+	case "INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER", "REFER", "NOTIFY", "SUBSCRIBE", "UPDATE", "INFO", "MESSAGE", "PRACK", "PUBLISH":
+		return true
+	}
+	return false
+}
+
+type countingTx struct {
+	sip.ServerTransaction
+	m      *Metrics
+	method string
+}
+
+func (t *countingTx) Respond(res *sip.Response) error {
+	t.m.Responses.WithLabelValues(t.method, strconv.Itoa(res.StatusCode/100)+"xx").Inc()
+	return t.ServerTransaction.Respond(res)
+}
+
+// Unwrap returns the sipgo transaction (dialog helpers need the concrete one).
+func (t *countingTx) Unwrap() sip.ServerTransaction { return t.ServerTransaction }
+
+// Start binds the listeners and serves them in the background.
+func (s *Server) Start() error {
+	if s.cfg.Addr != "" {
+		udp, err := net.ListenPacket("udp", s.cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.Addr, err)
+		}
+		tcpAddr := udp.LocalAddr().String()
+		tcp, err := net.Listen("tcp", tcpAddr)
+		if err != nil {
+			udp.Close()
+			return fmt.Errorf("sip: listen tcp %s: %w", tcpAddr, err)
+		}
+		s.serve("udp", udp.LocalAddr(), udp.Close, func() error { return s.SIP.ServeUDP(udp) })
+		s.serve("tcp", tcp.Addr(), tcp.Close, func() error { return s.SIP.ServeTCP(tcp) })
+	}
+	if s.cfg.TLSAddr != "" {
+		if s.cfg.TLSConfig == nil {
+			return errors.New("sip: TLS address without a TLS configuration")
+		}
+		l, err := tls.Listen("tcp", s.cfg.TLSAddr, s.cfg.TLSConfig)
+		if err != nil {
+			return fmt.Errorf("sip: listen tls %s: %w", s.cfg.TLSAddr, err)
+		}
+		s.serve("tls", l.Addr(), l.Close, func() error { return s.SIP.ServeTLS(l) })
+	}
+	host := s.cfg.PublicHost
+	if host == "" {
+		for _, a := range s.addrs {
+			h, _, _ := net.SplitHostPort(a.String())
+			if h != "::" && h != "0.0.0.0" {
+				host = h
+			}
+			break
+		}
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	s.publicHost = host
+	var err error
+	s.Client, err = sipgo.NewClient(s.UA, sipgo.WithClientHostname(host))
+	return err
+}
+
+func (s *Server) serve(network string, addr net.Addr, closer func() error, run func() error) {
+	s.mu.Lock()
+	s.addrs[network] = addr
+	s.closers = append(s.closers, closer)
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := run(); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.log.Debug("sip listener stopped", "network", network, "error", err)
+		}
+	}()
+	s.log.Info("sip listening", "network", network, "addr", addr.String())
+}
+
+// Addr returns the bound address of a listener ("udp", "tcp" or "tls").
+func (s *Server) Addr(network string) net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addrs[strings.ToLower(network)]
+}
+
+// PublicHost is the host we advertise in Via, Contact and SDP.
+func (s *Server) PublicHost() string { return s.publicHost }
+
+// Close stops the listeners and the user agent.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	closers := s.closers
+	s.closers = nil
+	s.mu.Unlock()
+	var errs []error
+	for _, c := range closers {
+		if err := c(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if s.Client != nil {
+		s.Client.Close()
+	}
+	errs = append(errs, s.UA.Close())
+	s.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// parseErrorFilter drops sipgo's "failed to parse" records (which carry the
+// raw input) and counts them.
+type parseErrorFilter struct {
+	next  slog.Handler
+	count func()
+}
+
+func (f *parseErrorFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelError || f.next.Enabled(ctx, l)
+}
+
+func (f *parseErrorFilter) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "parse") {
+		f.count()
+		return nil
+	}
+	if !f.next.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return f.next.Handle(ctx, r)
+}
+
+func (f *parseErrorFilter) WithAttrs(a []slog.Attr) slog.Handler {
+	return &parseErrorFilter{next: f.next.WithAttrs(a), count: f.count}
+}
+
+func (f *parseErrorFilter) WithGroup(n string) slog.Handler {
+	return &parseErrorFilter{next: f.next.WithGroup(n), count: f.count}
+}
