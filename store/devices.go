@@ -143,12 +143,14 @@ func (s *Store) Devices(ctx context.Context, tenantID, userID string) ([]Device,
 	return out, rows.Err()
 }
 
+const deviceAuthQuery = `SELECT ` + deviceCols + `, u.id, u.tenant_id, u.first_name, u.last_name, u.email, u.language, u.licence, COALESCE(u.extension,''), u.status, u.suspended_until,
+		COALESCE(u.site_id,''), u.dnd, u.forward_always, u.forward_busy, u.forward_no_answer, u.no_answer_seconds, u.created_at, t.id, t.name, t.domain, t.billing_state, t.created_at
+		FROM devices d JOIN users u ON u.id = d.user_id JOIN tenants t ON t.id = d.tenant_id WHERE d.sip_username = ?`
+
 // DeviceAuthByUsername returns the device with this SIP username with its
 // licence and tenant, for digest authentication.
 func (s *Store) DeviceAuthByUsername(ctx context.Context, username string) (DeviceAuth, error) {
-	row := s.r.QueryRowContext(ctx, `SELECT `+deviceCols+`, u.id, u.tenant_id, u.first_name, u.last_name, u.email, u.language, u.licence, COALESCE(u.extension,''), u.status, u.suspended_until,
-		COALESCE(u.site_id,''), u.dnd, u.forward_always, u.forward_busy, u.forward_no_answer, u.no_answer_seconds, u.created_at, t.id, t.name, t.domain, t.billing_state, t.created_at
-		FROM devices d JOIN users u ON u.id = d.user_id JOIN tenants t ON t.id = d.tenant_id WHERE d.sip_username = ?`, username)
+	row := s.stDeviceAuth.QueryRowContext(ctx, username)
 	var a DeviceAuth
 	var until, ucreated, tcreated int64
 	var dnd int

@@ -32,18 +32,9 @@ func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) erro
 		return nil
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		up, err := tx.PrepareContext(ctx, `INSERT INTO registrations(device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT(device_id, contact) DO UPDATE SET source=excluded.source, transport=excluded.transport, user_agent=excluded.user_agent,
-				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, updated_at=excluded.updated_at`)
-		if err != nil {
-			return err
-		}
+		up := tx.StmtContext(ctx, s.stUpsertBinding)
 		defer up.Close()
-		del, err := tx.PrepareContext(ctx, `DELETE FROM registrations WHERE device_id = ? AND (contact = ? OR ? = '*')`)
-		if err != nil {
-			return err
-		}
+		del := tx.StmtContext(ctx, s.stDeleteBinding)
 		defer del.Close()
 		for _, c := range changes {
 			b := c.Binding
@@ -61,6 +52,13 @@ func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) erro
 		return nil
 	})
 }
+
+const upsertBindingQuery = `INSERT INTO registrations(device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(device_id, contact) DO UPDATE SET source=excluded.source, transport=excluded.transport, user_agent=excluded.user_agent,
+				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, updated_at=excluded.updated_at`
+
+const deleteBindingQuery = `DELETE FROM registrations WHERE device_id = ? AND (contact = ? OR ? = '*')`
 
 const bindingCols = `device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at`
 
@@ -84,10 +82,11 @@ func scanBindings(rows *sql.Rows, err error) ([]Binding, error) {
 	return out, rows.Err()
 }
 
+const deviceBindingsQuery = `SELECT ` + bindingCols + ` FROM registrations WHERE device_id = ? AND expires_at > ? ORDER BY contact`
+
 // DeviceBindings lists the unexpired bindings of a device.
 func (s *Store) DeviceBindings(ctx context.Context, deviceID string, now time.Time) ([]Binding, error) {
-	return scanBindings(s.r.QueryContext(ctx, `SELECT `+bindingCols+` FROM registrations WHERE device_id = ? AND expires_at > ? ORDER BY contact`,
-		deviceID, now.UnixMilli()))
+	return scanBindings(s.stDeviceBindings.QueryContext(ctx, deviceID, now.UnixMilli()))
 }
 
 // UserBindings lists the unexpired bindings of every device of a licence.

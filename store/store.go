@@ -47,6 +47,10 @@ type Store struct {
 	w    *sql.DB // single writer connection: SQLite serialises writes anyway
 	r    *sql.DB // pool of readers (WAL allows them to run beside the writer)
 	aead cipher.AEAD
+
+	// Statements of the REGISTER hot path, prepared once: parsing SQL costs
+	// more than running these queries.
+	stDeviceAuth, stDeviceBindings, stUpsertBinding, stDeleteBinding *sql.Stmt
 }
 
 // Open opens (creating if needed) the database and applies migrations.
@@ -90,11 +94,40 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	var err error
+	prep := func(db *sql.DB, q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = db.PrepareContext(ctx, q)
+		return st
+	}
+	s.stDeviceAuth = prep(s.r, deviceAuthQuery)
+	s.stDeviceBindings = prep(s.r, deviceBindingsQuery)
+	s.stUpsertBinding = prep(s.w, upsertBindingQuery)
+	s.stDeleteBinding = prep(s.w, deleteBindingQuery)
+	if err != nil {
+		return fmt.Errorf("store: prepare: %w", err)
+	}
+	return nil
 }
 
 // Close closes every connection. Pending writes have completed when it returns.
 func (s *Store) Close() error {
+	for _, st := range []*sql.Stmt{s.stDeviceAuth, s.stDeviceBindings, s.stUpsertBinding, s.stDeleteBinding} {
+		if st != nil {
+			st.Close()
+		}
+	}
 	return errors.Join(s.w.Close(), s.r.Close())
 }
 

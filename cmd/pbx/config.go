@@ -32,6 +32,7 @@ type config struct {
 	BanTime     time.Duration
 	RTPTimeout  time.Duration
 	DigestAlgos string
+	Pprof       bool
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.
@@ -77,6 +78,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&c.BanTime, "ban-time", envDur("PBX_BAN_TIME", 15*time.Minute), "duration of a ban [PBX_BAN_TIME]")
 	fs.DurationVar(&c.RTPTimeout, "rtp-timeout", envDur("PBX_RTP_TIMEOUT", 60*time.Second), "hang up a call without RTP for this long [PBX_RTP_TIMEOUT]")
 	fs.StringVar(&c.DigestAlgos, "digest", env("PBX_DIGEST", "SHA-256,MD5"), "digest algorithms offered, in order of preference [PBX_DIGEST]")
+	fs.BoolVar(&c.Pprof, "pprof", env("PBX_PPROF", "") == "1", "serve Go profiles under /debug/pprof/ on the HTTP listener (admin use) [PBX_PPROF=1]")
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
 	if err := fs.Parse(args); err != nil {
 		return c, err
