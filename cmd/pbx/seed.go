@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 
+	"pbx/api"
 	"pbx/store"
 )
 
@@ -24,29 +23,19 @@ func randomString(n int) string {
 	return string(b)
 }
 
-func tokenHash(secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(h[:])
-}
-
 // bootstrapToken makes sure an admin can reach the API: PBX_ADMIN_TOKEN is
-// installed as an admin token; on a database with no token at all, one is
+// installed as the admin token; on a database with no token at all, one is
 // generated and printed once.
 func (a *app) bootstrapToken(ctx context.Context, out io.Writer) error {
 	if a.cfg.AdminToken != "" {
-		_, err := a.store.TokenByHash(ctx, tokenHash(a.cfg.AdminToken))
-		if err == nil {
-			return nil
-		}
-		_, err = a.store.CreateToken(ctx, store.APIToken{Hash: tokenHash(a.cfg.AdminToken), Scope: store.ScopeAdmin, Name: "PBX_ADMIN_TOKEN"})
-		return err
+		return api.EnsureAdminToken(ctx, a.store, a.cfg.AdminToken)
 	}
 	n, err := a.store.CountTokens(ctx)
 	if err != nil || n > 0 {
 		return err
 	}
-	secret := "pbx_" + randomString(40)
-	if _, err := a.store.CreateToken(ctx, store.APIToken{Hash: tokenHash(secret), Scope: store.ScopeAdmin, Name: "bootstrap"}); err != nil {
+	secret, err := api.IssueToken(ctx, a.store, store.ScopeAdmin, "", "bootstrap")
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "\nAdmin API token (shown once): %s\n\n", secret)

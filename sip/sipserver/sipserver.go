@@ -36,6 +36,9 @@ type Config struct {
 	Logger     *slog.Logger
 	// Registerer receives the SIP metrics; nil means a private registry.
 	Registerer prometheus.Registerer
+	// Blocked reports whether input from an IP address must be dropped
+	// unread (a source banned for password guessing); nil blocks nothing.
+	Blocked func(ip string) bool
 }
 
 // Metrics exported by the endpoint; other SIP packages add to them.
@@ -80,6 +83,7 @@ type Server struct {
 	closers    []func() error
 	wg         sync.WaitGroup
 	addrs      map[string]net.Addr
+	bad        *badInput
 	publicHost string
 }
 
@@ -101,10 +105,13 @@ func New(cfg Config) (*Server, error) {
 		cfg.UserAgent = "pbx"
 	}
 	// sipgo reports unparsable input at error level with the raw bytes; we
-	// count it instead, so garbage on the ports cannot flood the logs.
-	sipLog := slog.New(&parseErrorFilter{next: log.Handler(), count: m.ParseErrors.Inc})
+	// count it instead, so garbage on the ports cannot flood the logs, and
+	// answer 400 to a datagram whose headers are readable enough.
+	bad := &badInput{count: m.ParseErrors.Inc, blocked: cfg.Blocked}
+	sipLog := slog.New(&parseErrorFilter{next: log.Handler(), bad: bad})
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgenTLSConfig(cfg.TLSConfig),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)))
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog), sip.WithTransportLayerReadFilter(bad.filter)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)))
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +120,7 @@ func New(cfg Config) (*Server, error) {
 		ua.Close()
 		return nil, err
 	}
-	s := &Server{UA: ua, SIP: srv, Metrics: m, cfg: cfg, log: log, addrs: map[string]net.Addr{}}
+	s := &Server{UA: ua, SIP: srv, Metrics: m, cfg: cfg, log: log, addrs: map[string]net.Addr{}, bad: bad}
 	s.SIP.OnNoRoute(s.wrap(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
 		res.AppendHeader(sip.NewHeader("Allow", AllowedMethods))
@@ -198,12 +205,19 @@ func (s *Server) Start() error {
 		if err != nil {
 			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.Addr, err)
 		}
+		if uc, ok := udp.(*net.UDPConn); ok {
+			// Bursts of REGISTERs (a site's phones after a power cut) must
+			// not overflow the default socket buffer.
+			_ = uc.SetReadBuffer(4 << 20)
+			_ = uc.SetWriteBuffer(4 << 20)
+		}
 		tcpAddr := udp.LocalAddr().String()
 		tcp, err := net.Listen("tcp", tcpAddr)
 		if err != nil {
 			udp.Close()
 			return fmt.Errorf("sip: listen tcp %s: %w", tcpAddr, err)
 		}
+		s.bad.udpConn = udp
 		s.serve("udp", udp.LocalAddr(), udp.Close, func() error { return s.SIP.ServeUDP(udp) })
 		s.serve("tcp", tcp.Addr(), tcp.Close, func() error { return s.SIP.ServeTCP(tcp) })
 	}
@@ -281,11 +295,12 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
-// parseErrorFilter drops sipgo's "failed to parse" records (which carry the
-// raw input) and counts them.
+// parseErrorFilter intercepts sipgo's "failed to parse" records (which
+// carry the raw input) and hands them to badInput instead of the log.
 type parseErrorFilter struct {
-	next  slog.Handler
-	count func()
+	next slog.Handler
+	bad  *badInput
+	udp  bool // records of the UDP transport's logger
 }
 
 func (f *parseErrorFilter) Enabled(ctx context.Context, l slog.Level) bool {
@@ -294,8 +309,21 @@ func (f *parseErrorFilter) Enabled(ctx context.Context, l slog.Level) bool {
 
 func (f *parseErrorFilter) Handle(ctx context.Context, r slog.Record) error {
 	if strings.Contains(r.Message, "parse") {
-		f.count()
+		var data string
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "data" {
+				data = a.Value.String()
+				return false
+			}
+			return true
+		})
+		f.bad.parseFailed(f.udp, data)
 		return nil
+	}
+	if strings.Contains(r.Message, "failed to handle request") {
+		// A malformed request already answered 400 by sipgo: the sender's
+		// fault, not ours; keep it out of the error log.
+		r = slog.NewRecord(r.Time, slog.LevelDebug, r.Message, r.PC)
 	}
 	if !f.next.Enabled(ctx, r.Level) {
 		return nil
@@ -303,10 +331,16 @@ func (f *parseErrorFilter) Handle(ctx context.Context, r slog.Record) error {
 	return f.next.Handle(ctx, r)
 }
 
-func (f *parseErrorFilter) WithAttrs(a []slog.Attr) slog.Handler {
-	return &parseErrorFilter{next: f.next.WithAttrs(a), count: f.count}
+func (f *parseErrorFilter) WithAttrs(as []slog.Attr) slog.Handler {
+	udp := f.udp
+	for _, a := range as {
+		if a.Key == "caller" && strings.Contains(a.Value.String(), "UDP") {
+			udp = true
+		}
+	}
+	return &parseErrorFilter{next: f.next.WithAttrs(as), bad: f.bad, udp: udp}
 }
 
 func (f *parseErrorFilter) WithGroup(n string) slog.Handler {
-	return &parseErrorFilter{next: f.next.WithGroup(n), count: f.count}
+	return &parseErrorFilter{next: f.next.WithGroup(n), bad: f.bad, udp: f.udp}
 }

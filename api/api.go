@@ -1,0 +1,140 @@
+// Package api owns the REST administration interface of the softswitch under
+// /api/v1: tenants, sites, licences (users), devices, BLF keys, registrations
+// and call records, authenticated by bearer tokens.
+//
+// Every route is declared once, in the table of routes.go; the HTTP mux and the
+// OpenAPI document served at /api/v1/openapi.json are both built from that
+// table, so neither can drift from the other. Errors are RFC 9457
+// problem+json documents that name the offending fields.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"pbx/store"
+)
+
+// TokenStore is what bearer-token issuance and authentication need.
+type TokenStore interface {
+	CreateToken(ctx context.Context, t store.APIToken) (store.APIToken, error)
+	TokenByHash(ctx context.Context, hash string) (store.APIToken, error)
+	DeleteToken(ctx context.Context, id string) error
+}
+
+// Store lists exactly the store methods the API uses; *store.Store satisfies it.
+type Store interface {
+	TokenStore
+
+	CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, error)
+	Tenant(ctx context.Context, id string) (store.Tenant, error)
+	Tenants(ctx context.Context) ([]store.Tenant, error)
+	DeleteTenant(ctx context.Context, id string) error
+
+	CreateSite(ctx context.Context, st store.Site) (store.Site, error)
+	Site(ctx context.Context, tenantID, id string) (store.Site, error)
+	Sites(ctx context.Context, tenantID string) ([]store.Site, error)
+	UpdateSite(ctx context.Context, st store.Site) error
+	DeleteSite(ctx context.Context, tenantID, id string) error
+
+	CreateUser(ctx context.Context, u store.User) (store.User, error)
+	User(ctx context.Context, tenantID, id string) (store.User, error)
+	UserByExtension(ctx context.Context, tenantID, ext string) (store.User, error)
+	Users(ctx context.Context, tenantID string) ([]store.User, error)
+	UpdateUser(ctx context.Context, u store.User) error
+	SuspendUser(ctx context.Context, tenantID, id string, until time.Time) error
+	ReactivateUser(ctx context.Context, tenantID, id string) error
+	TerminateUser(ctx context.Context, tenantID, id string) error
+	SetBLFKeys(ctx context.Context, tenantID, userID string, keys []store.BLFKey) error
+	BLFKeys(ctx context.Context, userID string) ([]store.BLFKey, error)
+
+	CreateDevice(ctx context.Context, d store.Device, password string) (store.Device, error)
+	Device(ctx context.Context, tenantID, id string) (store.Device, error)
+	DeviceByMAC(ctx context.Context, mac string) (store.Device, error)
+	Devices(ctx context.Context, tenantID, userID string) ([]store.Device, error)
+	RotateDeviceCredentials(ctx context.Context, tenantID, id, password string) error
+	DeleteDevice(ctx context.Context, tenantID, id string) error
+
+	TenantBindings(ctx context.Context, tenantID string, now time.Time) ([]store.Binding, error)
+	UserBindings(ctx context.Context, userID string, now time.Time) ([]store.Binding, error)
+
+	CDRs(ctx context.Context, tenantID string, limit int) ([]store.CDR, error)
+}
+
+// Options configure New.
+type Options struct {
+	Store Store
+	// BaseDomain is appended to a tenant's slug to form its SIP domain
+	// ("acme" + "pbx.local" = "acme.pbx.local"). Empty means "pbx.local".
+	BaseDomain string
+	// Logger receives one record per request; nil means slog.Default().
+	Logger *slog.Logger
+	// IssueProvisioning creates the provisioning credential of a new desk
+	// phone with this MAC. Nil: devices get no provisioning fields.
+	IssueProvisioning func(ctx context.Context, mac, model string) (url, username, password, ha1md5, ha1sha256 string, hash []byte, err error)
+	// ValidModel reports whether a device model is supported. Nil: any model.
+	ValidModel func(model string) bool
+	// Now is the clock (suspension dates, registration expiry). Nil: time.Now.
+	Now func() time.Time
+}
+
+// DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
+const DefaultBaseDomain = "pbx.local"
+
+// maxBodyBytes bounds every request body; larger ones answer 413.
+const maxBodyBytes = 1 << 20
+
+type server struct {
+	store      Store
+	baseDomain string
+	log        *slog.Logger
+	issueProv  func(ctx context.Context, mac, model string) (url, username, password, ha1md5, ha1sha256 string, hash []byte, err error)
+	validModel func(string) bool
+	now        func() time.Time
+	mux        *http.ServeMux
+	patterns   []string
+	openapi    []byte
+}
+
+// New returns the handler serving /api/v1. It panics if opts.Store is nil,
+// as http.Handle panics on a nil handler: that is a wiring mistake.
+func New(opts Options) http.Handler {
+	s := newServer(opts)
+	return s.middleware(s.mux)
+}
+
+func newServer(opts Options) *server {
+	if opts.Store == nil {
+		panic("api: Options.Store is nil")
+	}
+	s := &server{
+		store:      opts.Store,
+		baseDomain: opts.BaseDomain,
+		log:        opts.Logger,
+		issueProv:  opts.IssueProvisioning,
+		validModel: opts.ValidModel,
+		now:        opts.Now,
+	}
+	if s.baseDomain == "" {
+		s.baseDomain = DefaultBaseDomain
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	// The mux and the OpenAPI document come from the same table; patterns
+	// records what was registered so a test can compare it with the document.
+	rs := s.routes()
+	s.mux = http.NewServeMux()
+	for _, rt := range rs {
+		pattern := rt.method + " " + rt.path
+		s.mux.Handle(pattern, s.wrap(rt))
+		s.patterns = append(s.patterns, pattern)
+	}
+	s.openapi = mustJSON(openAPIDocument(rs))
+	return s
+}

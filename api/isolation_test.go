@@ -1,0 +1,173 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"pbx/store"
+)
+
+// fixture is a tenant with one of everything.
+type fixture struct {
+	tenant, token, user, user2, device, site string
+}
+
+func (e *env) fixture(name, ext string) fixture {
+	e.t.Helper()
+	ctx := context.Background()
+	f := fixture{}
+	f.tenant, f.token = e.tenant(name)
+	base := "/api/v1/tenants/" + f.tenant
+	f.user = e.fullUser(f.tenant, f.token, ext)
+	f.user2 = e.fullUser(f.tenant, f.token, ext+"9")
+	f.device = e.device(f.tenant, f.token, f.user, map[string]any{"kind": "softphone"}).str("id")
+	f.site = e.must(201, "POST", base+"/sites", f.token, map[string]any{"name": name, "street": "Rue", "number": "1", "postal_code": "1000", "city": "Bruxelles"}).str("id")
+	e.must(200, "PUT", base+"/users/"+f.user+"/blf", f.token, []map[string]any{{"position": 1, "target_user_id": f.user2}})
+	now := time.Now()
+	if err := e.st.ApplyBindings(ctx, []store.BindingChange{{Binding: store.Binding{DeviceID: f.device, TenantID: f.tenant,
+		Contact: "sip:" + f.device + "@192.0.2.9", Source: "192.0.2.9:5060", Transport: "udp", ExpiresAt: now.Add(time.Hour), UpdatedAt: now}}}); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.st.InsertCDR(ctx, store.CDR{TenantID: f.tenant, CallID: "call-" + name, Caller: ext, Callee: ext + "9",
+		Start: now, End: now, Disposition: "answered"}); err != nil {
+		e.t.Fatal(err)
+	}
+	return f
+}
+
+// validBodies are acceptable inputs per operation, so that a 404 cannot be
+// a validation failure in disguise.
+func validBodies(f fixture, now time.Time) map[string]any {
+	return map[string]any{
+		"createTenantToken": map[string]any{"name": "x"},
+		"createSite":        map[string]any{"name": "S", "street": "Rue", "number": "2", "postal_code": "1000", "city": "Bruxelles"},
+		"updateSite":        map[string]any{"city": "Gent"},
+		"createUser":        map[string]any{"first_name": "E", "last_name": "Vil", "licence": "full", "extension": "666"},
+		"updateUser":        map[string]any{"first_name": "Evil"},
+		"suspendUser":       map[string]any{"until": now.AddDate(0, 0, 7).Format(time.DateOnly)},
+		"putBLFKeys":        []map[string]any{{"position": 1, "target_user_id": f.user}},
+		"createDevice":      map[string]any{"kind": "softphone"},
+	}
+}
+
+type operation struct {
+	method, path, id string
+	body             bool
+	admin            bool // x-scope admin
+}
+
+// operations lists the documented operations, so that a new route is covered
+// by the isolation test without anyone remembering to add it.
+func (e *env) operations() []operation {
+	e.t.Helper()
+	r := e.must(200, "GET", "/api/v1/openapi.json", "", nil)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string          `json:"operationId"`
+			RequestBody json.RawMessage `json:"requestBody"`
+			Scope       string          `json:"x-scope"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(r.raw, &doc); err != nil {
+		e.t.Fatal(err)
+	}
+	var ops []operation
+	for p, methods := range doc.Paths {
+		for m, op := range methods {
+			ops = append(ops, operation{method: strings.ToUpper(m), path: p, id: op.OperationID, body: op.RequestBody != nil, admin: op.Scope == "admin"})
+		}
+	}
+	sort.Slice(ops, func(i, j int) bool { return ops[i].path+ops[i].method < ops[j].path+ops[j].method })
+	return ops
+}
+
+func fill(path string, f fixture, tenant string) string {
+	return strings.NewReplacer("{tenant}", tenant, "{user}", f.user, "{device}", f.device, "{site}", f.site).Replace(path)
+}
+
+// TestTenantIsolation: a tenant administrator of A gets 404 on every
+// resource of B, by B's path or by B's ids under A's path, and changes nothing.
+func TestTenantIsolation(t *testing.T) {
+	e := newEnv(t)
+	a := e.fixture("Alpha", "201")
+	b := e.fixture("Bravo", "301")
+	bodies := validBodies(b, e.now)
+
+	ops := e.operations()
+	if len(ops) < 25 {
+		t.Fatalf("only %d operations documented", len(ops))
+	}
+	missing := `tenant "ten_doesnotexist" not found`
+	for _, op := range ops {
+		if !strings.Contains(op.path, "{tenant}") {
+			continue // /tenants and the public document: not a tenant's resource
+		}
+		var body any
+		if op.body {
+			body = bodies[op.id]
+			if body == nil {
+				t.Fatalf("no valid body for %s; add one to validBodies", op.id)
+			}
+		}
+		// B's resources by B's path.
+		path := fill(op.path, b, b.tenant)
+		r := e.call(op.method, path, a.token, body)
+		isProblem(t, r, 404)
+		// Exactly the answer of a tenant that does not exist.
+		r2 := e.call(op.method, fill(op.path, b, "ten_doesnotexist"), a.token, body)
+		isProblem(t, r2, 404)
+		if strings.Replace(r.str("detail"), b.tenant, "ten_doesnotexist", 1) != r2.str("detail") || r2.str("detail") != missing ||
+			r.str("title") != r2.str("title") || r.str("type") != r2.str("type") {
+			t.Fatalf("%s %s reveals B exists:\n%s\n%s", op.method, path, r.raw, r2.raw)
+		}
+		// B's ids under A's own path.
+		if strings.Contains(op.path, "{user}") || strings.Contains(op.path, "{site}") || strings.Contains(op.path, "{device}") {
+			path := fill(op.path, b, a.tenant)
+			isProblem(t, e.call(op.method, path, a.token, body), 404)
+		}
+	}
+	// Admin-only operations are refused outright.
+	isProblem(t, e.call("GET", "/api/v1/tenants", a.token, nil), 403)
+
+	// A's lists show A only.
+	base := "/api/v1/tenants/" + a.tenant
+	for _, p := range []string{"/users", "/devices", "/sites", "/registrations", "/cdrs", "/users/" + a.user + "/devices", "/users/" + a.user + "/blf"} {
+		r := e.must(200, "GET", base+p, a.token, nil)
+		if len(r.arr) == 0 {
+			t.Fatalf("%s: empty list %s", p, r.raw)
+		}
+		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo"} {
+			if strings.Contains(string(r.raw), id) {
+				t.Fatalf("%s shows B's %s: %s", p, id, r.raw)
+			}
+		}
+	}
+
+	// B is untouched.
+	bb := "/api/v1/tenants/" + b.tenant
+	if r := e.must(200, "GET", bb+"/users", e.admin, nil); len(r.arr) != 2 {
+		t.Fatalf("B's users: %s", r.raw)
+	}
+	if r := e.must(200, "GET", bb+"/users/"+b.user, e.admin, nil); r.str("first_name") != "User" || r.str("status") != "active" {
+		t.Fatalf("B's user changed: %s", r.raw)
+	}
+	if r := e.must(200, "GET", bb+"/devices", e.admin, nil); len(r.arr) != 1 {
+		t.Fatalf("B's devices: %s", r.raw)
+	}
+	if r := e.must(200, "GET", bb+"/sites/"+b.site, e.admin, nil); r.str("city") != "Bruxelles" {
+		t.Fatalf("B's site: %s", r.raw)
+	}
+	if r := e.must(200, "GET", bb+"/registrations", e.admin, nil); len(r.arr) != 1 {
+		t.Fatalf("B's registrations: %s", r.raw)
+	}
+	if r := e.must(200, "GET", bb+"/users/"+b.user+"/blf", e.admin, nil); len(r.arr) != 1 || r.arr[0].(map[string]any)["target_user_id"] != b.user2 {
+		t.Fatalf("B's BLF keys: %s", r.raw)
+	}
+	// A's BLF keys cannot point at B's users either.
+	r := e.call("PUT", base+"/users/"+a.user+"/blf", a.token, []map[string]any{{"position": 1, "target_user_id": b.user}})
+	isProblem(t, r, 422)
+}

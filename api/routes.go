@@ -1,0 +1,128 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"pbx/store"
+)
+
+// access says who may call a route.
+type access int
+
+const (
+	public      access = iota // no token
+	adminOnly                 // a token of scope admin
+	tenantScope               // admin, or the tenant token of the path's {tenant}
+	tenantAdmin               // path has {tenant}; admin only, and a tenant token of another tenant sees 404
+)
+
+// route is one operation: the mux and the OpenAPI document are built from
+// the same table, so a handler cannot exist without its documentation.
+type route struct {
+	method  string
+	path    string // ServeMux pattern path, which is also the OpenAPI path template
+	op      string // OpenAPI operationId
+	summary string
+	access  access
+	in      any // request body type (a zero value), nil when the operation takes none
+	out     any // success response body type, nil for 204
+	status  int // success status
+	errs    []int
+	query   []queryParam
+	h       func(*call) error
+}
+
+// queryParam documents a query parameter of a route.
+type queryParam struct {
+	name, typ, doc string
+}
+
+const v1 = "/api/v1"
+
+func (s *server) routes() []route {
+	const (
+		tenant   = v1 + "/tenants/{tenant}"
+		user     = tenant + "/users/{user}"
+		device   = user + "/devices/{device}"
+		site     = tenant + "/sites/{site}"
+		conflict = http.StatusConflict
+		forbid   = http.StatusForbidden
+	)
+	return []route{
+		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", summary: "This OpenAPI 3.1 document", access: public, out: map[string]any{}, status: 200, h: s.getOpenAPI},
+
+		{method: "POST", path: v1 + "/tenants", op: "createTenant", summary: "Create a tenant; its SIP domain is derived from its name (or slug) and the base domain", access: adminOnly, in: createTenantRequest{}, out: tenantJSON{}, status: 201, errs: []int{conflict, forbid}, h: s.createTenant},
+		{method: "GET", path: v1 + "/tenants", op: "listTenants", summary: "List every tenant", access: adminOnly, out: []tenantJSON{}, status: 200, errs: []int{forbid}, h: s.listTenants},
+		{method: "GET", path: tenant, op: "getTenant", summary: "Get a tenant, with its SIP domain and billing state", access: tenantScope, out: tenantJSON{}, status: 200, h: s.getTenant},
+		{method: "DELETE", path: tenant, op: "deleteTenant", summary: "Delete a tenant and everything it owns", access: tenantAdmin, status: 204, errs: []int{forbid}, h: s.deleteTenant},
+		{method: "POST", path: tenant + "/tokens", op: "createTenantToken", summary: "Issue a tenant administrator token; the secret is returned once", access: tenantAdmin, in: createTokenRequest{}, out: tokenJSON{}, status: 201, errs: []int{forbid}, h: s.createTenantToken},
+
+		{method: "POST", path: tenant + "/sites", op: "createSite", summary: "Create a site (civic address for emergency calls)", access: tenantScope, in: siteRequest{}, out: siteJSON{}, status: 201, h: s.createSite},
+		{method: "GET", path: tenant + "/sites", op: "listSites", summary: "List the tenant's sites", access: tenantScope, out: []siteJSON{}, status: 200, h: s.listSites},
+		{method: "GET", path: site, op: "getSite", summary: "Get a site", access: tenantScope, out: siteJSON{}, status: 200, h: s.getSite},
+		{method: "PATCH", path: site, op: "updateSite", summary: "Change some fields of a site", access: tenantScope, in: updateSiteRequest{}, out: siteJSON{}, status: 200, h: s.updateSite},
+		{method: "DELETE", path: site, op: "deleteSite", summary: "Delete a site; its users lose their site", access: tenantScope, status: 204, h: s.deleteSite},
+
+		{method: "POST", path: tenant + "/users", op: "createUser", summary: "Create a licence (full: extension, up to 5 devices; light: one device, no extension)", access: tenantScope, in: createUserRequest{}, out: userJSON{}, status: 201, errs: []int{conflict}, h: s.createUser},
+		{method: "GET", path: tenant + "/users", op: "listUsers", summary: "List the tenant's licences", access: tenantScope, out: []userJSON{}, status: 200, h: s.listUsers},
+		{method: "GET", path: user, op: "getUser", summary: "Get a licence", access: tenantScope, out: userJSON{}, status: 200, h: s.getUser},
+		{method: "PATCH", path: user, op: "updateUser", summary: "Change names, e-mail, language, extension, site, do-not-disturb or forwarding", access: tenantScope, in: updateUserRequest{}, out: userJSON{}, status: 200, errs: []int{conflict}, h: s.updateUser},
+		{method: "DELETE", path: user, op: "terminateUser", summary: "Terminate a licence with its devices, bindings and keys", access: tenantScope, status: 204, errs: []int{conflict}, h: s.terminateUser},
+		{method: "POST", path: user + "/suspend", op: "suspendUser", summary: "Suspend a licence until a date (at most 3 months ahead) and drop its bindings", access: tenantScope, in: suspendRequest{}, out: userJSON{}, status: 200, errs: []int{conflict}, h: s.suspendUser},
+		{method: "POST", path: user + "/reactivate", op: "reactivateUser", summary: "Lift a suspension", access: tenantScope, out: userJSON{}, status: 200, h: s.reactivateUser},
+		{method: "GET", path: user + "/blf", op: "getBLFKeys", summary: "List the busy-lamp keys of a user", access: tenantScope, out: []blfKeyJSON{}, status: 200, h: s.getBLF},
+		{method: "PUT", path: user + "/blf", op: "putBLFKeys", summary: "Replace the busy-lamp keys of a user", access: tenantScope, in: []blfKeyRequest{}, out: []blfKeyJSON{}, status: 200, h: s.putBLF},
+		{method: "GET", path: user + "/registrations", op: "listUserRegistrations", summary: "List the current registrations of a user's devices", access: tenantScope, out: []registrationJSON{}, status: 200, h: s.listUserRegistrations},
+
+		{method: "POST", path: user + "/devices", op: "createDevice", summary: "Add a device; the SIP password (and provisioning password) is returned once", access: tenantScope, in: createDeviceRequest{}, out: deviceCredentialsJSON{}, status: 201, errs: []int{conflict}, h: s.createDevice},
+		{method: "GET", path: user + "/devices", op: "listUserDevices", summary: "List a user's devices (never their secrets)", access: tenantScope, out: []deviceJSON{}, status: 200, h: s.listUserDevices},
+		{method: "GET", path: device, op: "getDevice", summary: "Get a device (never its secrets)", access: tenantScope, out: deviceJSON{}, status: 200, h: s.getDevice},
+		{method: "DELETE", path: device, op: "deleteDevice", summary: "Delete a device and its bindings", access: tenantScope, status: 204, h: s.deleteDevice},
+		{method: "POST", path: device + "/rotate", op: "rotateDevice", summary: "Give a device a new SIP password (returned once) and drop its bindings", access: tenantScope, out: deviceCredentialsJSON{}, status: 200, h: s.rotateDevice},
+		{method: "GET", path: tenant + "/devices", op: "listDevices", summary: "List every device of the tenant (never their secrets)", access: tenantScope, out: []deviceJSON{}, status: 200, h: s.listDevices},
+
+		{method: "GET", path: tenant + "/registrations", op: "listRegistrations", summary: "List the tenant's current registrations (contact bindings)", access: tenantScope, out: []registrationJSON{}, status: 200, h: s.listRegistrations},
+		{method: "GET", path: tenant + "/cdrs", op: "listCDRs", summary: "List call detail records, newest first", access: tenantScope, out: []cdrJSON{}, status: 200,
+			query: []queryParam{{name: "limit", typ: "integer", doc: "at most this many records (1-1000, default 100)"}}, h: s.listCDRs},
+	}
+}
+
+// call is one request being served by a route handler.
+type call struct {
+	s      *server
+	w      http.ResponseWriter
+	r      *http.Request
+	token  store.APIToken
+	tenant store.Tenant // set when the route has {tenant}
+}
+
+func (c *call) ctx() context.Context { return c.r.Context() }
+
+func (c *call) path(name string) string { return c.r.PathValue(name) }
+
+// wrap turns a route into a handler: authentication, the tenant check, then
+// the route's own function; any error it returns becomes a problem document.
+func (s *server) wrap(rt route) http.Handler {
+	pattern := rt.method + " " + rt.path
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info := infoFrom(r.Context()); info != nil {
+			info.route = pattern
+		}
+		c := &call{s: s, w: w, r: r}
+		err := s.authorize(c, rt.access)
+		if err == nil {
+			err = rt.h(c)
+		}
+		if err != nil {
+			s.fail(c, err)
+		}
+	})
+}
+
+func (s *server) getOpenAPI(c *call) error {
+	c.w.Header().Set("Content-Type", "application/json")
+	c.w.Header().Set("Cache-Control", "public, max-age=300")
+	c.w.Write(s.openapi)
+	return nil
+}

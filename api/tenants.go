@@ -1,0 +1,113 @@
+package api
+
+import (
+	"errors"
+	"time"
+
+	"pbx/store"
+)
+
+type createTenantRequest struct {
+	Name string `json:"name" doc:"display name; the SIP domain is derived from it"`
+	Slug string `json:"slug,omitempty" doc:"DNS label to use instead of the one derived from the name"`
+}
+
+type tenantJSON struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	Domain       string    `json:"domain" doc:"SIP domain and digest realm of the tenant's devices"`
+	BillingState string    `json:"billing_state" enum:"active,restricted,service_minimum,suspended"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func toTenantJSON(t store.Tenant) tenantJSON {
+	return tenantJSON{ID: t.ID, Name: t.Name, Domain: t.Domain, BillingState: t.BillingState, CreatedAt: t.CreatedAt}
+}
+
+func (s *server) createTenant(c *call) error {
+	var in createTenantRequest
+	if err := c.decode(&in); err != nil {
+		return err
+	}
+	var fe fieldErrors
+	name := fe.text("name", in.Name, true, 100)
+	slug := in.Slug
+	switch {
+	case slug != "" && !slugRE.MatchString(slug):
+		fe.add("slug", "must be a DNS label: lower-case letters, digits and inner dashes, at most 63 characters")
+	case slug == "" && name != "":
+		if slug = slugify(name); slug == "" {
+			fe.add("name", "must contain a letter or digit to derive the SIP domain from (or send a slug)")
+		}
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
+	t, err := s.store.CreateTenant(c.ctx(), store.Tenant{Name: name, Domain: slug + "." + s.baseDomain})
+	if errors.Is(err, store.ErrConflict) {
+		field := "name"
+		if in.Slug != "" {
+			field = "slug"
+		}
+		return conflictOn(field, "SIP domain "+slug+"."+s.baseDomain+" is taken by another tenant; send a different slug")
+	}
+	if err != nil {
+		return err
+	}
+	return c.created(v1+"/tenants/"+t.ID, toTenantJSON(t))
+}
+
+func (s *server) listTenants(c *call) error {
+	ts, err := s.store.Tenants(c.ctx())
+	if err != nil {
+		return err
+	}
+	out := make([]tenantJSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, toTenantJSON(t))
+	}
+	return c.reply(200, out)
+}
+
+func (s *server) getTenant(c *call) error {
+	return c.reply(200, toTenantJSON(c.tenant))
+}
+
+func (s *server) deleteTenant(c *call) error {
+	if err := s.store.DeleteTenant(c.ctx(), c.tenant.ID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return tenantNotFound(c.tenant.ID)
+		}
+		return err
+	}
+	return c.noContent()
+}
+
+type createTokenRequest struct {
+	Name string `json:"name" doc:"what the token is for, e.g. the script using it"`
+}
+
+type tokenJSON struct {
+	ID       string `json:"id"`
+	Token    string `json:"token" doc:"the bearer secret; shown once, only its hash is stored"`
+	Scope    string `json:"scope" enum:"admin,tenant"`
+	TenantID string `json:"tenant_id,omitempty"`
+	Name     string `json:"name"`
+}
+
+func (s *server) createTenantToken(c *call) error {
+	var in createTokenRequest
+	if err := c.decode(&in); err != nil {
+		return err
+	}
+	var fe fieldErrors
+	name := fe.text("name", in.Name, true, 100)
+	if err := fe.err(); err != nil {
+		return err
+	}
+	tok, secret, err := issueToken(c.ctx(), s.store, store.ScopeTenant, c.tenant.ID, name)
+	if err != nil {
+		return err
+	}
+	return c.reply(201, tokenJSON{ID: tok.ID, Token: secret, Scope: tok.Scope, TenantID: tok.TenantID, Name: tok.Name})
+}
