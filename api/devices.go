@@ -13,6 +13,9 @@ type createDeviceRequest struct {
 	Kind  string `json:"kind" enum:"yealink,gigaset,softphone,generic"`
 	MAC   string `json:"mac,omitempty" doc:"desk phones: 805EC0A1B2C3, 80:5e:c0:a1:b2:c3 or 80-5E-C0-A1-B2-C3; stored as 12 lower-case hex digits"`
 	Model string `json:"model,omitempty"`
+	// BaseDeviceID makes the device a DECT handset of that Gigaset base.
+	BaseDeviceID string `json:"base_device_id,omitempty" doc:"DECT handset: the id of the Gigaset base (a device with a MAC of this tenant) it registers through"`
+	Transport    string `json:"transport,omitempty" enum:"udp,tcp,tls" doc:"SIP transport written into the provisioning file; empty: the server default"`
 }
 
 type deviceJSON struct {
@@ -21,6 +24,8 @@ type deviceJSON struct {
 	Kind                 string    `json:"kind" enum:"yealink,gigaset,softphone,generic"`
 	Model                string    `json:"model,omitempty"`
 	MAC                  string    `json:"mac,omitempty"`
+	BaseDeviceID         string    `json:"base_device_id,omitempty"`
+	Transport            string    `json:"transport,omitempty"`
 	SIPUsername          string    `json:"sip_username"`
 	SIPDomain            string    `json:"sip_domain"`
 	ProvisioningUsername string    `json:"provisioning_username,omitempty"`
@@ -37,7 +42,7 @@ type deviceCredentialsJSON struct {
 }
 
 func toDeviceJSON(d store.Device, domain string) deviceJSON {
-	return deviceJSON{ID: d.ID, UserID: d.UserID, Kind: d.Kind, Model: d.Model, MAC: d.MAC, SIPUsername: d.SIPUsername,
+	return deviceJSON{ID: d.ID, UserID: d.UserID, Kind: d.Kind, Model: d.Model, MAC: d.MAC, BaseDeviceID: d.BaseDeviceID, Transport: d.Transport, SIPUsername: d.SIPUsername,
 		SIPDomain: domain, ProvisioningUsername: d.ProvUsername, CreatedAt: d.CreatedAt}
 }
 
@@ -80,6 +85,20 @@ func (s *server) createDevice(c *call) error {
 		default:
 			d.MAC = mac
 		}
+	}
+	fe.oneOf("transport", in.Transport, false, "udp", "tcp", "tls")
+	d.Transport = in.Transport
+	if in.BaseDeviceID != "" {
+		base, err := s.store.Device(c.ctx(), c.tenant.ID, in.BaseDeviceID)
+		switch {
+		case errors.Is(err, store.ErrNotFound) || (err == nil && (base.MAC == "" || base.Kind != "gigaset")):
+			fe.add("base_device_id", "no Gigaset base %q in this tenant", in.BaseDeviceID)
+		case err != nil:
+			return err
+		case in.MAC != "":
+			fe.add("mac", "a DECT handset has no MAC address: its base has")
+		}
+		d.BaseDeviceID = in.BaseDeviceID
 	}
 	if err := fe.err(); err != nil {
 		return err

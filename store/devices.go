@@ -17,8 +17,14 @@ type Device struct {
 	Kind                 string // yealink, gigaset, softphone, generic
 	Model                string
 	MAC                  string // 12 lower-case hex digits, or empty
-	SIPUsername          string
-	HA1MD5, HA1SHA256    string
+	// BaseDeviceID is, for a DECT handset, the Gigaset base it is an account
+	// of (the base carries the MAC and is provisioned with every handset).
+	BaseDeviceID string
+	// Transport is the SIP transport provisioning configures: udp, tcp,
+	// tls, or empty for the server default.
+	Transport         string
+	SIPUsername       string
+	HA1MD5, HA1SHA256 string
 	// Provisioning credential (HTTP digest realm chosen by the provisioning
 	// package); the password itself is never stored.
 	ProvUsername, ProvHA1MD5, ProvHA1SHA256 string
@@ -46,13 +52,13 @@ func HA1(alg, username, realm, password string) string {
 }
 
 const deviceCols = `d.id, d.tenant_id, d.user_id, d.kind, d.model, COALESCE(d.mac,''), d.sip_username, d.ha1_md5, d.ha1_sha256,
-	d.prov_username, d.prov_ha1_md5, d.prov_ha1_sha256, d.prov_password_hash, d.created_at`
+	d.prov_username, d.prov_ha1_md5, d.prov_ha1_sha256, d.prov_password_hash, d.created_at, COALESCE(d.base_device_id,''), d.transport`
 
 func scanDevice(row interface{ Scan(...any) error }, extra ...any) (Device, error) {
 	var d Device
 	var created int64
 	dest := append([]any{&d.ID, &d.TenantID, &d.UserID, &d.Kind, &d.Model, &d.MAC, &d.SIPUsername, &d.HA1MD5, &d.HA1SHA256,
-		&d.ProvUsername, &d.ProvHA1MD5, &d.ProvHA1SHA256, &d.ProvPasswordHash, &created}, extra...)
+		&d.ProvUsername, &d.ProvHA1MD5, &d.ProvHA1SHA256, &d.ProvPasswordHash, &created, &d.BaseDeviceID, &d.Transport}, extra...)
 	err := row.Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Device{}, ErrNotFound
@@ -89,15 +95,24 @@ func (s *Store) CreateDevice(ctx context.Context, d Device, password string) (De
 		if licence == LicenceLight {
 			limit = MaxDevicesLight
 		}
+		if d.BaseDeviceID != "" {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM devices WHERE id = ? AND tenant_id = ? AND mac IS NOT NULL`, d.BaseDeviceID, d.TenantID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("base device %q: %w", d.BaseDeviceID, ErrNotFound)
+			}
+		}
 		if count >= limit {
 			return fmt.Errorf("%s licence allows %d device(s): %w", licence, limit, ErrLimit)
 		}
 		d.HA1MD5 = HA1("MD5", d.SIPUsername, domain, password)
 		d.HA1SHA256 = HA1("SHA-256", d.SIPUsername, domain, password)
 		_, err = tx.ExecContext(ctx, `INSERT INTO devices(id, tenant_id, user_id, kind, model, mac, sip_username, ha1_md5, ha1_sha256, sip_password_enc,
-			prov_username, prov_ha1_md5, prov_ha1_sha256, prov_password_hash, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			prov_username, prov_ha1_md5, prov_ha1_sha256, prov_password_hash, created_at, base_device_id, transport) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			d.ID, d.TenantID, d.UserID, d.Kind, d.Model, nullStr(d.MAC), d.SIPUsername, d.HA1MD5, d.HA1SHA256, sealed,
-			d.ProvUsername, d.ProvHA1MD5, d.ProvHA1SHA256, d.ProvPasswordHash, d.CreatedAt.Unix())
+			d.ProvUsername, d.ProvHA1MD5, d.ProvHA1SHA256, d.ProvPasswordHash, d.CreatedAt.Unix(), nullStr(d.BaseDeviceID), d.Transport)
 		if isUnique(err) {
 			return fmt.Errorf("device MAC or SIP username already in use: %w", ErrConflict)
 		}
@@ -221,4 +236,22 @@ func (s *Store) SetDeviceProvisioning(ctx context.Context, tenantID, id, usernam
 func (s *Store) DeleteDevice(ctx context.Context, tenantID, id string) error {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM devices WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	return affected(res, err)
+}
+
+// Handsets lists the DECT handsets attached to a base device, oldest first.
+func (s *Store) Handsets(ctx context.Context, tenantID, baseID string) ([]Device, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices d WHERE d.tenant_id = ? AND d.base_device_id = ? ORDER BY d.created_at, d.id`, tenantID, baseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }

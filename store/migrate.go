@@ -116,6 +116,10 @@ var migrations = []string{
 		hangup_cause TEXT NOT NULL DEFAULT ''
 	);
 	CREATE INDEX cdrs_tenant_start ON cdrs(tenant_id, start_at);`,
+	// 2: DECT handsets hang off their base; per-device SIP transport.
+	`ALTER TABLE devices ADD COLUMN base_device_id TEXT REFERENCES devices(id) ON DELETE SET NULL;
+	ALTER TABLE devices ADD COLUMN transport TEXT NOT NULL DEFAULT '';
+	CREATE INDEX devices_base ON devices(base_device_id);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -38,6 +38,9 @@ type app struct {
 	auth  *sipauth.Authenticator
 	tls   *tls.Config
 
+	nonceKey []byte
+	calls    *calls
+
 	httpSrv  *http.Server
 	httpLn   net.Listener
 	httpsSrv *http.Server
@@ -91,6 +94,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.close()
 		return nil, err
 	}
+	a.nonceKey = nonceKey
 	a.auth = sipauth.NewAuthenticator(nonceKey)
 	a.auth.Algorithms = strings.Split(cfg.DigestAlgos, ",")
 	a.guard = sipauth.NewGuard(sipauth.GuardConfig{MaxFailuresPerSource: cfg.BanSource, MaxFailuresPerAccount: cfg.BanAccount,
@@ -101,6 +105,10 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		registrar.Metrics{Registered: m.Registrations.Inc, Unregistered: m.Unregistrations.Inc,
 			AuthFailure: func(r string) { m.AuthFailures.WithLabelValues(r).Inc() }})
 	a.sip.Handle(sip.REGISTER, a.regis.HandleRegister)
+	if err := a.setupCalls(); err != nil {
+		a.close()
+		return nil, err
+	}
 
 	if cfg.Demo {
 		if err := seedDemo(ctx, a, os.Stdout); err != nil {
@@ -112,7 +120,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.close()
 		return nil, err
 	}
-	a.httpSrv = &http.Server{Handler: a.httpHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	a.httpSrv = &http.Server{ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return a, nil
 }
 
@@ -149,15 +157,20 @@ func (a *app) start() error {
 		return fmt.Errorf("http listen %s: %w", a.cfg.HTTPAddr, err)
 	}
 	a.httpLn = ln
-	a.goServe(a.httpSrv, ln)
 	if a.cfg.HTTPSAddr != "" {
 		ln, err := tls.Listen("tcp", a.cfg.HTTPSAddr, a.tls)
 		if err != nil {
 			return fmt.Errorf("https listen %s: %w", a.cfg.HTTPSAddr, err)
 		}
 		a.httpsLn = ln
-		a.httpsSrv = &http.Server{Handler: a.httpSrv.Handler, ReadHeaderTimeout: 10 * time.Second}
-		a.goServe(a.httpsSrv, ln)
+		a.httpsSrv = &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	}
+	// The handlers need the bound addresses (provisioning hands them out).
+	a.httpSrv.Handler = a.httpHandler()
+	a.goServe(a.httpSrv, a.httpLn)
+	if a.httpsSrv != nil {
+		a.httpsSrv.Handler = a.httpSrv.Handler
+		a.goServe(a.httpsSrv, a.httpsLn)
 	}
 	a.every(30*time.Second, "expire bindings", func(ctx context.Context) error {
 		_, err := a.regis.SweepExpired(ctx)

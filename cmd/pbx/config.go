@@ -33,6 +33,7 @@ type config struct {
 	RTPTimeout  time.Duration
 	DigestAlgos string
 	Pprof       bool
+	ProvURL     string
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.
@@ -79,6 +80,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&c.RTPTimeout, "rtp-timeout", envDur("PBX_RTP_TIMEOUT", 60*time.Second), "hang up a call without RTP for this long [PBX_RTP_TIMEOUT]")
 	fs.StringVar(&c.DigestAlgos, "digest", env("PBX_DIGEST", "SHA-256,MD5"), "digest algorithms offered, in order of preference [PBX_DIGEST]")
 	fs.BoolVar(&c.Pprof, "pprof", env("PBX_PPROF", "") == "1", "serve Go profiles under /debug/pprof/ on the HTTP listener (admin use) [PBX_PPROF=1]")
+	fs.StringVar(&c.ProvURL, "prov-url", env("PBX_PROV_URL", ""), "base URL handed to desk phones for provisioning, e.g. https://prov.example.be/prov/ (default: this server's HTTP(S) address) [PBX_PROV_URL]")
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
 	if err := fs.Parse(args); err != nil {
 		return c, err

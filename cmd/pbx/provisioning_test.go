@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/icholy/digest"
+
+	"pbx/provisioning/format"
+	"pbx/store"
+)
+
+// apiCall sends a JSON request with the admin token and decodes the answer.
+func apiCall(t *testing.T, a *app, method, path string, body any, want int) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+a.httpLn.Addr().String()+path, rd)
+	req.Header.Set("Authorization", "Bearer "+a.cfg.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
+	}
+	out := map[string]any{}
+	json.Unmarshal(raw, &out)
+	return out
+}
+
+// TestProvisionedPhoneRegisters creates a Yealink over REST, fetches its
+// configuration as the phone would (digest, real User-Agent), and registers
+// with the account values read from the served file.
+func TestProvisionedPhoneRegisters(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	ten := apiCall(t, a, "POST", "/api/v1/tenants", map[string]any{"name": "Brasserie"}, 201)
+	tid := ten["id"].(string)
+	u := apiCall(t, a, "POST", "/api/v1/tenants/"+tid+"/users", map[string]any{"first_name": "Els", "last_name": "Maes",
+		"email": "els@example.be", "licence": "full", "extension": "210"}, 201)
+	dev := apiCall(t, a, "POST", "/api/v1/tenants/"+tid+"/users/"+u["id"].(string)+"/devices",
+		map[string]any{"kind": "yealink", "mac": "80:5E:C0:A1:B2:C3", "model": "T54W"}, 201)
+	for _, f := range []string{"provisioning_url", "provisioning_username", "provisioning_password", "sip_password"} {
+		if dev[f] == "" || dev[f] == nil {
+			t.Fatalf("device creation lacks %s: %v", f, dev)
+		}
+	}
+	// The phone appends its file name to the directory URL it was given.
+	url := dev["provisioning_url"].(string) + "805ec0a1b2c3.cfg"
+	if !strings.HasPrefix(url, "http://"+a.httpLn.Addr().String()+"/prov/") {
+		t.Fatalf("provisioning URL %q", url)
+	}
+	fetch := func(user, pass string) (*http.Response, []byte) {
+		c := &http.Client{Transport: &digest.Transport{Username: user, Password: pass}}
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("User-Agent", "Yealink SIP-T54W 96.86.0.100 80:5e:c0:a1:b2:c3")
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, b
+	}
+	if res, _ := fetch(dev["provisioning_username"].(string), "wrong"); res.StatusCode != 401 {
+		t.Fatalf("wrong provisioning password: %d", res.StatusCode)
+	}
+	res, body := fetch(dev["provisioning_username"].(string), dev["provisioning_password"].(string))
+	if res.StatusCode != 200 {
+		t.Fatalf("fetch: %d %s", res.StatusCode, body)
+	}
+	cfg, err := format.ParseYealink(body)
+	if err != nil {
+		t.Fatalf("served file does not parse strictly: %v", err)
+	}
+	v := cfg.Values
+	user, pass, domain := v["account.1.user_name"], v["account.1.password"], v["account.1.sip_server.1.address"]
+	if user != dev["sip_username"] || pass != dev["sip_password"] || domain != ten["domain"] {
+		t.Fatalf("account values %q %q %q do not match the device", user, pass, domain)
+	}
+	port, _ := strconv.Atoi(v["account.1.outbound_proxy.1.port"])
+	if v["account.1.outbound_proxy_enable"] == "1" && port != portOf(a.sip.Addr("udp")) {
+		t.Fatalf("outbound proxy port %d, server on %v", port, a.sip.Addr("udp"))
+	}
+	// Register with exactly what the phone was given.
+	acc := account{tenant: store.Tenant{Domain: domain}, device: store.Device{SIPUsername: user}, password: pass}
+	if res := newPhone(t, a, acc, "udp").register(600, pass); res.StatusCode != 200 {
+		t.Fatalf("register with provisioned values: %s", res.StartLine())
+	}
+}
