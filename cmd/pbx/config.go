@@ -65,7 +65,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.TLSCert, "tls-cert", env("PBX_TLS_CERT", ""), "TLS certificate (PEM); a self-signed one is generated in the data directory when empty [PBX_TLS_CERT]")
 	fs.StringVar(&c.TLSKey, "tls-key", env("PBX_TLS_KEY", ""), "TLS private key (PEM) [PBX_TLS_KEY]")
 	fs.StringVar(&c.HTTPAddr, "http", env("PBX_HTTP", "127.0.0.1:8080"), "HTTP listen host:port (REST API, provisioning, metrics) [PBX_HTTP]")
-	fs.StringVar(&c.HTTPSAddr, "https", env("PBX_HTTPS", ""), "HTTPS listen host:port (same handlers), empty to disable [PBX_HTTPS]")
+	fs.StringVar(&c.HTTPSAddr, "https", env("PBX_HTTPS", "127.0.0.1:8443"), "HTTPS listen host:port (same handlers: API, provisioning), empty to disable [PBX_HTTPS]")
 	fs.StringVar(&rtp, "rtp-ports", env("PBX_RTP_PORTS", "20000-29999"), "RTP port range [PBX_RTP_PORTS]")
 	fs.StringVar(&c.PublicAddr, "public-addr", env("PBX_PUBLIC_ADDR", ""), "address advertised in Contact and SDP, behind NAT [PBX_PUBLIC_ADDR]")
 	fs.StringVar(&c.BaseDomain, "base-domain", env("PBX_BASE_DOMAIN", "pbx.local"), "parent of the tenants' SIP domains [PBX_BASE_DOMAIN]")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"io"
 	"net/http"
 	"strconv"
@@ -33,3 +34,5 @@ func metricValue(t *testing.T, a *app, name string) float64 {
 	}
 	return sum
 }
+
+func insecureTLS() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }

@@ -69,7 +69,9 @@ func (d provDirectory) DeviceByMAC(ctx context.Context, mac string) (*provisioni
 		if label == "" {
 			label = target.FirstName
 		}
-		out.BLF = append(out.BLF, provisioning.BLFKey{Position: k.Position, Line: 1, Target: target.Extension, Label: label})
+		// REST positions order the BLF keys; they fill the programmable keys
+		// after the line keys, so Position stays automatic here.
+		out.BLF = append(out.BLF, provisioning.BLFKey{Line: 1, Target: target.Extension, Label: label})
 	}
 	return out, nil
 }

@@ -58,11 +58,11 @@ func TestProvisionedPhoneRegisters(t *testing.T) {
 	}
 	// The phone appends its file name to the directory URL it was given.
 	url := dev["provisioning_url"].(string) + "805ec0a1b2c3.cfg"
-	if !strings.HasPrefix(url, "http://"+a.httpLn.Addr().String()+"/prov/") {
+	if !strings.HasPrefix(url, "https://"+a.httpsLn.Addr().String()+"/prov/") {
 		t.Fatalf("provisioning URL %q", url)
 	}
 	fetch := func(user, pass string) (*http.Response, []byte) {
-		c := &http.Client{Transport: &digest.Transport{Username: user, Password: pass}}
+		c := &http.Client{Transport: &digest.Transport{Username: user, Password: pass, Transport: &http.Transport{TLSClientConfig: insecureTLS()}}}
 		req, _ := http.NewRequest("GET", url, nil)
 		req.Header.Set("User-Agent", "Yealink SIP-T54W 96.86.0.100 80:5e:c0:a1:b2:c3")
 		res, err := c.Do(req)
@@ -97,5 +97,61 @@ func TestProvisionedPhoneRegisters(t *testing.T) {
 	acc := account{tenant: store.Tenant{Domain: domain}, device: store.Device{SIPUsername: user}, password: pass}
 	if res := newPhone(t, a, acc, "udp").register(600, pass); res.StatusCode != 200 {
 		t.Fatalf("register with provisioned values: %s", res.StartLine())
+	}
+}
+
+// TestProvisioningFollowsTheStore checks, through REST and HTTPS, that the
+// next file served reflects a new BLF key and a rotated password, and that a
+// device of another tenant gets nothing of this one.
+func TestProvisioningFollowsTheStore(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	mk := func(name, ext, mac string) (tid, uid string, dev map[string]any) {
+		ten := apiCall(t, a, "POST", "/api/v1/tenants", map[string]any{"name": name}, 201)
+		tid = ten["id"].(string)
+		u := apiCall(t, a, "POST", "/api/v1/tenants/"+tid+"/users", map[string]any{"first_name": "F" + ext, "last_name": "L",
+			"email": ext + "@example.be", "licence": "full", "extension": ext}, 201)
+		uid = u["id"].(string)
+		dev = apiCall(t, a, "POST", "/api/v1/tenants/"+tid+"/users/"+uid+"/devices", map[string]any{"kind": "yealink", "mac": mac, "model": "T46"}, 201)
+		return
+	}
+	tid, uid, dev := mk("Alpha", "201", "805ec0000001")
+	colleague := apiCall(t, a, "POST", "/api/v1/tenants/"+tid+"/users", map[string]any{"first_name": "Colleague", "last_name": "X",
+		"email": "c@example.be", "licence": "full", "extension": "202"}, 201)
+	_, _, other := mk("Beta", "301", "805ec0000002")
+	base := "https://" + a.httpsLn.Addr().String() + "/prov/"
+	get := func(file, user, pass string) (int, string) {
+		c := &http.Client{Transport: &digest.Transport{Username: user, Password: pass,
+			Transport: &http.Transport{TLSClientConfig: insecureTLS()}}}
+		req, _ := http.NewRequest("GET", base+file, nil)
+		req.Header.Set("User-Agent", "Yealink SIP-T46S 66.86.0.15 80:5e:c0:00:00:01")
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	pu, pp := dev["provisioning_username"].(string), dev["provisioning_password"].(string)
+	code, first := get("805ec0000001.cfg", pu, pp)
+	if code != 200 || !strings.Contains(first, dev["sip_password"].(string)) {
+		t.Fatalf("first fetch: %d", code)
+	}
+	if strings.Contains(first, other["sip_password"].(string)) {
+		t.Fatal("another tenant's secret in the file")
+	}
+	// Beta's phone, with its own valid credential, asks for Alpha's file.
+	if code, body := get("805ec0000001.cfg", other["provisioning_username"].(string), other["provisioning_password"].(string)); code == 200 || strings.Contains(body, dev["sip_password"].(string)) {
+		t.Fatalf("cross-tenant fetch answered %d", code)
+	}
+	apiCall(t, a, "PUT", "/api/v1/tenants/"+tid+"/users/"+uid+"/blf", []map[string]any{{"position": 1, "target_user_id": colleague["id"], "label": "Colleague"}}, 200)
+	_, second := get("805ec0000001.cfg", pu, pp)
+	if second == first || !strings.Contains(second, "202") {
+		t.Fatal("BLF key not in the next file")
+	}
+	rot := apiCall(t, a, "POST", "/api/v1/tenants/"+tid+"/users/"+uid+"/devices/"+dev["id"].(string)+"/rotate", nil, 200)
+	_, third := get("805ec0000001.cfg", pu, pp)
+	if !strings.Contains(third, rot["sip_password"].(string)) || strings.Contains(third, dev["sip_password"].(string)) {
+		t.Fatal("rotated password not in the next file")
 	}
 }
