@@ -142,20 +142,7 @@ func (s *Store) Devices(ctx context.Context, tenantID, userID string) ([]Device,
 		q += ` AND d.user_id = ?`
 		args = append(args, userID)
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY d.created_at, d.id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect(scanDeviceRow)(s.r.QueryContext(ctx, q+` ORDER BY d.created_at, d.id`, args...))
 }
 
 const deviceAuthQuery = `SELECT ` + deviceCols + `, u.id, u.tenant_id, u.first_name, u.last_name, u.email, u.language, u.licence, COALESCE(u.extension,''), u.status, u.suspended_until,
@@ -240,18 +227,7 @@ func (s *Store) DeleteDevice(ctx context.Context, tenantID, id string) error {
 
 // Handsets lists the DECT handsets attached to a base device, oldest first.
 func (s *Store) Handsets(ctx context.Context, tenantID, baseID string) ([]Device, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices d WHERE d.tenant_id = ? AND d.base_device_id = ? ORDER BY d.created_at, d.id`, tenantID, baseID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect(scanDeviceRow)(s.r.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices d WHERE d.tenant_id = ? AND d.base_device_id = ? ORDER BY d.created_at, d.id`, tenantID, baseID))
 }
+
+func scanDeviceRow(row interface{ Scan(...any) error }) (Device, error) { return scanDevice(row) }

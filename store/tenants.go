@@ -72,20 +72,7 @@ func (s *Store) TenantByDomain(ctx context.Context, domain string) (Tenant, erro
 
 // Tenants lists every tenant, oldest first.
 func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY created_at, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Tenant
-	for rows.Next() {
-		t, err := scanTenant(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return collect(scanTenant)(s.r.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY created_at, id`))
 }
 
 // SetTenantBillingState changes the billing state of a tenant.
@@ -151,20 +138,7 @@ func (s *Store) Site(ctx context.Context, tenantID, id string) (Site, error) {
 
 // Sites lists a tenant's sites.
 func (s *Store) Sites(ctx context.Context, tenantID string) ([]Site, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+siteCols+` FROM sites WHERE tenant_id = ? ORDER BY created_at, id`, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Site
-	for rows.Next() {
-		st, err := scanSite(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return collect(scanSite)(s.r.QueryContext(ctx, `SELECT `+siteCols+` FROM sites WHERE tenant_id = ? ORDER BY created_at, id`, tenantID))
 }
 
 // UpdateSite replaces the address fields of a site.

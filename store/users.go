@@ -117,20 +117,7 @@ func (s *Store) UserByExtension(ctx context.Context, tenantID, ext string) (User
 
 // Users lists a tenant's licences.
 func (s *Store) Users(ctx context.Context, tenantID string) ([]User, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? ORDER BY created_at, id`, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return collect(scanUser)(s.r.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? ORDER BY created_at, id`, tenantID))
 }
 
 // UpdateUser replaces the editable fields of a licence (names, e-mail,
