@@ -1,0 +1,18 @@
+// Package media owns the RTP media plane of the softswitch: UDP port
+// allocation, one Session per call leg (symmetric RTP, SRTP with SDES keys,
+// DTMF observation, inactivity watch, audio tap), bridges between two
+// sessions (packet relay, or PCMU<->PCMA transcoding), paced playback of
+// audio sources and shared music-on-hold streams.
+//
+// It knows nothing about SIP, databases or tenants: the call-control layer
+// negotiates SDP (see package media/sdp), then drives sessions through this
+// API.
+//
+// The receive path is the hot path. Each session has one goroutine blocked in
+// a read on its RTP socket; a relayed packet is rewritten in place in that
+// goroutine's pre-allocated buffer and written out on the peer's socket, so a
+// relayed packet costs one read and one write syscall and no allocation. The
+// only lock taken per packet belongs to the receiving session's outgoing
+// stream (it serialises bridge, playback and music on the same SSRC); it is
+// never shared with another call and is uncontended in steady state.
+package media
