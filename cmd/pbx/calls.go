@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/emiago/sipgo/sip"
+
+	"pbx/dialplan"
+	"pbx/features"
+	"pbx/media"
+	"pbx/sip/b2bua"
+)
+
+// calls is the call-control part of the app: the media engine, the b2bua
+// and the dialplan that routes its calls.
+type calls struct {
+	engine *media.Engine
+	b2bua  *b2bua.Service
+	plan   *dialplan.Plan
+	music  *features.HoldMusic
+}
+
+func init() {
+	// INVITEs with SDES crypto lines can pass the 1300 bytes sipgo allows
+	// on UDP by default; loopback and LAN paths carry more, and devices
+	// offering SRTP use TLS anyway.
+	sip.UDPMTUSize = 4096
+}
+
+// setupCalls creates the media engine, the b2bua and the dialplan and
+// mounts the call handlers on the SIP endpoint.
+func (a *app) setupCalls() error {
+	mcfg := media.Config{PortMin: a.cfg.RTPMin, PortMax: a.cfg.RTPMax, Logger: a.log}
+	if ip, err := netip.ParseAddr(a.cfg.PublicAddr); err == nil && ip.IsLoopback() {
+		mcfg.BindIP = ip
+	}
+	eng, err := media.NewEngine(mcfg)
+	if err != nil {
+		return fmt.Errorf("media engine: %w", err)
+	}
+	c := &calls{engine: eng, music: &features.HoldMusic{Engine: eng}}
+	c.plan = &dialplan.Plan{Store: a.store, Locator: a.regis, Logger: a.log}
+	rtpTimeout := a.cfg.RTPTimeout
+	if rtpTimeout <= 0 {
+		rtpTimeout = -1
+	}
+	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Auth: a.regis, Router: c.plan, CDRs: a.store,
+		HoldMusic: c.music.Class, MediaHost: a.cfg.PublicAddr, RTPTimeout: rtpTimeout, Logger: a.log})
+	if err != nil {
+		eng.Close()
+		return err
+	}
+	c.b2bua.Mount(a.sip)
+	a.calls = c
+	return nil
+}
+
+// closeCalls hangs up every call and stops the media engine.
+func (a *app) closeCalls() {
+	if a.calls == nil {
+		return
+	}
+	a.calls.b2bua.Close()
+	a.calls.engine.Close()
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"pbx/store"
+)
+
+func TestCallForksToEveryDevice(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	second := addDevice(t, a, accs[1].tenant, accs[1].user)
+	alice := newSoftphone(t, a, accs[0], "udp")
+	desk, mobile := newSoftphone(t, a, accs[1], "udp"), newSoftphone(t, a, second, "tls")
+	ch := make(chan error, 1)
+	var out *pcall
+	go func() {
+		var err error
+		out, err = alice.dial(t, "202", dialOpt{})
+		ch <- err
+	}()
+	d, m := desk.nextIncoming(t), mobile.nextIncoming(t)
+	m.answer(t, "0 101")
+	d.waitCancelled(t)
+	if err := <-ch; err != nil {
+		t.Fatal(err)
+	}
+	frames := randomFrames(30)
+	if n := matchExact(t, frames, stream(t, out, m, 0, 0, frames)); n < 20 {
+		t.Fatalf("winner received %d of 30 frames", n)
+	}
+	out.hangup(t)
+	m.waitEnded(t)
+	waitIdle(t, a)
+}
+
+func TestCallFailures(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202", "203")
+	second := addDevice(t, a, accs[1].tenant, accs[1].user)
+	alice := newSoftphone(t, a, accs[0], "udp")
+	b1, b2 := newSoftphone(t, a, accs[1], "udp"), newSoftphone(t, a, second, "tcp")
+
+	t.Run("404 unknown extension", func(t *testing.T) {
+		_, err := alice.dial(t, "299", dialOpt{})
+		if statusOf(err) != 404 {
+			t.Fatalf("want 404, got %v", err)
+		}
+	})
+	t.Run("480 none registered", func(t *testing.T) {
+		_, err := alice.dial(t, "203", dialOpt{})
+		if statusOf(err) != 480 {
+			t.Fatalf("want 480, got %v", err)
+		}
+	})
+	t.Run("486 all busy", func(t *testing.T) {
+		ch := make(chan error, 1)
+		go func() { _, err := alice.dial(t, "202", dialOpt{}); ch <- err }()
+		b1.nextIncoming(t).reject(486, "Busy Here")
+		b2.nextIncoming(t).reject(486, "Busy Here")
+		if err := <-ch; statusOf(err) != 486 {
+			t.Fatalf("want 486, got %v", err)
+		}
+	})
+	t.Run("CANCEL before answer", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		ch := make(chan error, 1)
+		go func() { _, err := alice.dial(t, "202", dialOpt{ctx: ctx}); ch <- err }()
+		i1, i2 := b1.nextIncoming(t), b2.nextIncoming(t)
+		cancel()
+		i1.waitCancelled(t)
+		i2.waitCancelled(t)
+		if err := <-ch; err == nil {
+			t.Fatal("cancelled call was answered")
+		}
+	})
+	t.Run("488 malformed SDP", func(t *testing.T) {
+		_, err := alice.dial(t, "202", dialOpt{body: []byte("v=0\r\nthis is not sdp\r\n")})
+		if statusOf(err) != 488 {
+			t.Fatalf("want 488, got %v", err)
+		}
+	})
+	t.Run("488 no common codec", func(t *testing.T) {
+		_, err := alice.dial(t, "202", dialOpt{pts: "18"})
+		if statusOf(err) != 488 {
+			t.Fatalf("want 488, got %v", err)
+		}
+		b1.noIncoming(t, 200*time.Millisecond)
+	})
+	waitIdle(t, a)
+	cdrs := waitCDR(t, a, accs[0].tenant.ID, 4)
+	want := map[string]string{"299": "failed", "203": "no_answer"}
+	seen := map[string]bool{}
+	for _, c := range cdrs {
+		seen[c.Disposition] = true
+		if d, ok := want[c.Callee]; ok && c.Disposition != d && !(c.Callee == "203" && c.Disposition == "failed") {
+			t.Fatalf("CDR for %s: %+v", c.Callee, c)
+		}
+	}
+	if !seen["busy"] || !seen["cancelled"] {
+		t.Fatalf("CDRs lack busy or cancelled: %+v", cdrs)
+	}
+}
+
+func TestCallUnauthenticatedGetsChallenge(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	bob := newSoftphone(t, a, accs[1], "udp")
+	// An unregistered device that does not know the password.
+	stranger := newSoftphone(t, a, accs[0], "udp")
+	stranger.register(0, accs[0].password)
+	stranger.acc.password = "wrong-password"
+	_, err := stranger.dial(t, "202", dialOpt{})
+	if statusOf(err) != 407 {
+		t.Fatalf("want 407, got %v", err)
+	}
+	// Without credentials at all.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "202", Host: "127.0.0.1", Port: a.sip.Addr("udp").(*net.UDPAddr).Port})
+	req.AppendHeader(&sip.ContactHeader{Address: stranger.contact})
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody([]byte("v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"))
+	res, err := stranger.client.Do(ctx, req)
+	if err != nil || res.StatusCode != 407 || res.GetHeader("Proxy-Authenticate") == nil {
+		t.Fatalf("want a 407 challenge, got %v %v", res, err)
+	}
+	bob.noIncoming(t, 300*time.Millisecond)
+	waitIdle(t, a)
+	if cdrs, _ := a.store.CDRs(context.Background(), accs[0].tenant.ID, 10); len(cdrs) != 0 {
+		t.Fatalf("an unauthenticated INVITE made a call: %+v", cdrs)
+	}
+}
+
+func TestCallFromLightLicence(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "202")
+	u, err := a.store.CreateUser(context.Background(), store.User{TenantID: accs[0].tenant.ID, FirstName: "Light", LastName: "User", Licence: store.LicenceLight})
+	if err != nil {
+		t.Fatal(err)
+	}
+	light := newSoftphone(t, a, addDevice(t, a, accs[0].tenant, u), "udp")
+	bob := newSoftphone(t, a, accs[0], "udp")
+	ch := make(chan error, 1)
+	var out *pcall
+	go func() {
+		var err error
+		out, err = light.dial(t, "202", dialOpt{})
+		ch <- err
+	}()
+	in := bob.nextIncoming(t)
+	if f := in.invite.From(); f.DisplayName != "Light User" || f.Address.User != "anonymous" {
+		t.Fatalf("light licence presented as %q <%s>", f.DisplayName, f.Address.String())
+	}
+	in.answer(t, "0 101")
+	if err := <-ch; err != nil {
+		t.Fatal(err)
+	}
+	out.hangup(t)
+	in.waitEnded(t)
+}

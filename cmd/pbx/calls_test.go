@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zaf/g711"
+
+	"pbx/store"
+)
+
+// stream sends frames from one phone to the pbx while the other phone
+// collects what it receives with payload type pt.
+func stream(t *testing.T, from, to *pcall, sendPT, recvPT uint8, frames [][]byte) [][]byte {
+	t.Helper()
+	to.rtp.drain()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, f := range frames {
+			if err := from.rtp.send(from.remote, sendPT, false, f, 160); err != nil {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	var got [][]byte
+	deadline := time.Now().Add(time.Duration(len(frames))*5*time.Millisecond + 3*time.Second)
+	for time.Now().Before(deadline) {
+		p, err := to.rtp.recv(time.Until(deadline))
+		if err != nil {
+			break
+		}
+		if p.PayloadType == recvPT {
+			got = append(got, append([]byte(nil), p.Payload...))
+		}
+		select {
+		case <-done:
+			if len(got) >= len(frames) {
+				deadline = time.Now()
+			}
+		default:
+		}
+	}
+	<-done
+	return got
+}
+
+func randomFrames(n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		f := make([]byte, 160)
+		for j := range f {
+			f[j] = byte(rand.IntN(256))
+		}
+		out[i] = f
+	}
+	return out
+}
+
+// matchExact counts received frames that are exactly a sent frame and
+// fails on any received frame that is not.
+func matchExact(t *testing.T, sent, got [][]byte) int {
+	t.Helper()
+	n := 0
+	for _, g := range got {
+		found := false
+		for _, s := range sent {
+			if bytes.Equal(g, s) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Fatalf("received a frame that was never sent (not bit-exact): % x", g[:8])
+		}
+		n++
+	}
+	return n
+}
+
+// connect places a call from caller to ext and answers it on callee with
+// payload types pts.
+func connect(t *testing.T, caller, callee *softphone, ext, calleePTs string) (*pcall, *pcall) {
+	t.Helper()
+	type result struct {
+		pc  *pcall
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		pc, err := caller.dial(t, ext, dialOpt{})
+		ch <- result{pc, err}
+	}()
+	in := callee.nextIncoming(t)
+	in.answer(t, calleePTs)
+	r := <-ch
+	if r.err != nil {
+		t.Fatalf("call to %s: %v", ext, r.err)
+	}
+	return r.pc, in
+}
+
+func waitCDR(t *testing.T, a *app, tenantID string, n int) []store.CDR {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		cdrs, err := a.store.CDRs(context.Background(), tenantID, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cdrs) >= n {
+			return cdrs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("want %d CDRs, have %d: %+v", n, len(cdrs), cdrs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitIdle waits until the pbx holds no call, leg or media session.
+func waitIdle(t *testing.T, a *app) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, ms := a.calls.b2bua.Stats(), a.calls.engine.Stats()
+		if st.Calls == 0 && st.Legs == 0 && ms.Sessions == 0 && ms.PortsInUse == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not idle: b2bua %+v media %+v", st, ms)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestCallRelayAndBye(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "tcp")
+	type result struct {
+		pc  *pcall
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		pc, err := alice.dial(t, "202", dialOpt{})
+		ch <- result{pc, err}
+	}()
+	in := bob.nextIncoming(t)
+	// A true B2BUA: nothing of the caller's dialog leaks to the callee.
+	inv := in.invite
+	if from := inv.From(); from.DisplayName != "User 201" || from.Address.User != "201" || from.Address.Host != "acme.test" {
+		t.Fatalf("caller presented as %q <%s>", from.DisplayName, from.Address.String())
+	}
+	if pai := inv.GetHeader("P-Asserted-Identity"); pai == nil || !strings.Contains(pai.Value(), "sip:201@acme.test") {
+		t.Fatalf("P-Asserted-Identity: %v", pai)
+	}
+	if inv.GetHeader("X-Secret-Leak") != nil || strings.Contains(inv.String(), accs[0].device.SIPUsername) {
+		t.Fatalf("caller's headers leaked into the B leg:\n%s", inv.String())
+	}
+	if len(inv.GetHeaders("Via")) != 1 {
+		t.Fatalf("B leg has %d Via headers", len(inv.GetHeaders("Via")))
+	}
+	in.answer(t, "0 101")
+	r := <-ch
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	out := r.pc
+	if out.callID == in.callID {
+		t.Fatal("both legs share a Call-ID")
+	}
+	// Bit-exact relay in both directions.
+	frames := randomFrames(50)
+	if n := matchExact(t, frames, stream(t, out, in, 0, 0, frames)); n < 40 {
+		t.Fatalf("callee received %d of 50 frames", n)
+	}
+	frames = randomFrames(50)
+	if n := matchExact(t, frames, stream(t, in, out, 0, 0, frames)); n < 40 {
+		t.Fatalf("caller received %d of 50 frames", n)
+	}
+	out.hangup(t)
+	in.waitEnded(t)
+	cdrs := waitCDR(t, a, accs[0].tenant.ID, 1)
+	c := cdrs[0]
+	if c.Disposition != "answered" || c.Caller != "201" || c.Callee != "202" || c.Answer.IsZero() || c.HangupCause != "normal_clearing" {
+		t.Fatalf("CDR %+v", c)
+	}
+	waitIdle(t, a)
+
+	// BYE from the callee ends the caller's leg too.
+	out, in = connect(t, alice, bob, "202", "0 8 101")
+	in.hangup(t)
+	out.waitEnded(t)
+	waitIdle(t, a)
+}
+
+func TestCallTranscodesPCMUToPCMA(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
+	out, in := connect(t, alice, bob, "202", "8 101")
+	if ans, _ := parseTestSDP(out.peerSDP); len(ans.pts) == 0 || ans.pts[0] != "0" {
+		t.Fatalf("caller's answer should keep PCMU: %q", out.peerSDP)
+	}
+	// Frames of a sine whose amplitude names the frame.
+	var pcm [][]int16
+	var frames [][]byte
+	for i := 0; i < 50; i++ {
+		amp := 500.0 + float64(i)*150
+		s := make([]int16, 160)
+		f := make([]byte, 160)
+		for j := range s {
+			s[j] = int16(amp * math.Sin(2*math.Pi*float64(j)/40))
+			f[j] = g711.EncodeUlawFrame(s[j])
+		}
+		pcm, frames = append(pcm, s), append(frames, f)
+	}
+	got := stream(t, out, in, 0, 8, frames)
+	if len(got) < 40 {
+		t.Fatalf("callee received %d PCMA frames of 50", len(got))
+	}
+	for _, g := range got {
+		dec := make([]int16, len(g))
+		for j, b := range g {
+			dec[j] = g711.DecodeAlawFrame(b)
+		}
+		best := math.MaxFloat64
+		for _, s := range pcm {
+			worst := 0.0
+			for j := range s {
+				tol := math.Max(64, math.Abs(float64(s[j]))/12)
+				worst = math.Max(worst, math.Abs(float64(dec[j])-float64(s[j]))/tol)
+			}
+			best = math.Min(best, worst)
+		}
+		if best > 1 {
+			t.Fatalf("transcoded frame outside G.711 error (%.2f of tolerance)", best)
+		}
+	}
+	in.hangup(t)
+	out.waitEnded(t)
+	waitIdle(t, a)
+}

@@ -1,0 +1,169 @@
+// Package dialplan owns call routing: it turns what a caller dialled into
+// a destination (today the extensions of the tenant's full licences),
+// applies the callee's policies (do-not-disturb, unconditional, busy and
+// no-answer forwarding) and drives the call with the b2bua's primitives:
+// dial the callee's registered devices in parallel, answer, bridge, and
+// reject with the right cause when nobody is reached.
+package dialplan
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"pbx/sip/b2bua"
+	"pbx/store"
+)
+
+// Store is what routing reads.
+type Store interface {
+	UserByExtension(ctx context.Context, tenantID, ext string) (store.User, error)
+}
+
+// Locator returns the live bindings of a licence (the registrar).
+type Locator interface {
+	Lookup(ctx context.Context, userID string) ([]store.Binding, error)
+}
+
+// Plan is the dialplan; it implements b2bua.Router.
+type Plan struct {
+	Store   Store
+	Locator Locator
+	// RingTimeout is how long a callee without no-answer forwarding rings
+	// (default 60 s).
+	RingTimeout time.Duration
+	// MaxForwards bounds chains of forwarding (default 5).
+	MaxForwards int
+	Logger      *slog.Logger
+}
+
+var _ b2bua.Router = (*Plan)(nil)
+
+func (p *Plan) log() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.Default()
+}
+
+// Route connects the caller to the dialled extension.
+func (p *Plan) Route(ctx context.Context, call *b2bua.Call) {
+	in := call.Inbound
+	leg, callee, cause := p.reach(ctx, call, call.Tenant, call.Dialled, nil, 0)
+	if leg == nil {
+		in.Hangup(cause)
+		return
+	}
+	if callee != "" && callee != call.Dialled {
+		call.SetCallee(callee)
+	}
+	if err := in.Answer(ctx); err != nil {
+		leg.Hangup(b2bua.CauseNormal)
+		return
+	}
+	br, err := call.Bridge(in, leg)
+	if err != nil {
+		in.Hangup(b2bua.CauseNormal)
+		leg.Hangup(b2bua.CauseNormal)
+		return
+	}
+	select {
+	case <-br.Done():
+	case <-ctx.Done():
+	}
+}
+
+// BlindTransfer dials the REFER target on behalf of the transferee.
+func (p *Plan) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
+	caller := t.Transferee.Remote()
+	leg, _, cause := p.reach(ctx, t.Call, t.Call.Tenant, t.Target, &b2bua.DialOptions{Caller: t.Transferee, CallerID: &caller}, 0)
+	if leg == nil {
+		t.Fail(cause)
+		return
+	}
+	if err := t.Complete(leg); err != nil {
+		p.log().Info("transfer not completed", "error", err)
+	}
+}
+
+// reach finds the destination of number and dials it, following the
+// callee's forwarding. It returns the answered leg and the extension that
+// answered, or the cause of failure.
+func (p *Plan) reach(ctx context.Context, call *b2bua.Call, tenant store.Tenant, number string, base *b2bua.DialOptions, hops int) (*b2bua.Leg, string, b2bua.Cause) {
+	maxHops := p.MaxForwards
+	if maxHops <= 0 {
+		maxHops = 5
+	}
+	number = strings.TrimSpace(number)
+	if number == "" {
+		return nil, "", b2bua.CauseNotFound
+	}
+	u, err := p.Store.UserByExtension(ctx, tenant.ID, number)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", b2bua.CauseNotFound
+	}
+	if err != nil {
+		p.log().Error("dialplan: user lookup", "error", err)
+		return nil, "", b2bua.CauseFailure
+	}
+	if u.Licence != store.LicenceFull || !u.Active(time.Now()) {
+		return nil, "", b2bua.CauseUnavailable
+	}
+	forward := func(to string, cause b2bua.Cause) (*b2bua.Leg, string, b2bua.Cause) {
+		if to == "" || to == number || hops >= maxHops {
+			return nil, "", cause
+		}
+		return p.reach(ctx, call, tenant, to, base, hops+1)
+	}
+	if u.ForwardAlways != "" {
+		return forward(u.ForwardAlways, b2bua.CauseUnavailable)
+	}
+	if u.DND {
+		return forward(u.ForwardBusy, b2bua.CauseBusy)
+	}
+	bindings, err := p.Locator.Lookup(ctx, u.ID)
+	if err != nil {
+		p.log().Error("dialplan: bindings lookup", "error", err)
+		return nil, "", b2bua.CauseFailure
+	}
+	if len(bindings) == 0 {
+		return forward(u.ForwardNoAnswer, b2bua.CauseUnavailable)
+	}
+	opts := b2bua.DialOptions{Strategy: b2bua.Parallel, Timeout: p.RingTimeout}
+	if base != nil {
+		opts.Caller, opts.CallerID = base.Caller, base.CallerID
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 60 * time.Second
+	}
+	if u.ForwardNoAnswer != "" && u.NoAnswerSeconds > 0 {
+		opts.Timeout = time.Duration(u.NoAnswerSeconds) * time.Second
+	}
+	opts.Callee = b2bua.Party{Name: strings.TrimSpace(u.FirstName + " " + u.LastName), Number: u.Extension, Domain: tenant.Domain, UserID: u.ID}
+	leg, err := call.Dial(ctx, Targets(bindings), opts)
+	if err == nil {
+		return leg, u.Extension, ""
+	}
+	switch cause := b2bua.CauseOf(err); cause {
+	case b2bua.CauseBusy:
+		return forward(u.ForwardBusy, cause)
+	case b2bua.CauseNoAnswer:
+		return forward(u.ForwardNoAnswer, cause)
+	default:
+		return nil, "", cause
+	}
+}
+
+// Targets turns registered bindings into dial targets: requests go to the
+// address and transport each device registered from, and devices on TLS
+// are offered SRTP.
+func Targets(bs []store.Binding) []b2bua.Target {
+	out := make([]b2bua.Target, 0, len(bs))
+	for _, b := range bs {
+		tr := strings.ToLower(b.Transport)
+		out = append(out, b2bua.Target{Contact: b.Contact, Source: b.Source, Transport: tr, SRTP: tr == "tls", Label: b.DeviceID})
+	}
+	return out
+}

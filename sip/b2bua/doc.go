@@ -1,0 +1,17 @@
+// Package b2bua owns call control in the signalling layer: it turns every
+// INVITE into a leg (one SIP dialog plus one media session), hands inbound
+// legs to a Router, and gives routers the primitives calls are made of:
+// answer, play, collect digits, dial (one or many targets, in parallel or one
+// after the other, with a timeout), bridge, transfer and hang up.
+//
+// It is a true back-to-back user agent: each leg is an independent dialog
+// with its own Call-ID, tags, CSeq, Via and Contact, and its own SDP from the
+// media engine, which anchors all audio. Nothing of one leg's headers reaches
+// the other except what the b2bua builds on purpose (the caller's identity
+// from its licence).
+//
+// In-dialog requests (ACK, BYE, CANCEL, re-INVITE and UPDATE for hold,
+// REFER for blind and attended transfer, INFO, NOTIFY) are answered here.
+// Every call ends in a CDR handed to a CDRSink. The package never imports the
+// dialplan or the features: cmd/pbx wires a Router to it.
+package b2bua

@@ -1,0 +1,425 @@
+package b2bua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"pbx/media"
+	"pbx/sip/sipserver"
+	"pbx/store"
+)
+
+// Router decides what happens to an inbound call. Route runs for the whole
+// life of the call: when it returns, every leg the call still owns is hung
+// up and the CDR is written. BlindTransfer is asked to reach the target of a
+// REFER without Replaces; it must end with t.Complete or t.Fail.
+type Router interface {
+	Route(ctx context.Context, call *Call)
+	BlindTransfer(ctx context.Context, t *Transfer)
+}
+
+// Authenticator checks the digest credentials of an INVITE (the registrar
+// with proxy=true). When ok is false it has already answered the request.
+type Authenticator interface {
+	Authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) (store.DeviceAuth, bool)
+}
+
+// CDRSink receives one record per call.
+type CDRSink interface {
+	InsertCDR(ctx context.Context, c store.CDR) (store.CDR, error)
+}
+
+// Config of a Service. SIP, Engine, Auth and Router are required.
+type Config struct {
+	SIP    *sipserver.Server
+	Engine *media.Engine
+	Auth   Authenticator
+	Router Router
+	CDRs   CDRSink
+	// HoldMusic returns the music class a tenant's held parties hear; nil
+	// or a nil result means the engine's generated melody.
+	HoldMusic func(tenantID string) *media.MusicClass
+	// MediaHost is the address put in our SDP; default SIP.PublicHost().
+	MediaHost string
+	// RTPTimeout hangs up a leg that received no RTP for this long while
+	// media was expected (default 60 s; negative disables).
+	RTPTimeout time.Duration
+	Logger     *slog.Logger
+}
+
+// Service is the back-to-back user agent.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // calls and background signalling
+
+	mu     sync.Mutex
+	legs   map[string]*Leg // by Call-ID "|" our tag
+	calls  map[*Call]struct{}
+	closed bool
+	dua    map[string]*sipgo.DialogUA // by transport
+}
+
+// New returns a Service; call Mount to receive requests.
+func New(cfg Config) (*Service, error) {
+	if cfg.SIP == nil || cfg.Engine == nil || cfg.Auth == nil || cfg.Router == nil {
+		return nil, errors.New("b2bua: Config needs SIP, Engine, Auth and Router")
+	}
+	if cfg.RTPTimeout == 0 {
+		cfg.RTPTimeout = 60 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, legs: map[string]*Leg{}, calls: map[*Call]struct{}{}, dua: map[string]*sipgo.DialogUA{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Mount registers the handlers of the methods the b2bua answers.
+func (s *Service) Mount(srv *sipserver.Server) {
+	srv.Handle(sip.INVITE, s.handleInvite)
+	srv.Handle(sip.ACK, s.handleAck)
+	srv.Handle(sip.BYE, s.handleBye)
+	srv.Handle(sip.CANCEL, s.handleCancel)
+	srv.Handle(sip.REFER, s.handleRefer)
+	srv.Handle(sip.UPDATE, s.handleUpdate)
+	srv.Handle(sip.INFO, s.handleInfo)
+	srv.Handle(sip.NOTIFY, s.handleNotify)
+}
+
+// Close hangs up every call and waits for their goroutines.
+func (s *Service) Close() {
+	s.mu.Lock()
+	s.closed = true
+	legs := make([]*Leg, 0, len(s.legs))
+	for _, l := range s.legs {
+		legs = append(legs, l)
+	}
+	s.mu.Unlock()
+	s.cancel()
+	for _, l := range legs {
+		l.Hangup(CauseShutdown)
+	}
+	s.wg.Wait()
+}
+
+// Stats counts what the b2bua holds.
+type Stats struct {
+	Calls, Legs int
+}
+
+// Stats reports live calls and registered dialogs.
+func (s *Service) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Calls: len(s.calls), Legs: len(s.legs)}
+}
+
+// dialogUA returns the dialog user agent for a transport, whose Contact
+// points at our listener of that transport.
+func (s *Service) dialogUA(transport string) *sipgo.DialogUA {
+	transport = strings.ToLower(transport)
+	if transport == "" {
+		transport = "udp"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d := s.dua[transport]; d != nil {
+		return d
+	}
+	uri := sip.Uri{Scheme: "sip", User: "pbx", Host: s.cfg.SIP.PublicHost(), UriParams: sip.HeaderParams{}}
+	if a := s.cfg.SIP.Addr(transport); a != nil {
+		_, port, _ := net.SplitHostPort(a.String())
+		fmt.Sscan(port, &uri.Port)
+	}
+	if transport != "udp" {
+		uri.UriParams.Add("transport", transport)
+	}
+	d := &sipgo.DialogUA{Client: s.cfg.SIP.Client, ContactHDR: sip.ContactHeader{Address: uri}, RewriteContact: true}
+	s.dua[transport] = d
+	return d
+}
+
+func (s *Service) mediaHost() string {
+	if s.cfg.MediaHost != "" {
+		return s.cfg.MediaHost
+	}
+	return s.cfg.SIP.PublicHost()
+}
+
+func (s *Service) holdMusic(tenantID string) *media.MusicClass {
+	if s.cfg.HoldMusic != nil {
+		if c := s.cfg.HoldMusic(tenantID); c != nil {
+			return c
+		}
+	}
+	return s.cfg.Engine.Music("default", nil)
+}
+
+func legKey(callID, tag string) string { return callID + "|" + tag }
+
+func (s *Service) register(l *Leg) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.legs[l.key] = l
+	return true
+}
+
+func (s *Service) unregister(l *Leg) {
+	s.mu.Lock()
+	if s.legs[l.key] == l {
+		delete(s.legs, l.key)
+	}
+	s.mu.Unlock()
+}
+
+// lookup finds the leg an in-dialog request belongs to.
+func (s *Service) lookup(req *sip.Request) *Leg {
+	cid, to := req.CallID(), req.To()
+	if cid == nil || to == nil {
+		return nil
+	}
+	tag, _ := to.Params.Get("tag")
+	if tag == "" {
+		return nil
+	}
+	return s.find(cid.Value(), tag)
+}
+
+func (s *Service) find(callID, tag string) *Leg {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.legs[legKey(callID, tag)]
+}
+
+// spawn runs fn in a goroutine the Service waits for on Close.
+func (s *Service) spawn(fn func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+}
+
+func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	_ = tx.Respond(res)
+}
+
+func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil {
+		if tag, _ := to.Params.Get("tag"); tag != "" {
+			s.handleReinvite(req, tx)
+			return
+		}
+	}
+	if req.CallID() == nil || req.From() == nil || req.To() == nil || req.CSeq() == nil || req.Contact() == nil {
+		respond(tx, req, 400, "Bad Request - missing mandatory header")
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	da, ok := s.cfg.Auth.Authenticate(ctx, req, tx, true)
+	cancel()
+	if !ok {
+		return
+	}
+	log := s.log.With("call_id", req.CallID().Value(), "tenant_id", da.Tenant.ID, "device_id", da.Device.ID)
+	if !da.User.Active(time.Now()) || da.Tenant.BillingState == "suspended" {
+		respond(tx, req, 403, "Forbidden - licence or tenant suspended")
+		return
+	}
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		respond(tx, req, 503, "Service Unavailable")
+		return
+	}
+	offer, err := parseSDP(req.Body())
+	if err == nil && offer.secure && !strings.EqualFold(req.Transport(), "TLS") {
+		err = errSRTPPolicy
+	}
+	if err != nil {
+		log.Info("invite rejected", "error", err)
+		respond(tx, req, 488, "Not Acceptable Here")
+		return
+	}
+	respond(tx, req, 100, "Trying")
+	dua := s.dialogUA(req.Transport())
+	dlg, err := dua.ReadInvite(req, tx)
+	if err != nil {
+		log.Info("invite: dialog", "error", err)
+		respond(tx, req, 400, "Bad Request")
+		return
+	}
+	leg, err := s.newInboundLeg(dlg, req, tx, offer)
+	if err != nil {
+		log.Warn("invite: media", "error", err)
+		code, reason := 500, "Server Internal Error"
+		if errors.Is(err, errNoCommonCodec) || errors.Is(err, errSRTPPolicy) || errors.Is(err, errBadSDP) {
+			code, reason = 488, "Not Acceptable Here"
+		} else if errors.Is(err, media.ErrNoPorts) {
+			code, reason = 503, "Service Unavailable"
+		}
+		_ = dlg.Respond(code, reason, nil)
+		return
+	}
+	call := s.newCall(leg, da, req)
+	if call == nil {
+		leg.Hangup(CauseShutdown)
+		return
+	}
+	s.wg.Add(1)
+	defer s.wg.Done()
+	s.runCall(call)
+}
+
+func (s *Service) newCall(in *Leg, da store.DeviceAuth, req *sip.Request) *Call {
+	c := &Call{svc: s, Inbound: in, Tenant: da.Tenant, CallerUser: da.User, CallerDevice: da.Device,
+		Dialled: req.Recipient.User, Start: time.Now()}
+	if c.Dialled == "" {
+		c.Dialled = req.To().Address.User
+	}
+	c.ctx, c.cancel = context.WithCancel(s.ctx)
+	in.remote = callerParty(da)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.calls[c] = struct{}{}
+	s.mu.Unlock()
+	c.adopt(in)
+	return c
+}
+
+func (s *Service) runCall(c *Call) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("call router panic", "call_id", c.Inbound.callID, "panic", fmt.Sprint(r))
+		}
+		c.finish()
+		s.mu.Lock()
+		delete(s.calls, c)
+		s.mu.Unlock()
+	}()
+	// Route stops when the caller goes away before anything else happened.
+	go func() {
+		select {
+		case <-c.ctx.Done():
+		case <-c.Inbound.Done():
+			if !c.Inbound.Answered() {
+				c.cancel()
+			}
+		}
+	}()
+	s.cfg.Router.Route(c.ctx, c)
+}
+
+func (s *Service) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	l := s.lookup(req)
+	if l == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.handleOffer(req, tx)
+}
+
+func (s *Service) handleUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	l := s.lookup(req)
+	if l == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if len(req.Body()) == 0 {
+		respond(tx, req, 200, "OK")
+		return
+	}
+	l.handleOffer(req, tx)
+}
+
+func (s *Service) handleAck(req *sip.Request, tx sip.ServerTransaction) {
+	l := s.lookup(req)
+	if l == nil || l.uas == nil {
+		return
+	}
+	_ = l.uas.ReadAck(req, tx)
+}
+
+func (s *Service) handleBye(req *sip.Request, tx sip.ServerTransaction) {
+	l := s.lookup(req)
+	if l == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.remoteEnded(CauseNormal)
+	// The dialog helpers answer 200 and end the dialog, which also
+	// releases an answer still waiting for its ACK.
+	var err error
+	if l.uas != nil {
+		err = l.uas.ReadBye(req, tx)
+	} else {
+		err = l.uac.ReadBye(req, tx)
+	}
+	if err != nil {
+		respond(tx, req, 200, "OK")
+	}
+}
+
+func (s *Service) handleCancel(req *sip.Request, tx sip.ServerTransaction) {
+	// A CANCEL that matched a pending INVITE was answered by the
+	// transaction layer; this one matched nothing.
+	respond(tx, req, 481, "Call/Transaction Does Not Exist")
+}
+
+func (s *Service) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
+	if s.lookup(req) == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	// DTMF travels as RFC 4733 events in the media; SIP INFO bodies
+	// (application/dtmf-relay) are acknowledged and ignored.
+	respond(tx, req, 200, "OK")
+}
+
+func (s *Service) handleNotify(req *sip.Request, tx sip.ServerTransaction) {
+	if s.lookup(req) == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	respond(tx, req, 200, "OK")
+}
+
+// newMediaSession opens a media session with the inactivity watch wired
+// later, at answer.
+func (s *Service) newMediaSession() (*media.Session, error) {
+	return s.cfg.Engine.NewSession()
+}
+
+func (s *Service) localHost() string {
+	h := s.mediaHost()
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.String()
+	}
+	return h
+}
