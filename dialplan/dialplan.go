@@ -27,6 +27,14 @@ type Locator interface {
 	Lookup(ctx context.Context, userID string) ([]store.Binding, error)
 }
 
+// Dialer rings a destination's devices on behalf of a call; *b2bua.Call
+// is the one used in production, tests put a fake in its place.
+type Dialer interface {
+	Dial(ctx context.Context, targets []b2bua.Target, opts b2bua.DialOptions) (*b2bua.Leg, error)
+}
+
+var _ Dialer = (*b2bua.Call)(nil)
+
 // Plan is the dialplan; it implements b2bua.Router.
 type Plan struct {
 	Store   Store
@@ -91,7 +99,7 @@ func (p *Plan) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
 // reach finds the destination of number and dials it, following the
 // callee's forwarding. It returns the answered leg and the extension that
 // answered, or the cause of failure.
-func (p *Plan) reach(ctx context.Context, call *b2bua.Call, tenant store.Tenant, number string, base *b2bua.DialOptions, hops int) (*b2bua.Leg, string, b2bua.Cause) {
+func (p *Plan) reach(ctx context.Context, call Dialer, tenant store.Tenant, number string, base *b2bua.DialOptions, hops int) (*b2bua.Leg, string, b2bua.Cause) {
 	maxHops := p.MaxForwards
 	if maxHops <= 0 {
 		maxHops = 5
@@ -135,12 +143,7 @@ func (p *Plan) reach(ctx context.Context, call *b2bua.Call, tenant store.Tenant,
 	if base != nil {
 		opts.Caller, opts.CallerID = base.Caller, base.CallerID
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 60 * time.Second
-	}
-	if u.ForwardNoAnswer != "" && u.NoAnswerSeconds > 0 {
-		opts.Timeout = time.Duration(u.NoAnswerSeconds) * time.Second
-	}
+	opts.Timeout = ringTimeout(u, opts.Timeout)
 	opts.Callee = b2bua.Party{Name: strings.TrimSpace(u.FirstName + " " + u.LastName), Number: u.Extension, Domain: tenant.Domain, UserID: u.ID}
 	leg, err := call.Dial(ctx, Targets(bindings), opts)
 	if err == nil {
@@ -154,6 +157,18 @@ func (p *Plan) reach(ctx context.Context, call *b2bua.Call, tenant store.Tenant,
 	default:
 		return nil, "", cause
 	}
+}
+
+// ringTimeout is how long u's devices ring: the licence's no-answer delay
+// when it forwards on no answer, else def (60 s if not set).
+func ringTimeout(u store.User, def time.Duration) time.Duration {
+	if u.ForwardNoAnswer != "" && u.NoAnswerSeconds > 0 {
+		return time.Duration(u.NoAnswerSeconds) * time.Second
+	}
+	if def <= 0 {
+		return 60 * time.Second
+	}
+	return def
 }
 
 // Targets turns registered bindings into dial targets: requests go to the

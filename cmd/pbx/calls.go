@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/emiago/sipgo/sip"
-
 	"pbx/dialplan"
 	"pbx/features"
 	"pbx/media"
@@ -19,13 +17,6 @@ type calls struct {
 	b2bua  *b2bua.Service
 	plan   *dialplan.Plan
 	music  *features.HoldMusic
-}
-
-func init() {
-	// INVITEs with SDES crypto lines can pass the 1300 bytes sipgo allows
-	// on UDP by default; loopback and LAN paths carry more, and devices
-	// offering SRTP use TLS anyway.
-	sip.UDPMTUSize = 4096
 }
 
 // setupCalls creates the media engine, the b2bua and the dialplan and

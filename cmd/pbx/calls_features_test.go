@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -280,6 +281,47 @@ func TestCallSRTPFromTLSDevice(t *testing.T) {
 	}
 	out.hangup(t)
 	in.waitEnded(t)
+	waitIdle(t, a)
+}
+
+// A device on TLS that does not do SRTP refuses the RTP/SAVP offer: the
+// pbx tries it again with plain RTP, so it still rings and talks.
+func TestCallSRTPRefusedFallsBackToRTP(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "tls")
+	bob.noSRTP = true
+	ch := make(chan *pcall, 1)
+	go func() {
+		pc, err := alice.dial(t, "202", dialOpt{pts: "0 101"})
+		if err != nil {
+			t.Error(err)
+		}
+		ch <- pc
+	}()
+	in := bob.nextIncoming(t)
+	if sdp, _ := parseTestSDP(in.peerSDP); sdp.crypto != "" || strings.Contains(in.peerSDP, "RTP/SAVP") {
+		t.Fatalf("retry still offers SRTP:\n%s", in.peerSDP)
+	}
+	if n := bob.refusedSRTP.Load(); n != 1 {
+		t.Fatalf("phone refused %d SRTP offers, want 1", n)
+	}
+	in.answer(t, "0 101")
+	out := <-ch
+	if out == nil {
+		t.FailNow()
+	}
+	frames := randomFrames(40)
+	if n := matchExact(t, frames, stream(t, out, in, 0, 0, frames)); n < 30 {
+		t.Fatalf("callee received %d of 40 frames", n)
+	}
+	frames = randomFrames(40)
+	if n := matchExact(t, frames, stream(t, in, out, 0, 0, frames)); n < 30 {
+		t.Fatalf("caller received %d of 40 frames", n)
+	}
+	out.hangup(t)
+	in.waitEnded(t)
+	bob.noIncoming(t, 200*time.Millisecond)
 	waitIdle(t, a)
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,10 @@ type softphone struct {
 	mu       sync.Mutex
 	calls    map[string]*pcall
 	incoming chan *pcall
+	// noSRTP makes the phone refuse RTP/SAVP offers with 488, as a phone
+	// on TLS with SRTP disabled does; refusedSRTP counts them.
+	noSRTP      bool
+	refusedSRTP atomic.Int32
 }
 
 // pcall is one call as a phone sees it.
@@ -111,6 +116,11 @@ func (p *softphone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	dlg, err := p.dua.ReadInvite(req, tx)
 	if err != nil {
+		return
+	}
+	if p.noSRTP && strings.Contains(string(req.Body()), "RTP/SAVP") {
+		p.refusedSRTP.Add(1)
+		_ = dlg.Respond(488, "Not Acceptable Here", nil)
 		return
 	}
 	pc := p.newCall()

@@ -12,6 +12,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbx/media"
+	"pbx/media/sdp"
 )
 
 // Strategy is how Dial rings several targets.
@@ -135,6 +136,9 @@ func worst(errs []error) error {
 type attemptResult struct {
 	leg    *Leg
 	status int
+	// offerRefused: the target itself answered 488 Not Acceptable Here
+	// (not our verdict on its answer).
+	offerRefused bool
 }
 
 func (c *Call) dialGroup(parent context.Context, targets []Target, opts DialOptions) (*Leg, error) {
@@ -215,7 +219,25 @@ func (c *Call) dialGroup(parent context.Context, targets []Target, opts DialOpti
 // attempt rings one target. It reports as soon as the target answered,
 // refused, or ctx ended; CANCEL and late answers are handled afterwards in
 // the background.
+//
+// A target offered SRTP (a device registered over TLS) that refuses the
+// offer with 488 is tried once more with plain RTP/AVP: TLS protects its
+// signalling, but plenty of phones and softphones on TLS have SRTP
+// switched off or unsupported, and would otherwise never ring. The device
+// refuses before alerting, so the user sees one call. Media to such a
+// device is then unencrypted, as it would be with any PBX that makes SRTP
+// optional; the log says so.
 func (c *Call) attempt(ctx context.Context, t Target, opts DialOptions, claim func() bool, ring func()) attemptResult {
+	r := c.attemptOnce(ctx, t, opts, claim, ring)
+	if r.offerRefused && t.SRTP && ctx.Err() == nil {
+		c.svc.log.Info("dial: SRTP offer refused, retrying with RTP/AVP", "target", t.Label, "contact", t.Contact)
+		t.SRTP = false
+		r = c.attemptOnce(ctx, t, opts, claim, ring)
+	}
+	return r
+}
+
+func (c *Call) attemptOnce(ctx context.Context, t Target, opts DialOptions, claim func() bool, ring func()) attemptResult {
 	s := c.svc
 	l, err := s.newLeg(false, t.Transport)
 	if err != nil {
@@ -231,21 +253,26 @@ func (c *Call) attempt(ctx context.Context, t Target, opts DialOptions, claim fu
 		l.end(CauseFailure)
 		return attemptResult{status: 400}
 	}
-	l.mu.Lock()
-	l.local.codecs = []media.Codec{media.PCMU, media.PCMA}
-	l.local.dtmfPT = 101
+	var crypto *sdp.Crypto
 	if t.SRTP {
 		key, err := media.GenerateSDESKey()
 		if err != nil {
-			l.mu.Unlock()
 			abort()
 			l.end(CauseFailure)
 			return attemptResult{status: 500}
 		}
-		l.local.crypto = &cryptoLine{tag: "1", suite: media.SuiteAESCM128HMACSHA180, key: key}
+		crypto = &sdp.Crypto{Tag: 1, Suite: sdp.Suites[0], Key: key}
 	}
-	body := l.local.marshal()
+	l.mu.Lock()
+	l.local = offerMedia(l.local.Port, crypto)
+	body, err := l.sdpb.Offer(l.local)
 	l.mu.Unlock()
+	if err != nil {
+		s.log.Warn("dial: offer", "error", err)
+		abort()
+		l.end(CauseFailure)
+		return attemptResult{status: 500}
+	}
 
 	req := sip.NewRequest(sip.INVITE, uri)
 	caller := *opts.CallerID
@@ -314,7 +341,7 @@ func (c *Call) attempt(ctx context.Context, t Target, opts DialOptions, claim fu
 			hangupLate(dcs)
 		}
 		l.end(causeOfStatus(status))
-		return attemptResult{status: status}
+		return attemptResult{status: status, offerRefused: status == 488}
 	}
 	l.uac = dcs
 	tag, _ := req.From().Params.Get("tag")
@@ -325,7 +352,7 @@ func (c *Call) attempt(ctx context.Context, t Target, opts DialOptions, claim fu
 		l.end(CauseShutdown)
 		return attemptResult{status: 503}
 	}
-	ans, perr := parseSDP(dcs.InviteResponse.Body())
+	ans, perr := sdp.Parse(dcs.InviteResponse.Body())
 	if perr == nil {
 		perr = l.applyAnswer(ans)
 	}

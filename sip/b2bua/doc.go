@@ -8,7 +8,9 @@
 // with its own Call-ID, tags, CSeq, Via and Contact, and its own SDP from the
 // media engine, which anchors all audio. Nothing of one leg's headers reaches
 // the other except what the b2bua builds on purpose (the caller's identity
-// from its licence).
+// from its licence). SDP is read and written by media/sdp; this package only
+// applies the policy (SRTP only over TLS, and a plain RTP retry for a TLS
+// device that refuses it) and turns the outcome into media.Session settings.
 //
 // In-dialog requests (ACK, BYE, CANCEL, re-INVITE and UPDATE for hold,
 // REFER for blind and attended transfer, INFO, NOTIFY) are answered here.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbx/media"
+	"pbx/media/sdp"
 	"pbx/store"
 )
 
@@ -71,7 +71,9 @@ type Leg struct {
 
 	mu         sync.Mutex
 	state      legState
-	local      localSDP
+	sdpb       *sdp.Builder     // our o= line and its versions
+	local      sdp.Media        // our audio stream as last offered or answered
+	offer      *sdp.Description // the INVITE's offer, answered by Answer
 	remoteKey  string
 	heldRemote bool // the far end holds us (sendonly/inactive)
 	bridge     *Bridge
@@ -82,9 +84,14 @@ type Leg struct {
 	onDTMF     func(rune)
 	digits     chan rune
 	reqMu      sync.Mutex // one in-dialog request at a time
+	pendingAck *pendingAck
 }
 
 func (s *Service) newLeg(inbound bool, transport string) (*Leg, error) {
+	addr, err := s.mediaAddr()
+	if err != nil {
+		return nil, err
+	}
 	sess, err := s.newMediaSession()
 	if err != nil {
 		return nil, err
@@ -95,14 +102,16 @@ func (s *Service) newLeg(inbound bool, transport string) (*Leg, error) {
 		l.transport = "udp"
 	}
 	l.dua = s.dialogUA(l.transport)
-	l.local = localSDP{sessID: rand.Uint64() >> 2, version: 1, host: s.localHost(), port: int(sess.LocalAddr().Port()), dir: dirSendRecv}
+	l.sdpb = sdp.NewBuilder(addr)
+	l.sdpb.Username = "pbx"
+	l.local = sdp.Media{Port: int(sess.LocalAddr().Port())}
 	sess.OnDTMF(l.dtmf)
 	return l, nil
 }
 
 // newInboundLeg answers the offer of an INVITE with our media (without
 // sending anything yet).
-func (s *Service) newInboundLeg(dlg *sipgo.DialogServerSession, req *sip.Request, tx sip.ServerTransaction, offer *remoteSDP) (*Leg, error) {
+func (s *Service) newInboundLeg(dlg *sipgo.DialogServerSession, req *sip.Request, tx sip.ServerTransaction, offer *sdp.Description) (*Leg, error) {
 	l, err := s.newLeg(true, req.Transport())
 	if err != nil {
 		return nil, err
@@ -116,6 +125,7 @@ func (s *Service) newInboundLeg(dlg *sipgo.DialogServerSession, req *sip.Request
 		l.sess.Close()
 		return nil, err
 	}
+	l.offer = offer
 	if !s.register(l) {
 		l.sess.Close()
 		return nil, errors.New("b2bua: closed")
@@ -124,94 +134,88 @@ func (s *Service) newInboundLeg(dlg *sipgo.DialogServerSession, req *sip.Request
 	return l, nil
 }
 
-// applyOffer adopts the far end's offer: codec, DTMF, address, SRTP, hold.
-func (l *Leg) applyOffer(offer *remoteSDP) error {
+// applyOffer adopts the far end's offer (initial or re-offer): codec,
+// DTMF, address, SRTP keys; and sets what our answer will say.
+func (l *Leg) applyOffer(offer *sdp.Description) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	codec := offer.codecs[0]
-	if cur := l.local.codecs; len(cur) == 1 {
-		for _, c := range offer.codecs {
-			if c == cur[0] {
-				codec = c
-			}
+	n, err := negotiateOffer(offer, currentCodec(l.local))
+	if err != nil {
+		return err
+	}
+	localKey := ""
+	if n.Crypto != nil {
+		if c := l.local.Crypto; c != nil && c.Suite == n.Crypto.Suite {
+			localKey = c.Key // keep our key across re-offers
+		} else if localKey, err = media.GenerateSDESKey(); err != nil {
+			return err
 		}
 	}
-	if offer.secure {
-		c, ok := offer.pickCrypto()
-		if !ok {
-			return errSRTPPolicy
-		}
-		if l.local.crypto == nil || l.local.crypto.suite != c.suite {
-			key, err := media.GenerateSDESKey()
-			if err != nil {
-				return err
-			}
-			l.local.crypto = &cryptoLine{suite: c.suite, key: key}
-		}
-		l.local.crypto.tag = c.tag
-		if c.key != l.remoteKey {
-			if err := l.sess.SetSRTP(c.suite, l.local.crypto.key, c.key); err != nil {
-				return fmt.Errorf("%w: %v", errSRTPPolicy, err)
-			}
-			l.remoteKey = c.key
-		}
-	} else if l.local.crypto != nil {
-		_ = l.sess.SetSRTP("", "", "")
-		l.local.crypto, l.remoteKey = nil, ""
+	if err := l.sess.SetCodec(mediaCodec(n.Codec)); err != nil {
+		return fmt.Errorf("%w: %v", sdp.ErrNoCommonCodec, err)
 	}
-	if err := l.sess.SetCodec(codec); err != nil {
-		return fmt.Errorf("%w: %v", errNoCommonCodec, err)
+	if err := l.setKeys(n.Crypto, localKey); err != nil {
+		return err
 	}
-	_ = l.sess.SetDTMFPayloadType(offer.dtmfPT)
-	if old := l.sess.Remote(); old != offer.addr {
-		l.sess.SetRemote(offer.addr)
+	_ = l.sess.SetDTMFPayloadType(n.DTMFPayloadType)
+	if old := l.sess.Remote(); old != n.Remote {
+		l.sess.SetRemote(n.Remote)
 		if l.state != legNew {
 			l.sess.Relatch()
 		}
 	}
-	l.local.codecs = []media.Codec{codec}
-	l.local.dtmfPT = offer.dtmfPT
-	l.local.dir = answerDir(offer.dir)
+	l.local = n.AnswerMedia(l.local.Port, localKey)
+	return nil
+}
+
+// setKeys (re)keys the session's SRTP when the remote or local key changed;
+// remote nil means plain RTP. l.mu is held.
+func (l *Leg) setKeys(remote *sdp.Crypto, localKey string) error {
+	if remote == nil {
+		if l.local.Crypto != nil {
+			_ = l.sess.SetSRTP("", "", "")
+		}
+		l.remoteKey = ""
+		return nil
+	}
+	if cur := l.local.Crypto; cur != nil && cur.Key == localKey && cur.Suite == remote.Suite && remote.Key == l.remoteKey {
+		return nil // unchanged: keep the contexts (and their rollover counters)
+	}
+	if err := l.sess.SetSRTP(remote.Suite, localKey, remote.Key); err != nil {
+		return fmt.Errorf("%w: %v", errSRTPPolicy, err)
+	}
+	l.remoteKey = remote.Key
 	return nil
 }
 
 // applyAnswer adopts the far end's answer to our offer.
-func (l *Leg) applyAnswer(ans *remoteSDP) error {
+func (l *Leg) applyAnswer(ans *sdp.Description) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var codec media.Codec
-	found := false
-	for _, c := range ans.codecs {
-		for _, o := range l.local.codecs {
-			if c == o && !found {
-				codec, found = c, true
-			}
-		}
-	}
-	if !found {
-		return errNoCommonCodec
-	}
-	if l.local.crypto != nil {
-		c, ok := ans.pickCrypto()
-		if !ans.secure || !ok || c.suite != l.local.crypto.suite {
-			return errSRTPPolicy
-		}
-		if err := l.sess.SetSRTP(c.suite, l.local.crypto.key, c.key); err != nil {
-			return fmt.Errorf("%w: %v", errSRTPPolicy, err)
-		}
-		l.remoteKey = c.key
-	} else if ans.secure {
-		return errSRTPPolicy
-	}
-	if err := l.sess.SetCodec(codec); err != nil {
+	n, err := negotiateAnswer(ans, l.local)
+	if err != nil {
 		return err
 	}
-	_ = l.sess.SetDTMFPayloadType(ans.dtmfPT)
-	l.sess.SetRemote(ans.addr)
-	l.local.codecs = []media.Codec{codec}
-	if ans.dtmfPT != 0 {
-		l.local.dtmfPT = ans.dtmfPT
+	if err := l.sess.SetCodec(mediaCodec(n.Codec)); err != nil {
+		return fmt.Errorf("%w: %v", sdp.ErrNoCommonCodec, err)
 	}
+	if n.Crypto != nil {
+		if err := l.sess.SetSRTP(n.Crypto.Suite, l.local.Crypto.Key, n.Crypto.Key); err != nil {
+			return fmt.Errorf("%w: %v", errSRTPPolicy, err)
+		}
+		l.remoteKey = n.Crypto.Key
+	}
+	_ = l.sess.SetDTMFPayloadType(n.DTMFPayloadType)
+	l.sess.SetRemote(n.Remote)
+	// From now on we describe the stream as negotiated: the chosen codec
+	// and the answerer's telephone-event payload type.
+	m := sdp.Media{Port: l.local.Port, Codecs: []sdp.Codec{n.Codec}, Crypto: l.local.Crypto}
+	if n.DTMFPayloadType != 0 {
+		te := sdp.TelephoneEvent
+		te.PayloadType = n.DTMFPayloadType
+		m.Codecs = append(m.Codecs, te)
+	}
+	l.local = m
 	return nil
 }
 
@@ -279,7 +283,7 @@ func (l *Leg) Held() bool {
 func (l *Leg) Secure() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.local.crypto != nil
+	return l.local.Crypto != nil
 }
 
 // Bridge is the bridge the leg is in, or nil.
@@ -315,12 +319,16 @@ func (l *Leg) Answer(ctx context.Context) error {
 		l.mu.Unlock()
 		return nil
 	}
-	body := l.local.marshal()
+	body, err := l.sdpb.Answer(l.offer, l.local)
 	l.mu.Unlock()
+	if err != nil {
+		l.Hangup(CauseFailure)
+		return fmt.Errorf("b2bua: answer: %w", err)
+	}
 	// RespondSDP returns when the ACK came, a BYE ended the dialog, or the
 	// transaction died (64*T1 at most). A BYE racing the ACK still means
 	// the 200 was received: the leg counts as answered.
-	err := l.uas.RespondSDP(body)
+	err = l.uas.RespondSDP(body)
 	if err != nil && l.Cause() == CauseNormal {
 		l.answered()
 		return ErrLegEnded
@@ -480,36 +488,125 @@ func (l *Leg) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	default:
 	}
-	var body []byte
-	holding := false
+	var (
+		body    []byte
+		err     error
+		holding bool
+		offer   *sdp.Description
+	)
 	if len(req.Body()) > 0 {
-		offer, err := parseSDP(req.Body())
-		if err == nil && offer.secure && l.transport != "tls" {
+		offer, err = sdp.Parse(req.Body())
+		if err == nil && offer.Secure() && l.transport != "tls" {
 			err = errSRTPPolicy
 		}
 		if err == nil {
 			err = l.applyOffer(offer)
 		}
 		if err != nil {
+			l.svc.log.Info("re-offer refused", "call_id", l.callID, "error", err)
 			respond(tx, req, 488, "Not Acceptable Here")
 			return
 		}
-		holding = offer.holding()
-	} else {
-		l.mu.Lock()
-		holding = l.heldRemote
-		l.mu.Unlock()
+		holding = offer.OnHold()
 	}
 	l.mu.Lock()
-	l.local.version++
-	body = l.local.marshal()
+	if offer != nil {
+		// The builder bumps the o= version whenever the body changes
+		// (RFC 3264 §8): hold, resume, new codec or keys.
+		body, err = l.sdpb.Answer(offer, l.local)
+	} else {
+		// An offerless re-INVITE: our 200 carries an offer of the
+		// stream as it is; the far end's answer comes in the ACK.
+		holding = l.heldRemote
+		body, err = l.sdpb.Offer(l.local)
+	}
 	l.mu.Unlock()
+	if err != nil {
+		respond(tx, req, 500, "Server Internal Error")
+		return
+	}
 	res := sip.NewSDPResponseFromRequest(req, body)
 	res.AppendHeader(sip.HeaderClone(&l.dua.ContactHDR))
 	if err := tx.Respond(res); err != nil {
 		return
 	}
+	if req.IsInvite() && strings.EqualFold(req.Transport(), "UDP") {
+		l.retransmit2xx(tx, res, req.CSeq().SeqNo)
+	}
 	l.setHeld(holding)
+}
+
+// pendingAck is a 2xx to a re-INVITE waiting for its ACK.
+type pendingAck struct {
+	cseq uint32
+	ack  chan struct{}
+}
+
+// retransmit2xx resends the 2xx of a re-INVITE until its ACK arrives, as
+// RFC 3261 §13.3.1.4 asks of the UAS core: sipgo's server transaction does
+// not (RFC 6026: the Accepted state only passes on what the TU resends),
+// and its dialog helpers do it only for the INVITE that created the
+// dialog. Intervals start at T1 and double up to T2; after 64*T1 without
+// ACK the session is ended with a BYE, as the RFC says it should be.
+// Reliable transports need none of this: the caller only calls it on UDP.
+func (l *Leg) retransmit2xx(tx sip.ServerTransaction, res *sip.Response, cseq uint32) {
+	p := &pendingAck{cseq: cseq, ack: make(chan struct{})}
+	l.mu.Lock()
+	if old := l.pendingAck; old != nil {
+		// A new re-INVITE means the far end sent the previous ACK.
+		close(old.ack)
+	}
+	l.pendingAck = p
+	l.mu.Unlock()
+	if u, ok := tx.(interface{ Unwrap() sip.ServerTransaction }); ok {
+		tx = u.Unwrap() // retransmissions are not new responses for the metrics
+	}
+	l.svc.spawn(func() {
+		defer func() {
+			l.mu.Lock()
+			if l.pendingAck == p {
+				l.pendingAck = nil
+			}
+			l.mu.Unlock()
+		}()
+		interval := sip.T1
+		timer := time.NewTimer(interval)
+		defer timer.Stop()
+		giveUp := time.NewTimer(64 * sip.T1)
+		defer giveUp.Stop()
+		for {
+			select {
+			case <-p.ack:
+				return
+			case <-l.done:
+				return
+			case <-giveUp.C:
+				l.svc.log.Info("re-INVITE 2xx never acknowledged; hanging up", "call_id", l.callID, "cseq", cseq)
+				l.Hangup(CauseFailure)
+				return
+			case <-timer.C:
+				if err := tx.Respond(res); err != nil {
+					return // the transaction is gone (Timer L)
+				}
+				interval = min(2*interval, sip.T2)
+				timer.Reset(interval)
+			}
+		}
+	})
+}
+
+// acked stops the retransmission of the re-INVITE 2xx an ACK acknowledges.
+func (l *Leg) acked(req *sip.Request) {
+	cseq := req.CSeq()
+	if cseq == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p := l.pendingAck; p != nil && p.cseq == cseq.SeqNo {
+		close(p.ack)
+		l.pendingAck = nil
+	}
 }
 
 func (l *Leg) setHeld(held bool) {

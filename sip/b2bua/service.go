@@ -15,6 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbx/media"
+	"pbx/media/sdp"
 	"pbx/sip/sipserver"
 	"pbx/store"
 )
@@ -71,6 +72,7 @@ type Service struct {
 	calls  map[*Call]struct{}
 	closed bool
 	dua    map[string]*sipgo.DialogUA // by transport
+	maddr  netip.Addr                 // media address of our SDP, once known
 }
 
 // New returns a Service; call Mount to receive requests.
@@ -255,8 +257,8 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 503, "Service Unavailable")
 		return
 	}
-	offer, err := parseSDP(req.Body())
-	if err == nil && offer.secure && !strings.EqualFold(req.Transport(), "TLS") {
+	offer, err := sdp.Parse(req.Body())
+	if err == nil && offer.Secure() && !strings.EqualFold(req.Transport(), "TLS") {
 		err = errSRTPPolicy
 	}
 	if err != nil {
@@ -276,7 +278,7 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err != nil {
 		log.Warn("invite: media", "error", err)
 		code, reason := 500, "Server Internal Error"
-		if errors.Is(err, errNoCommonCodec) || errors.Is(err, errSRTPPolicy) || errors.Is(err, errBadSDP) {
+		if notAcceptable(err) {
 			code, reason = 488, "Not Acceptable Here"
 		} else if errors.Is(err, media.ErrNoPorts) {
 			code, reason = 503, "Service Unavailable"
@@ -360,10 +362,13 @@ func (s *Service) handleUpdate(req *sip.Request, tx sip.ServerTransaction) {
 
 func (s *Service) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 	l := s.lookup(req)
-	if l == nil || l.uas == nil {
+	if l == nil {
 		return
 	}
-	_ = l.uas.ReadAck(req, tx)
+	l.acked(req)
+	if l.uas != nil {
+		_ = l.uas.ReadAck(req, tx)
+	}
 }
 
 func (s *Service) handleBye(req *sip.Request, tx sip.ServerTransaction) {
@@ -416,10 +421,26 @@ func (s *Service) newMediaSession() (*media.Session, error) {
 	return s.cfg.Engine.NewSession()
 }
 
-func (s *Service) localHost() string {
-	h := s.mediaHost()
-	if a, err := netip.ParseAddr(h); err == nil {
-		return a.String()
+// mediaAddr is the address our SDP gives for RTP: MediaHost (or the SIP
+// public host) as an IP address, resolved once if it is a name, since
+// c= lines carry addresses.
+func (s *Service) mediaAddr() (netip.Addr, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.maddr.IsValid() {
+		return s.maddr, nil
 	}
-	return h
+	h := s.mediaHost()
+	a, err := netip.ParseAddr(h)
+	if err != nil {
+		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+		ips, lerr := net.DefaultResolver.LookupNetIP(ctx, "ip", h)
+		cancel()
+		if lerr != nil || len(ips) == 0 {
+			return netip.Addr{}, fmt.Errorf("b2bua: media host %q: not an address and not resolvable: %v", h, lerr)
+		}
+		a = ips[0]
+	}
+	s.maddr = a.Unmap()
+	return s.maddr, nil
 }

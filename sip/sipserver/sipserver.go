@@ -87,8 +87,31 @@ type Server struct {
 	publicHost string
 }
 
+// UDPMTUSize is the value New gives sipgo's sip.UDPMTUSize: we send SIP
+// messages of up to UDPMTUSize-200 bytes over UDP.
+//
+// sipgo refuses (ErrUDPMTUCongestion) to write a UDP message longer than
+// sip.UDPMTUSize-200, 1300 bytes by default: RFC 3261 §18.1.1 wants larger
+// requests sent over a congestion-controlled transport, but sipgo does not
+// switch to TCP, it fails the send. A dialled INVITE (Via, From/To with
+// display names, P-Asserted-Identity, Allow, Supported, Contact, an SDP
+// with telephone-event) can pass 1300 bytes, and a phone registered over
+// UDP can usually not be reached over TCP (it does not listen, or sits
+// behind NAT): an oversized UDP datagram, fragmented by IP, is the only way
+// to reach it, as in other PBXs. sipgo v1.7.2 has no per-UA or per-transport option
+// for this limit (TransportUDP has no exported fields and WriteMsg reads
+// the package variable), so New sets the package-wide variable, once.
+const UDPMTUSize = 4096
+
+var setUDPMTU sync.Once
+
 // New creates the endpoint; call Handle for each method, then Start.
 func New(cfg Config) (*Server, error) {
+	setUDPMTU.Do(func() {
+		if sip.UDPMTUSize < UDPMTUSize {
+			sip.UDPMTUSize = UDPMTUSize
+		}
+	})
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
@@ -161,11 +184,15 @@ func (s *Server) wrap(h sipgo.RequestHandler) sipgo.RequestHandler {
 				}
 			}
 		}()
-		if tx == nil {
-			h(req, tx)
+		var ctx sip.ServerTransaction
+		if tx != nil {
+			ctx = &countingTx{ServerTransaction: tx, m: s.Metrics, method: method}
+		}
+		if code, reason := validate(req); code != 0 {
+			reject(req, ctx, code, reason)
 			return
 		}
-		h(req, &countingTx{ServerTransaction: tx, m: s.Metrics, method: method})
+		h(req, ctx)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 func startServer(t *testing.T, blocked func(string) bool) *Server {
@@ -116,3 +118,15 @@ func TestBlockedSourceIsDropped(t *testing.T) {
 }
 
 var testLogOut io.Writer = io.Discard
+
+// New raises sipgo's UDP size limit so that large INVITEs still go out.
+func TestNewRaisesUDPMTU(t *testing.T) {
+	s, err := New(Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if sip.UDPMTUSize < UDPMTUSize {
+		t.Fatalf("sip.UDPMTUSize = %d, want at least %d", sip.UDPMTUSize, UDPMTUSize)
+	}
+}

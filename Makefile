@@ -1,0 +1,44 @@
+# pbx: a hosted business phone system softswitch.
+#
+#   make run     build and serve with a demo tenant (data in ./data)
+#   make test    install the test tools if missing, go vet, every test
+#   make bench   print performance figures, one "name value unit" per line
+#
+# Other targets: build, vet, fmt, tools, clean.
+
+GO      ?= go
+BIN     := bin/pbx
+DATA    ?= ./data
+
+.PHONY: all build run test tools vet fmt bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/pbx
+
+run: build
+	./$(BIN) serve --demo --data $(DATA)
+
+# The interop tests drive the server with SIPp and baresip and the media
+# engine plays the Asterisk hold music: install them (or fail, saying how).
+tools:
+	@sh interop/install-tools.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w .
+
+test: tools vet
+	$(GO) test ./... -count=1 -timeout 30m
+
+# Benchmarks measure, they never fail the build: each line is
+# "name value unit"; progress goes to stderr.
+bench:
+	-@sh interop/install-tools.sh
+	-@$(GO) run ./interop/cmd/regbench
+
+clean:
+	rm -rf bin

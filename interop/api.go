@@ -1,0 +1,264 @@
+package interop
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Client speaks the REST API (/api/v1) with a bearer token.
+type Client struct {
+	BaseURL string
+	Token   string
+	HTTP    *http.Client
+}
+
+// NewClient returns a client for the API at baseURL ("http://host:port").
+func NewClient(baseURL, token string) *Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token,
+		HTTP: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
+}
+
+// StatusError is an API answer with an unexpected status.
+type StatusError struct {
+	Method, Path string
+	Status       int
+	Body         string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Body)
+}
+
+// Do sends in (JSON, nil for no body) and decodes the answer into out
+// (nil to discard) when the status is want.
+func (c *Client) Do(ctx context.Context, method, path string, in any, want int, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
+	}
+	if res.StatusCode != want {
+		return &StatusError{Method: method, Path: path, Status: res.StatusCode, Body: strings.TrimSpace(string(b))}
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("%s %s: decoding %q: %w", method, path, truncate(string(b), 300), err)
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// Tenant as the API returns it on creation.
+type Tenant struct {
+	ID     string `json:"id"`
+	Domain string `json:"domain"`
+}
+
+// User is the body of a user (licence) creation.
+type User struct {
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Email     string `json:"email,omitempty"`
+	Licence   string `json:"licence"`
+	Extension string `json:"extension,omitempty"`
+}
+
+// Account is one device's SIP credentials.
+type Account struct {
+	TenantID string `json:"-"`
+	UserID   string `json:"-"`
+	DeviceID string `json:"id"`
+	Username string `json:"sip_username"`
+	Password string `json:"sip_password"`
+	Domain   string `json:"sip_domain"`
+}
+
+// Registration is one contact binding listed by the API.
+type Registration struct {
+	DeviceID  string    `json:"device_id"`
+	Contact   string    `json:"contact"`
+	Source    string    `json:"source"`
+	Transport string    `json:"transport"`
+	UserAgent string    `json:"user_agent"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// CreateTenant creates a tenant named name.
+func (c *Client) CreateTenant(ctx context.Context, name string) (Tenant, error) {
+	var t Tenant
+	err := c.Do(ctx, "POST", "/api/v1/tenants", map[string]string{"name": name}, http.StatusCreated, &t)
+	if err == nil && (t.ID == "" || t.Domain == "") {
+		err = fmt.Errorf("POST /api/v1/tenants: answer without id or domain: %+v", t)
+	}
+	return t, err
+}
+
+// CreateUser creates a licence and returns its id.
+func (c *Client) CreateUser(ctx context.Context, tenantID string, u User) (string, error) {
+	var out struct {
+		ID string `json:"id"`
+	}
+	err := c.Do(ctx, "POST", "/api/v1/tenants/"+tenantID+"/users", u, http.StatusCreated, &out)
+	if err == nil && out.ID == "" {
+		err = fmt.Errorf("POST /api/v1/tenants/%s/users: answer without id", tenantID)
+	}
+	return out.ID, err
+}
+
+// CreateDevice adds a softphone to a licence and returns its credentials.
+func (c *Client) CreateDevice(ctx context.Context, tenantID, userID string) (Account, error) {
+	var a Account
+	path := "/api/v1/tenants/" + tenantID + "/users/" + userID + "/devices"
+	err := c.Do(ctx, "POST", path, map[string]string{"kind": "softphone"}, http.StatusCreated, &a)
+	if err == nil && (a.Username == "" || a.Password == "" || a.Domain == "") {
+		err = fmt.Errorf("POST %s: answer without sip_username, sip_password or sip_domain", path)
+	}
+	a.TenantID, a.UserID = tenantID, userID
+	return a, err
+}
+
+// Registrations lists the tenant's current contact bindings.
+func (c *Client) Registrations(ctx context.Context, tenantID string) ([]Registration, error) {
+	var rs []Registration
+	err := c.Do(ctx, "GET", "/api/v1/tenants/"+tenantID+"/registrations", nil, http.StatusOK, &rs)
+	return rs, err
+}
+
+// DevicesPerUser is how many devices CreateAccounts gives each full licence
+// (the most a full licence takes).
+const DevicesPerUser = 5
+
+// CreateAccounts creates a tenant named name with n devices: full licences
+// of DevicesPerUser devices each, created by at most workers concurrent
+// requests. The accounts come back in a stable order.
+func (c *Client) CreateAccounts(ctx context.Context, name string, n, workers int) (Tenant, []Account, error) {
+	t, err := c.CreateTenant(ctx, name)
+	if err != nil {
+		return t, nil, err
+	}
+	if workers < 1 {
+		workers = 1
+	}
+	users := (n + DevicesPerUser - 1) / DevicesPerUser
+	accounts := make([]Account, n)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+		mu.Unlock()
+	}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range jobs {
+				id, err := c.CreateUser(ctx, t.ID, User{FirstName: "Interop", LastName: fmt.Sprintf("User %06d", u),
+					Email: fmt.Sprintf("u%06d@interop.example", u), Licence: "full", Extension: fmt.Sprint(200000 + u)})
+				if err != nil {
+					fail(fmt.Errorf("user %d: %w", u, err))
+					continue
+				}
+				for d := u * DevicesPerUser; d < min(n, (u+1)*DevicesPerUser); d++ {
+					a, err := c.CreateDevice(ctx, t.ID, id)
+					if err != nil {
+						fail(fmt.Errorf("device %d: %w", d, err))
+						break
+					}
+					accounts[d] = a
+				}
+			}
+		}()
+	}
+feed:
+	for u := range users {
+		select {
+		case jobs <- u:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	if firstErr != nil {
+		return t, nil, firstErr
+	}
+	return t, accounts, nil
+}
+
+// WriteInjectionFile writes accounts as a SIPp injection file: a SEQUENTIAL
+// header, then one `username;password;domain` line per account, which a
+// scenario reads as [field0], [field1] and [field2].
+func WriteInjectionFile(path string, accounts []Account) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString("SEQUENTIAL\n")
+	for _, a := range accounts {
+		for _, v := range []string{a.Username, a.Password, a.Domain} {
+			if strings.ContainsAny(v, ";\r\n\"[]") {
+				f.Close()
+				return fmt.Errorf("account %s: %q cannot go into a SIPp injection file", a.Username, v)
+			}
+		}
+		fmt.Fprintf(w, "%s;%s;%s\n", a.Username, a.Password, a.Domain)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,16 @@
+// Package interop owns the black-box tests of the softswitch: what a phone, a
+// carrier or an attacker would do to the running `pbx` binary.
+//
+// The tests build cmd/pbx, start it as a subprocess on loopback with a fresh
+// data directory and OS-chosen ports, provision tenants and devices through
+// the REST API, and drive the SIP side with real user agents: SIPp scenarios
+// (scenarios/*.xml, Debian package sip-tester) and baresip (baresip-core),
+// plus garbage and malformed requests written byte by byte.
+//
+// The non-test code of the package is the kit those tests and the
+// registration benchmark (cmd/regbench) share: building and supervising the
+// server process, a small REST client, account provisioning with a SIPp
+// injection file, and a SIPp runner that judges a run from its statistics
+// file, never from SIPp's exit status (SIPp exits 0 as soon as one call
+// succeeded).
+package interop
