@@ -155,8 +155,12 @@ func Parse(body []byte) (*Description, error) {
 			protos:  md.MediaName.Protos,
 			formats: md.MediaName.Formats,
 		})
-		if d.audio < 0 && md.MediaName.Media == "audio" && isRTP(md.MediaName.Protos) {
-			d.audio = i
+		// The first active RTP audio stream; a rejected one (port 0) only
+		// when there is nothing else.
+		if md.MediaName.Media == "audio" && isRTP(md.MediaName.Protos) {
+			if d.audio < 0 || (sd.MediaDescriptions[d.audio].MediaName.Port.Value == 0 && md.MediaName.Port.Value != 0) {
+				d.audio = i
+			}
 		}
 	}
 	if d.audio < 0 {

@@ -320,3 +320,16 @@ func TestDirection(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSkipsRejectedAudio(t *testing.T) {
+	body := "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n" +
+		"m=audio 0 RTP/AVP 0\r\n" +
+		"m=audio 40000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n"
+	d, err := Parse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Port != 40000 || len(d.Codecs) != 1 || d.Codecs[0].PayloadType != 8 {
+		t.Fatalf("chose %+v", d)
+	}
+}
