@@ -145,22 +145,34 @@ func (s *Store) Devices(ctx context.Context, tenantID, userID string) ([]Device,
 	return collect(scanDeviceRow)(s.r.QueryContext(ctx, q+` ORDER BY d.created_at, d.id`, args...))
 }
 
-const deviceAuthQuery = `SELECT ` + deviceCols + `, u.id, u.tenant_id, u.first_name, u.last_name, u.email, u.language, u.licence, COALESCE(u.extension,''), u.status, u.suspended_until,
-		COALESCE(u.site_id,''), u.dnd, u.forward_always, u.forward_busy, u.forward_no_answer, u.no_answer_seconds, u.created_at, t.id, t.name, t.domain, t.billing_state, t.created_at
-		FROM devices d JOIN users u ON u.id = d.user_id JOIN tenants t ON t.id = d.tenant_id WHERE d.sip_username = ?`
+// The device, its licence and its tenant, by SIP username.
+const (
+	deviceAuthCols = deviceCols + `, u.id, u.tenant_id, u.first_name, u.last_name, u.email, u.language, u.licence, COALESCE(u.extension,''), u.status, u.suspended_until,
+		COALESCE(u.site_id,''), u.dnd, u.forward_always, u.forward_busy, u.forward_no_answer, u.no_answer_seconds, u.created_at, t.id, t.name, t.domain, t.billing_state, t.created_at`
+	deviceAuthFrom  = ` FROM devices d JOIN users u ON u.id = d.user_id JOIN tenants t ON t.id = d.tenant_id`
+	deviceAuthQuery = `SELECT ` + deviceAuthCols + deviceAuthFrom + ` WHERE d.sip_username = ?`
+	// The same with the device's unexpired bindings, one row each (or one
+	// row of NULLs when there is none).
+	deviceRegistrationQuery = `SELECT ` + deviceAuthCols + `, r.device_id, r.tenant_id, r.contact, r.source, r.transport, r.user_agent, r.call_id, r.cseq,
+		r.expires_at, r.updated_at` + deviceAuthFrom + ` LEFT JOIN registrations r ON r.device_id = d.id AND r.expires_at > ? WHERE d.sip_username = ? ORDER BY r.contact`
+)
 
 // DeviceAuthByUsername returns the device with this SIP username with its
 // licence and tenant, for digest authentication.
 func (s *Store) DeviceAuthByUsername(ctx context.Context, username string) (DeviceAuth, error) {
 	row := s.stDeviceAuth.QueryRowContext(ctx, username)
+	return scanDeviceAuth(row)
+}
+
+func scanDeviceAuth(row interface{ Scan(...any) error }, extra ...any) (DeviceAuth, error) {
 	var a DeviceAuth
 	var until, ucreated, tcreated int64
 	var dnd int
 	u := &a.User
 	t := &a.Tenant
-	d, err := scanDevice(row, &u.ID, &u.TenantID, &u.FirstName, &u.LastName, &u.Email, &u.Language, &u.Licence, &u.Extension, &u.Status, &until,
+	d, err := scanDevice(row, append([]any{&u.ID, &u.TenantID, &u.FirstName, &u.LastName, &u.Email, &u.Language, &u.Licence, &u.Extension, &u.Status, &until,
 		&u.SiteID, &dnd, &u.ForwardAlways, &u.ForwardBusy, &u.ForwardNoAnswer, &u.NoAnswerSeconds, &ucreated,
-		&t.ID, &t.Name, &t.Domain, &t.BillingState, &tcreated)
+		&t.ID, &t.Name, &t.Domain, &t.BillingState, &tcreated}, extra...)...)
 	if err != nil {
 		return DeviceAuth{}, err
 	}
@@ -170,6 +182,41 @@ func (s *Store) DeviceAuthByUsername(ctx context.Context, username string) (Devi
 	u.DND = dnd != 0
 	t.CreatedAt = timeOrZero(tcreated)
 	return a, nil
+}
+
+// DeviceRegistration returns, in one query, what a REGISTER needs: the
+// device with this SIP username, its licence and tenant, and its unexpired
+// bindings.
+func (s *Store) DeviceRegistration(ctx context.Context, username string, now time.Time) (DeviceAuth, []Binding, error) {
+	rows, err := s.stDeviceRegistration.QueryContext(ctx, now.UnixMilli(), username)
+	if err != nil {
+		return DeviceAuth{}, nil, err
+	}
+	defer rows.Close()
+	var a DeviceAuth
+	var bs []Binding
+	found := false
+	for rows.Next() {
+		var devID, tenID, contact, source, transport, ua, callID sql.NullString
+		var cseq, exp, upd sql.NullInt64
+		a, err = scanDeviceAuth(rows, &devID, &tenID, &contact, &source, &transport, &ua, &callID, &cseq, &exp, &upd)
+		if err != nil {
+			return DeviceAuth{}, nil, err
+		}
+		found = true
+		if devID.Valid {
+			bs = append(bs, Binding{DeviceID: devID.String, TenantID: tenID.String, Contact: contact.String, Source: source.String,
+				Transport: transport.String, UserAgent: ua.String, CallID: callID.String, CSeq: uint32(cseq.Int64),
+				ExpiresAt: time.UnixMilli(exp.Int64).UTC(), UpdatedAt: time.UnixMilli(upd.Int64).UTC()})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return DeviceAuth{}, nil, err
+	}
+	if !found {
+		return DeviceAuth{}, nil, ErrNotFound
+	}
+	return a, bs, nil
 }
 
 // DevicePassword decrypts the SIP password of a device; only provisioning of

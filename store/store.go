@@ -50,7 +50,7 @@ type Store struct {
 
 	// Statements of the REGISTER hot path, prepared once: parsing SQL costs
 	// more than running these queries.
-	stDeviceAuth, stDeviceBindings, stUpsertBinding, stDeleteBinding *sql.Stmt
+	stDeviceAuth, stDeviceRegistration, stDeviceBindings, stUpsertBinding, stDeleteBinding *sql.Stmt
 }
 
 // Open opens (creating if needed) the database and applies migrations.
@@ -112,6 +112,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		return st
 	}
 	s.stDeviceAuth = prep(s.r, deviceAuthQuery)
+	s.stDeviceRegistration = prep(s.r, deviceRegistrationQuery)
 	s.stDeviceBindings = prep(s.r, deviceBindingsQuery)
 	s.stUpsertBinding = prep(s.w, upsertBindingQuery)
 	s.stDeleteBinding = prep(s.w, deleteBindingQuery)
@@ -123,7 +124,7 @@ func (s *Store) prepare(ctx context.Context) error {
 
 // Close closes every connection. Pending writes have completed when it returns.
 func (s *Store) Close() error {
-	for _, st := range []*sql.Stmt{s.stDeviceAuth, s.stDeviceBindings, s.stUpsertBinding, s.stDeleteBinding} {
+	for _, st := range []*sql.Stmt{s.stDeviceAuth, s.stDeviceRegistration, s.stDeviceBindings, s.stUpsertBinding, s.stDeleteBinding} {
 		if st != nil {
 			st.Close()
 		}

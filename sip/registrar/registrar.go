@@ -25,8 +25,8 @@ import (
 // Store is what the registrar needs from persistence.
 type Store interface {
 	DeviceAuthByUsername(ctx context.Context, username string) (store.DeviceAuth, error)
+	DeviceRegistration(ctx context.Context, username string, now time.Time) (store.DeviceAuth, []store.Binding, error)
 	ApplyBindings(ctx context.Context, changes []store.BindingChange) error
-	DeviceBindings(ctx context.Context, deviceID string, now time.Time) ([]store.Binding, error)
 	UserBindings(ctx context.Context, userID string, now time.Time) ([]store.Binding, error)
 	DeleteExpiredBindings(ctx context.Context, now time.Time) (int64, error)
 }
@@ -118,13 +118,25 @@ func SourceIP(req *sip.Request) string {
 // (401/407 challenge, 403) or, for a banned source, dropped it. The same
 // challenge is sent for unknown accounts and wrong passwords.
 func (r *Registrar) Authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) (store.DeviceAuth, bool) {
+	da, _, ok := r.authenticate(ctx, req, tx, proxy, func(ctx context.Context, user string) (store.DeviceAuth, []store.Binding, error) {
+		da, err := r.store.DeviceAuthByUsername(ctx, user)
+		return da, nil, err
+	})
+	return da, ok
+}
+
+// lookupFunc finds the account of a digest username; the registrar also
+// fetches the device's bindings in the same query.
+type lookupFunc func(ctx context.Context, username string) (store.DeviceAuth, []store.Binding, error)
+
+func (r *Registrar) authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool, lookup lookupFunc) (store.DeviceAuth, []store.Binding, bool) {
 	code, reason, hdrName, credName := 401, "Unauthorized", "WWW-Authenticate", "Authorization"
 	if proxy {
 		code, reason, hdrName, credName = 407, "Proxy Authentication Required", "Proxy-Authenticate", "Proxy-Authorization"
 	}
 	ip := SourceIP(req)
 	if r.guard != nil && r.guard.SourceBanned(ip) {
-		return store.DeviceAuth{}, false // banned sources get no answer at all
+		return store.DeviceAuth{}, nil, false // banned sources get no answer at all
 	}
 	realm := ""
 	if to := req.To(); to != nil {
@@ -148,43 +160,43 @@ func (r *Registrar) Authenticate(ctx context.Context, req *sip.Request, tx sip.S
 	}
 	if credHdr == "" {
 		challenge(false)
-		return store.DeviceAuth{}, false
+		return store.DeviceAuth{}, nil, false
 	}
 	cred, err := sipauth.Credentials(credHdr)
 	if err != nil {
 		r.fail(ip, "", "malformed")
 		respond(tx, req, 400, "Bad Request - malformed "+credName)
-		return store.DeviceAuth{}, false
+		return store.DeviceAuth{}, nil, false
 	}
 	if r.guard != nil && r.guard.AccountBanned(cred.Username) {
 		respond(tx, req, 403, "Forbidden")
-		return store.DeviceAuth{}, false
+		return store.DeviceAuth{}, nil, false
 	}
-	da, err := r.store.DeviceAuthByUsername(ctx, cred.Username)
+	da, bindings, err := lookup(ctx, cred.Username)
 	if errors.Is(err, store.ErrNotFound) {
 		r.fail(ip, cred.Username, "unknown_account")
 		challenge(false)
-		return store.DeviceAuth{}, false
+		return store.DeviceAuth{}, nil, false
 	}
 	if err != nil {
 		r.log.Error("registrar: device lookup failed", "error", err)
 		respond(tx, req, 500, "Server Internal Error")
-		return store.DeviceAuth{}, false
+		return store.DeviceAuth{}, nil, false
 	}
 	switch err := r.auth.Verify(cred, string(req.Method), da.Tenant.Domain, da.Device.HA1MD5, da.Device.HA1SHA256); {
 	case err == nil:
 	case errors.Is(err, sipauth.ErrStale):
 		challenge(true)
-		return store.DeviceAuth{}, false
+		return store.DeviceAuth{}, nil, false
 	default:
 		r.fail(ip, cred.Username, reasonOf(err))
 		challenge(false)
-		return store.DeviceAuth{}, false
+		return store.DeviceAuth{}, nil, false
 	}
 	if r.guard != nil {
 		r.guard.Succeed(cred.Username)
 	}
-	return da, true
+	return da, bindings, true
 }
 
 func reasonOf(err error) string {
@@ -219,7 +231,10 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 400, "Bad Request - missing mandatory header")
 		return
 	}
-	da, ok := r.Authenticate(ctx, req, tx, false)
+	now := r.now()
+	da, current, ok := r.authenticate(ctx, req, tx, false, func(ctx context.Context, user string) (store.DeviceAuth, []store.Binding, error) {
+		return r.store.DeviceRegistration(ctx, user, now)
+	})
 	if !ok {
 		return
 	}
@@ -230,7 +245,6 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 403, "Forbidden - address of record does not match credentials")
 		return
 	}
-	now := r.now()
 	if !da.User.Active(now) {
 		respond(tx, req, 403, "Forbidden - licence suspended")
 		return
@@ -245,12 +259,6 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		defaultExpires = v
 	}
 	contacts := req.GetHeaders("Contact")
-	current, err := r.store.DeviceBindings(ctx, da.Device.ID, now)
-	if err != nil {
-		log.Error("register: read bindings", "error", err)
-		respond(tx, req, 500, "Server Internal Error")
-		return
-	}
 	source := req.Source()
 	transport := strings.ToLower(req.Transport())
 	ua := ""

@@ -43,6 +43,15 @@ func (m *memStore) DeviceAuthByUsername(_ context.Context, u string) (store.Devi
 	return m.auth, nil
 }
 
+func (m *memStore) DeviceRegistration(ctx context.Context, u string, now time.Time) (store.DeviceAuth, []store.Binding, error) {
+	a, err := m.DeviceAuthByUsername(ctx, u)
+	if err != nil {
+		return a, nil, err
+	}
+	bs, _ := m.DeviceBindings(ctx, a.Device.ID, now)
+	return a, bs, nil
+}
+
 func (m *memStore) ApplyBindings(_ context.Context, cs []store.BindingChange) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
