@@ -39,6 +39,7 @@ test: tools vet
 bench:
 	-@sh interop/install-tools.sh
 	-@$(GO) run ./interop/cmd/regbench
+	-@$(GO) run ./interop/cmd/callbench
 
 clean:
 	rm -rf bin

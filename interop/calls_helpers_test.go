@@ -1,0 +1,437 @@
+package interop
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"pbx/interop/loadgen"
+)
+
+// callAccount is one device of its own licence, with the extension that
+// reaches it: calls to the extension ring that device only.
+type callAccount struct {
+	Account
+	Extension string
+}
+
+func (a callAccount) loadgen() loadgen.Account {
+	return loadgen.Account{Username: a.Username, Password: a.Password, Domain: a.Domain, Extension: a.Extension}
+}
+
+// createCallAccounts creates a tenant with n full licences of one device
+// each (extensions 300000 upwards), created by at most workers requests
+// at a time.
+func createCallAccounts(ctx context.Context, api *Client, tenantName string, n, workers int) (Tenant, []callAccount, error) {
+	t, err := api.CreateTenant(ctx, tenantName)
+	if err != nil {
+		return t, nil, err
+	}
+	out := make([]callAccount, n)
+	jobs := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for range max(1, workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				ext := strconv.Itoa(300000 + i)
+				id, err := api.CreateUser(ctx, t.ID, User{FirstName: "Call", LastName: "User " + ext,
+					Email: "c" + ext + "@interop.example", Licence: "full", Extension: ext})
+				var a Account
+				if err == nil {
+					a, err = api.CreateDevice(ctx, t.ID, id)
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("licence %s: %w", ext, err)
+					}
+					mu.Unlock()
+					continue
+				}
+				out[i] = callAccount{Account: a, Extension: ext}
+			}
+		}()
+	}
+	for i := range n {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return t, out, firstErr
+}
+
+// writeCallInjection writes a SIPp injection file for uac_call*.xml: one
+// "username;password;domain;extension" line per (caller, callee) pair.
+func writeCallInjection(path string, callers, callees []callAccount) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString("SEQUENTIAL\n")
+	for i, c := range callers {
+		fmt.Fprintf(w, "%s;%s;%s;%s\n", c.Username, c.Password, c.Domain, callees[i].Extension)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// freeMediaPort returns an even UDP port whose next three ports were free
+// too when probed (SIPp takes -mp and -mp+2 for audio and video).
+func freeMediaPort() (int, error) {
+	for range 100 {
+		p, err := FreeUDPPort()
+		if err != nil {
+			return 0, err
+		}
+		p &^= 1
+		if p < 1024 || p > 65530 {
+			continue
+		}
+		ok := true
+		var held []net.PacketConn
+		for i := range 4 {
+			c, err := net.ListenPacket("udp4", "127.0.0.1:"+strconv.Itoa(p+i))
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, c)
+		}
+		for _, c := range held {
+			c.Close()
+		}
+		if ok {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("no four consecutive free UDP ports found")
+}
+
+// registerFromPort registers accounts with SIPp's register.xml from the
+// local port port, so that the pbx sends their calls to whatever listens
+// there afterwards.
+func registerFromPort(t *testing.T, ctx context.Context, srv *Server, dir string, accounts []callAccount, port int) {
+	t.Helper()
+	plain := make([]Account, len(accounts))
+	for i, a := range accounts {
+		plain[i] = a.Account
+	}
+	inf := filepath.Join(dir, "callees.csv")
+	if err := WriteInjectionFile(inf, plain); err != nil {
+		t.Fatal(err)
+	}
+	scenario, err := WriteScenario(dir, "register.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdir := filepath.Join(dir, "register")
+	if err := os.MkdirAll(rdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := SIPp{Scenario: scenario, Target: srv.SIPAddr, Injection: inf, Rate: 50, Calls: len(accounts),
+		Timeout: 60 * time.Second, Dir: rdir, Args: []string{"-p", strconv.Itoa(port)}}
+	res, err := run.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Clean(len(accounts)) {
+		t.Fatalf("registering the callees from port %d: %s\n%s", port, res.Summary(), res.Diagnostics())
+	}
+}
+
+// sippCall is a SIPp caller and a SIPp callee run together.
+type sippCall struct {
+	uac, uas *SIPpResult
+	uasErr   error
+}
+
+// runSIPpCalls runs the uas_call.xml callee on port (whose accounts were
+// registered there) and the caller scenario over the injection file, both
+// for calls calls, and waits for both.
+func runSIPpCalls(ctx context.Context, srv *Server, dir, callerScenario, inf string, port, calls int, rate float64,
+	timeout time.Duration, echo bool, extraUAC ...string) (*sippCall, error) {
+	uasScenario, err := WriteScenario(dir, "uas_call.xml")
+	if err != nil {
+		return nil, err
+	}
+	uacScenario, err := WriteScenario(dir, callerScenario)
+	if err != nil {
+		return nil, err
+	}
+	uasMP, err := freeMediaPort()
+	if err != nil {
+		return nil, err
+	}
+	uacMP, err := freeMediaPort()
+	for err == nil && uacMP == uasMP {
+		uacMP, err = freeMediaPort()
+	}
+	if err != nil {
+		return nil, err
+	}
+	uasDir, uacDir := filepath.Join(dir, "uas"), filepath.Join(dir, "uac")
+	for _, d := range []string{uasDir, uacDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	uasArgs := []string{"-p", strconv.Itoa(port), "-mp", strconv.Itoa(uasMP)}
+	if echo {
+		uasArgs = append(uasArgs, "-rtp_echo")
+	}
+	uas := SIPp{Scenario: uasScenario, Target: srv.SIPAddr, Rate: 1, Calls: calls, Timeout: timeout + 20*time.Second,
+		Dir: uasDir, Args: uasArgs}
+	out := &sippCall{}
+	uasDone := make(chan struct{})
+	uasCtx, cancelUAS := context.WithCancel(ctx)
+	defer cancelUAS()
+	go func() {
+		defer close(uasDone)
+		out.uas, out.uasErr = uas.Run(uasCtx)
+	}()
+	// Give the callee a moment to bind its port before calls arrive.
+	time.Sleep(500 * time.Millisecond)
+	uac := SIPp{Scenario: uacScenario, Target: srv.SIPAddr, Injection: inf, Rate: rate, Calls: calls,
+		Limit: max(10, calls), Timeout: timeout, Dir: uacDir,
+		Args: append([]string{"-mp", strconv.Itoa(uacMP)}, extraUAC...)}
+	res, err := uac.Run(ctx)
+	out.uac = res
+	select {
+	case <-uasDone:
+	case <-time.After(timeout + 60*time.Second):
+		cancelUAS()
+		<-uasDone
+	}
+	return out, err
+}
+
+// cdr is one call detail record as the API lists it.
+type cdr struct {
+	CallID          string     `json:"call_id"`
+	Caller          string     `json:"caller"`
+	Callee          string     `json:"callee"`
+	AnswerAt        *time.Time `json:"answer_at"`
+	BillableSeconds int        `json:"billable_seconds"`
+	Disposition     string     `json:"disposition"`
+	HangupCause     string     `json:"hangup_cause"`
+}
+
+func listCDRs(ctx context.Context, api *Client, tenantID string) ([]cdr, error) {
+	var out []cdr
+	err := api.Do(ctx, "GET", "/api/v1/tenants/"+tenantID+"/cdrs?limit=1000", nil, http.StatusOK, &out)
+	return out, err
+}
+
+// waitCDRs polls the CDR list until it holds at least n records.
+func waitCDRs(ctx context.Context, api *Client, tenantID string, n int) ([]cdr, error) {
+	var got []cdr
+	err := poll(ctx, 20*time.Second, func() (bool, error) {
+		var err error
+		got, err = listCDRs(ctx, api, tenantID)
+		return len(got) >= n, err
+	})
+	if err != nil {
+		return got, fmt.Errorf("want %d CDRs, have %d: %w", n, len(got), err)
+	}
+	return got, nil
+}
+
+// answered counts the answered CDRs with at least minBillable seconds.
+func answered(cdrs []cdr, minBillable int) int {
+	n := 0
+	for _, c := range cdrs {
+		if c.Disposition == "answered" && c.AnswerAt != nil && c.BillableSeconds >= minBillable {
+			n++
+		}
+	}
+	return n
+}
+
+func cdrSummary(cdrs []cdr) string {
+	var b strings.Builder
+	for i, c := range cdrs {
+		if i == 10 {
+			fmt.Fprintf(&b, "... (%d more)\n", len(cdrs)-10)
+			break
+		}
+		fmt.Fprintf(&b, "%s -> %s %s billable=%ds cause=%s\n", c.Caller, c.Callee, c.Disposition, c.BillableSeconds, c.HangupCause)
+	}
+	return b.String()
+}
+
+// baresipPhone is a headless baresip (Debian baresip-core 1.0) with one
+// account, a 440 Hz tone as microphone (ausine), an audio bridge device as
+// loudspeaker (aubridge) and commands taken from its UDP console (cons):
+// baresip 1.0's stdio module needs a terminal.
+type baresipPhone struct {
+	*baresip
+	cons *net.UDPAddr
+}
+
+// freePortPair returns a port p with p and p+1 free for UDP and TCP when
+// probed: baresip listens for SIP on p (UDP, TCP) and p+1 (TLS).
+func freePortPair() (int, error) {
+	for range 100 {
+		p, err := FreeSIPPort()
+		if err != nil {
+			return 0, err
+		}
+		if p >= 65535 {
+			continue
+		}
+		u, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", p+1))
+		if err != nil {
+			continue
+		}
+		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", p+1))
+		u.Close()
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p, nil
+	}
+	return 0, fmt.Errorf("no two consecutive free ports found")
+}
+
+// startBaresipPhone runs baresip for acc through the pbx at proxy (UDP).
+// With autoAnswer it answers incoming calls at once. It quits by itself
+// after two minutes (-t) and is stopped when the test ends.
+func startBaresipPhone(t *testing.T, bin string, acc Account, proxy string, autoAnswer bool) *baresipPhone {
+	t.Helper()
+	dir := t.TempDir()
+	sipPort, err := freePortPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	consPort, err := FreeSIPPort()
+	for err == nil && (consPort == sipPort || consPort == sipPort+1) {
+		consPort, err = FreeSIPPort()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := strings.Join([]string{
+		"poll_method\tepoll",
+		"net_interface\t127.0.0.1",
+		fmt.Sprintf("sip_listen\t127.0.0.1:%d", sipPort),
+		"module_path\t/usr/lib/baresip/modules",
+		"module\tcons.so",
+		"module\tg711.so",
+		"module\tausine.so",
+		"module\taubridge.so",
+		"module_app\tmenu.so",
+		"module_tmp\taccount.so",
+		fmt.Sprintf("cons_listen\t127.0.0.1:%d", consPort),
+		// ausine makes 48 kHz stereo only; baresip resamples to G.711.
+		"audio_source\tausine,440",
+		"ausrc_srate\t48000",
+		"ausrc_channels\t2",
+		"audio_player\taubridge," + acc.Username,
+		"auplay_srate\t48000",
+		"auplay_channels\t1",
+		"",
+	}, "\n")
+	answer := "manual"
+	if autoAnswer {
+		answer = "auto"
+	}
+	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;outbound=\"sip:%s;transport=udp\";regint=600;mwi=no;answermode=%s;audio_codecs=PCMU,PCMA\n",
+		acc.Username, acc.Domain, acc.Password, proxy, answer)
+	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-f", dir, "-t", "120")
+	cmd.SysProcAttr = childAttr()
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	b := &baresip{cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start baresip: %v", err)
+	}
+	go func() {
+		cmd.Wait()
+		pw.Close()
+		close(b.done)
+	}()
+	go func() {
+		defer close(b.lines)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		sc.Split(scanCRLines)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			b.mu.Lock()
+			b.out.WriteString(line + "\n")
+			b.mu.Unlock()
+			select {
+			case b.lines <- line:
+			default:
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	t.Cleanup(func() {
+		b.stop()
+		if t.Failed() {
+			out := b.output()
+			if len(out) > 6000 {
+				out = "...\n" + out[len(out)-6000:]
+			}
+			t.Logf("baresip %s output:\n%s", acc.Username, out)
+		}
+	})
+	return &baresipPhone{baresip: b, cons: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: consPort}}
+}
+
+// scanCRLines splits at carriage returns as well as newlines: baresip
+// redraws its call status line with "\r" and no newline.
+func scanCRLines(data []byte, atEOF bool) (int, []byte, error) {
+	for i, c := range data {
+		if c == '\n' || c == '\r' {
+			return i + 1, data[:i], nil
+		}
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
+}
+
+// command sends one console command ("/dial 300001", "/hangup").
+func (p *baresipPhone) command(cmd string) error {
+	c, err := net.DialUDP("udp4", nil, p.cons)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Write([]byte(cmd + "\n"))
+	return err
+}

@@ -1,0 +1,706 @@
+// Command callbench measures what the pbx does with calls: the call setup
+// rate it sustains without failure, and how many concurrent G.711 calls its
+// media engine relays cleanly, at what CPU and memory cost per call, with
+// what audio quality.
+//
+// It builds and starts the server (its own data directory, free loopback
+// ports, a wide RTP port range, no source bans, MD5 offered first for
+// SIPp), provisions accounts through the REST API, then:
+//
+//   - calls_per_second: SIPp callers (uac_call_nomedia.xml: 407 challenge,
+//     authenticated INVITE, 200, ACK, 100 ms, BYE) call SIPp callees that
+//     registered first (uas_call.xml), at rising rates; the figure is the
+//     successful calls per second of the fastest run without a single
+//     failure. Each call is two legs on the pbx (the caller's inbound leg
+//     and the callee's outbound leg): call_legs_per_second is twice it.
+//   - concurrent_relayed_calls: the Go load generator (interop/loadgen)
+//     holds calls with 20 ms PCMU both ways, stepping up the number of
+//     calls and holding each step for a window; the figure is the largest
+//     step whose window lost under 0.1% of the packets while the generator
+//     itself kept pace. The audio figures (mos_min, loss_max_percent,
+//     jitter_max_ms, dtmf_ok) and the costs (cpu_per_relayed_packet,
+//     memory_per_call) are those of that step.
+//
+// Figures go to stdout, one per line as "name value unit"; progress and
+// diagnostics go to stderr. A stage that fails prints what it measured and
+// the next stage runs; the exit status is 0 unless the command line is
+// wrong, so that `make bench` never fails the build.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"pbx/interop"
+	"pbx/interop/loadgen"
+)
+
+type options struct {
+	pbx       string
+	steps     []int
+	window    time.Duration
+	settle    time.Duration
+	rates     []float64
+	rateRun   time.Duration
+	keep      bool
+	serveArgs string
+	total     time.Duration
+	skipCPS   bool
+	skipMedia bool
+}
+
+func main() {
+	var o options
+	var steps, rates string
+	flag.StringVar(&o.pbx, "pbx", "", "pbx binary to run (default: build cmd/pbx)")
+	flag.StringVar(&steps, "steps", "100,200,400,700,1000", "concurrent call steps, comma-separated")
+	flag.DurationVar(&o.window, "window", 10*time.Second, "measurement window of each concurrent-call step")
+	flag.DurationVar(&o.settle, "settle", 2*time.Second, "time between a step's calls being up and its window")
+	flag.StringVar(&rates, "rates", "250,500,1000,1500", "call rates tried for calls_per_second, calls/s")
+	flag.DurationVar(&o.rateRun, "rate-run", 5*time.Second, "length of each SIPp run at one call rate")
+	flag.BoolVar(&o.keep, "keep", false, "keep the working directory (server data and log, SIPp files)")
+	flag.StringVar(&o.serveArgs, "serve-args", "", "extra `pbx serve` flags, space-separated")
+	flag.DurationVar(&o.total, "timeout", 5*time.Minute, "bound of the whole run")
+	flag.BoolVar(&o.skipCPS, "no-cps", false, "skip the call rate stage")
+	flag.BoolVar(&o.skipMedia, "no-media", false, "skip the concurrent calls stage")
+	flag.Parse()
+	var err error
+	if o.steps, err = parseInts(steps); err != nil {
+		fmt.Fprintln(os.Stderr, "callbench: -steps:", err)
+		os.Exit(2)
+	}
+	rs, err := parseInts(rates)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "callbench: -rates:", err)
+		os.Exit(2)
+	}
+	for _, r := range rs {
+		o.rates = append(o.rates, float64(r))
+	}
+	if err := run(o); err != nil {
+		logf("%v", err)
+	}
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		if len(out) > 0 && n <= out[len(out)-1] {
+			return nil, fmt.Errorf("values must rise: %d after %d", n, out[len(out)-1])
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func run(o options) error {
+	// sipgo warns on its default logger when the generator closes its
+	// sockets; the figures are on stdout, progress on stderr: keep it quiet.
+	sip.SetDefaultLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, o.total)
+	defer cancel()
+
+	work, err := os.MkdirTemp("", "callbench-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		logf("working directory %s (kept)", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
+	if o.pbx == "" {
+		o.pbx = filepath.Join(work, "pbx")
+		logf("building cmd/pbx")
+		if err := interop.BuildPBX(ctx, o.pbx); err != nil {
+			return err
+		}
+	}
+	// MD5 first: SIPp 3.6.1 computes MD5 only. Bans off: every call comes
+	// from 127.0.0.1. RTP ports below the kernel's ephemeral range
+	// (32768-60999 on Linux), where the load generator's and SIPp's own
+	// sockets live, and as many as possible: a call takes two port pairs
+	// and a released pair rests 5 s, so 15,383 pairs cap the sustained
+	// call rate near 1,500 calls/s whatever the CPU.
+	args := []string{"--digest", "MD5,SHA-256", "--ban-source-failures", "0", "--ban-account-failures", "0",
+		"--rtp-ports", "2000-32767", "--log-level", "warn"}
+	args = append(args, strings.Fields(o.serveArgs)...)
+	srv, err := interop.StartServer(ctx, interop.ServerConfig{Binary: o.pbx, DataDir: filepath.Join(work, "data"), Args: args})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	logf("pbx pid %d: SIP %s, HTTP %s, log %s", srv.Pid, srv.SIPAddr, srv.HTTPURL, srv.LogFile)
+
+	maxCalls := o.steps[len(o.steps)-1]
+	const cpsPairs = 200
+	start := time.Now()
+	_, accs, err := createAccounts(ctx, srv.API(), fmt.Sprintf("Callbench %d", time.Now().Unix()), 2*maxCalls+2*cpsPairs, 16)
+	if err != nil {
+		return fmt.Errorf("provisioning: %w", err)
+	}
+	logf("%d licences with one device each provisioned in %s", len(accs), time.Since(start).Round(time.Millisecond))
+	mediaAccs, cpsAccs := accs[:2*maxCalls], accs[2*maxCalls:]
+
+	if !o.skipCPS {
+		if err := callRate(ctx, o, srv, work, cpsAccs[:cpsPairs], cpsAccs[cpsPairs:]); err != nil {
+			logf("calls_per_second stage: %v", err)
+		}
+	}
+	if !o.skipMedia {
+		if err := concurrentCalls(ctx, o, srv, mediaAccs[:maxCalls], mediaAccs[maxCalls:]); err != nil {
+			logf("concurrent calls stage: %v", err)
+		}
+	}
+	if !srv.Alive() {
+		return fmt.Errorf("the pbx died: %v\n%s", srv.ExitErr(), srv.LogTail(30))
+	}
+	return nil
+}
+
+// account is one device of its own licence and the extension reaching it.
+type account struct {
+	interop.Account
+	Extension string
+}
+
+func (a account) loadgen() loadgen.Account {
+	return loadgen.Account{Username: a.Username, Password: a.Password, Domain: a.Domain, Extension: a.Extension}
+}
+
+// createAccounts creates a tenant with n full licences of one device each
+// (so that dialling an extension rings exactly one device).
+func createAccounts(ctx context.Context, api *interop.Client, name string, n, workers int) (interop.Tenant, []account, error) {
+	t, err := api.CreateTenant(ctx, name)
+	if err != nil {
+		return t, nil, err
+	}
+	out := make([]account, n)
+	jobs := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				ext := strconv.Itoa(400000 + i)
+				id, err := api.CreateUser(ctx, t.ID, interop.User{FirstName: "Bench", LastName: "User " + ext,
+					Email: "b" + ext + "@bench.example", Licence: "full", Extension: ext})
+				var a interop.Account
+				if err == nil {
+					a, err = api.CreateDevice(ctx, t.ID, id)
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("licence %s: %w", ext, err)
+					}
+					mu.Unlock()
+					continue
+				}
+				out[i] = account{Account: a, Extension: ext}
+			}
+		}()
+	}
+feed:
+	for i := range n {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return t, out, firstErr
+}
+
+// callRate finds the highest SIPp call rate without failures.
+func callRate(ctx context.Context, o options, srv *interop.Server, work string, callers, callees []account) error {
+	if _, err := exec.LookPath("sipp"); err != nil {
+		return errors.New("sipp is not installed (Debian package sip-tester)")
+	}
+	dir := filepath.Join(work, "cps")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	port, err := interop.FreeUDPPort()
+	if err != nil {
+		return err
+	}
+	// The callees register from the port their SIPp will listen on.
+	plain := make([]interop.Account, len(callees))
+	for i, a := range callees {
+		plain[i] = a.Account
+	}
+	regInf := filepath.Join(dir, "callees.csv")
+	if err := interop.WriteInjectionFile(regInf, plain); err != nil {
+		return err
+	}
+	regScenario, err := interop.WriteScenario(dir, "register.xml")
+	if err != nil {
+		return err
+	}
+	regDir := filepath.Join(dir, "register")
+	os.MkdirAll(regDir, 0o755)
+	reg, err := interop.SIPp{Scenario: regScenario, Target: srv.SIPAddr, Injection: regInf, Rate: 200, Calls: len(callees),
+		Timeout: 60 * time.Second, Dir: regDir, Args: []string{"-p", strconv.Itoa(port)}}.Run(ctx)
+	if err != nil {
+		return err
+	}
+	if !reg.Clean(len(callees)) {
+		return fmt.Errorf("registering the callees: %s\n%s", reg.Summary(), reg.Diagnostics())
+	}
+	inf := filepath.Join(dir, "calls.csv")
+	if err := writeCallInjection(inf, callers, callees); err != nil {
+		return err
+	}
+	uasScenario, err := interop.WriteScenario(dir, "uas_call.xml")
+	if err != nil {
+		return err
+	}
+	uacScenario, err := interop.WriteScenario(dir, "uac_call_nomedia.xml")
+	if err != nil {
+		return err
+	}
+	best, bestRate := 0.0, 0.0
+	var bestRes *interop.SIPpResult
+	var bestCPU time.Duration
+	for _, rate := range o.rates {
+		if ctx.Err() != nil {
+			break
+		}
+		calls := int(rate * o.rateRun.Seconds())
+		stepDir := filepath.Join(dir, fmt.Sprintf("rate-%.0f", rate))
+		cpu0, _ := processCPU(srv.Pid)
+		uac, uas, err := sippCalls(ctx, srv, stepDir, uacScenario, uasScenario, inf, port, rate, calls)
+		cpu1, _ := processCPU(srv.Pid)
+		if err != nil {
+			logf("rate %.0f/s: %v", rate, err)
+			break
+		}
+		elapsed := uac.Stats.Elapsed.Seconds()
+		achieved := float64(uac.Stats.Successful) / elapsed
+		logf("offered %.0f calls/s, %d calls: caller %s; callee %s -> %.0f successful calls/s; pbx CPU %.0f%%, SIPp CPU %.0f%%+%.0f%%; mean setup %s",
+			rate, calls, uac.Summary(), uas.Summary(), achieved, 100*(cpu1-cpu0).Seconds()/elapsed,
+			100*uac.CPU.Seconds()/elapsed, 100*uas.CPU.Seconds()/elapsed, rtdColumn(uac.Stats, "setup"))
+		if !uac.Clean(calls) || !uas.Clean(calls) {
+			logf("rate %.0f/s had failures: stopping here", rate)
+			if d := uac.Diagnostics(); d != "" {
+				logf("caller SIPp:\n%s", tail(d, 1500))
+			}
+			break
+		}
+		if achieved > best {
+			best, bestRate, bestRes, bestCPU = achieved, rate, uac, cpu1-cpu0
+		}
+		if achieved < 0.9*rate {
+			logf("rate %.0f/s: SIPp or the pbx no longer keeps pace: stopping here", rate)
+			break
+		}
+	}
+	if bestRes == nil {
+		figure("calls_per_second", 0, "calls/s")
+		return errors.New("no call rate ran without failures")
+	}
+	figure("calls_per_second", best, "calls/s")
+	figure("call_legs_per_second", 2*best, "legs/s")
+	figure("calls_offered_per_second", bestRate, "calls/s")
+	figure("calls_retransmissions", float64(bestRes.Stats.Retransmissions), "count")
+	figure("cpu_per_call", float64(bestCPU.Microseconds())/float64(bestRes.Stats.Successful), "us")
+	return nil
+}
+
+// sippCalls runs the callee SIPp and the caller SIPp for calls calls each.
+func sippCalls(ctx context.Context, srv *interop.Server, dir, uacScenario, uasScenario, inf string, port int, rate float64, calls int) (*interop.SIPpResult, *interop.SIPpResult, error) {
+	uasDir, uacDir := filepath.Join(dir, "uas"), filepath.Join(dir, "uac")
+	for _, d := range []string{uasDir, uacDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, nil, err
+		}
+	}
+	timeout := time.Duration(float64(calls)/rate*float64(time.Second)) + 30*time.Second
+	uasMP, err := interop.FreeUDPPort()
+	if err != nil {
+		return nil, nil, err
+	}
+	uas := interop.SIPp{Scenario: uasScenario, Target: srv.SIPAddr, Rate: 1, Calls: calls, Timeout: timeout + 15*time.Second,
+		Dir: uasDir, Args: []string{"-p", strconv.Itoa(port), "-mp", strconv.Itoa(uasMP &^ 1), "-buff_size", "8388608"}}
+	var uasRes *interop.SIPpResult
+	var uasErr error
+	done := make(chan struct{})
+	uctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(done)
+		uasRes, uasErr = uas.Run(uctx)
+	}()
+	time.Sleep(500 * time.Millisecond)
+	uacMP, err := interop.FreeUDPPort()
+	if err != nil {
+		cancel()
+		<-done
+		return nil, nil, err
+	}
+	uac := interop.SIPp{Scenario: uacScenario, Target: srv.SIPAddr, Injection: inf, Rate: rate, Calls: calls,
+		Limit: int(rate * 2), Timeout: timeout, Dir: uacDir,
+		Args: []string{"-mp", strconv.Itoa(uacMP &^ 1), "-d", "100", "-buff_size", "8388608"}}
+	uacRes, err := uac.Run(ctx)
+	select {
+	case <-done:
+	case <-time.After(timeout + 45*time.Second):
+		cancel()
+		<-done
+	}
+	if err == nil {
+		err = uasErr
+	}
+	if err == nil && uasRes == nil {
+		err = errors.New("the callee SIPp left no result")
+	}
+	return uacRes, uasRes, err
+}
+
+func writeCallInjection(path string, callers, callees []account) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString("SEQUENTIAL\n")
+	for i, c := range callers {
+		fmt.Fprintf(w, "%s;%s;%s;%s\n", c.Username, c.Password, c.Domain, callees[i].Extension)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// stepResult is what one concurrent-calls step measured in its window.
+type stepResult struct {
+	calls            int
+	expected, lost   int64
+	lossMaxPercent   float64
+	jitterMax        time.Duration
+	mosMin           float64
+	dtmfOK           bool
+	dtmfBad          int
+	sent             int64
+	cpu              time.Duration
+	lag              loadgen.Lag
+	memGo, memRSS    float64 // bytes above idle
+	sendErrors       int64
+	deadStreams      int
+	clean, keptPace  bool
+	windowSeconds    float64
+	serverCPUPercent float64
+}
+
+// concurrentCalls steps up the number of relayed calls.
+func concurrentCalls(ctx context.Context, o options, srv *interop.Server, callers, callees []account) error {
+	g, err := loadgen.New(loadgen.Config{Server: srv.SIPAddr})
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	idleFDs, fdErr := countFDs(srv.Pid)
+	defer func() {
+		// Every path hangs up what is up, within a bound, then checks that
+		// the pbx closed the calls' sockets.
+		hctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		calls := g.Calls()
+		if len(calls) > 0 {
+			failed, err := loadgen.HangupAll(hctx, calls, 50)
+			logf("hung up %d calls, %d failed (%v)", len(calls), failed, err)
+		}
+		if fdErr != nil || len(calls) == 0 {
+			return
+		}
+		left := 0
+		for range 100 {
+			n, err := countFDs(srv.Pid)
+			if err != nil {
+				return
+			}
+			if left = n - idleFDs; left <= 0 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		// Sockets the pbx still holds 10 s after the last call ended.
+		figure("server_fds_left_after_hangup", float64(max(0, left)), "count")
+	}()
+	lgCallees := make([]loadgen.Account, len(callees))
+	for i, a := range callees {
+		lgCallees[i] = a.loadgen()
+	}
+	start := time.Now()
+	if err := g.RegisterAll(ctx, lgCallees, 32); err != nil {
+		return fmt.Errorf("registering the callees: %w", err)
+	}
+	logf("%d callees registered in %s", len(lgCallees), time.Since(start).Round(time.Millisecond))
+	idleGo, idleRSS, err := serverMemory(ctx, srv)
+	if err != nil {
+		logf("memory: %v", err)
+	}
+	var best *stepResult
+	var calls []*loadgen.Call
+	limited := false
+	for _, n := range o.steps {
+		if ctx.Err() != nil {
+			logf("time is up before the step of %d calls", n)
+			break
+		}
+		pairs := make([][2]loadgen.Account, 0, n-len(calls))
+		for i := len(calls); i < n; i++ {
+			pairs = append(pairs, [2]loadgen.Account{callers[i].loadgen(), callees[i].loadgen()})
+		}
+		t0 := time.Now()
+		added, err := g.DialAll(ctx, pairs, 32)
+		calls = append(calls, added...)
+		if err != nil {
+			logf("step %d: %d of %d new calls up in %s; setup failed: %v", n, len(added), len(pairs), time.Since(t0).Round(time.Millisecond), err)
+			break
+		}
+		logf("step %d: %d new calls up in %s", n, len(added), time.Since(t0).Round(time.Millisecond))
+		r, err := measureStep(ctx, o, srv, g, calls)
+		if err != nil {
+			logf("step %d: %v", n, err)
+			break
+		}
+		if gm, rss, err := serverMemory(ctx, srv); err == nil {
+			r.memGo, r.memRSS = gm-idleGo, rss-idleRSS
+		}
+		logf("step %d: window %.1fs loss %d/%d (%.4f%%), worst stream %.3f%%, jitter max %.2f ms, MOS min %.2f, DTMF ok %v (%d bad), pbx CPU %.0f%% = %.2f us/packet, memory +%.0f kB/call (Go heap+stacks) +%.0f kB/call (RSS); generator lag %+v; dead streams %d, send errors %d",
+			n, r.windowSeconds, r.lost, r.expected, 100*loadgen.LossRatio(r.expected, r.lost), r.lossMaxPercent,
+			float64(r.jitterMax)/1e6, r.mosMin, r.dtmfOK, r.dtmfBad, r.serverCPUPercent,
+			float64(r.cpu.Nanoseconds())/1e3/float64(max(1, r.sent)), r.memGo/1024/float64(n), r.memRSS/1024/float64(n),
+			r.lag, r.deadStreams, r.sendErrors)
+		if !r.keptPace {
+			logf("step %d: the load generator did not keep pace: its figures would measure itself; stopping here", n)
+			limited = true
+			break
+		}
+		if !r.clean {
+			logf("step %d: loss at or above 0.1%%: stopping here", n)
+			break
+		}
+		best = r
+	}
+	if best == nil {
+		figure("concurrent_relayed_calls", 0, "calls")
+		return errors.New("no step was clean")
+	}
+	figure("concurrent_relayed_calls", float64(best.calls), "calls")
+	figure("cpu_per_relayed_packet", float64(best.cpu.Nanoseconds())/1e3/float64(max(1, best.sent)), "us")
+	figure("memory_per_call", best.memGo/1024/float64(best.calls), "kB")
+	figure("memory_per_call_rss", best.memRSS/1024/float64(best.calls), "kB")
+	figure("mos_min", best.mosMin, "mos")
+	figure("loss_max_percent", best.lossMaxPercent, "%")
+	figure("jitter_max_ms", float64(best.jitterMax)/1e6, "ms")
+	dtmf := 0.0
+	if best.dtmfOK {
+		dtmf = 1
+	}
+	figure("dtmf_ok", dtmf, "bool")
+	figure("relayed_packets_per_second", float64(best.sent)/best.windowSeconds, "packets/s")
+	// 1 when the next step was abandoned because the load generator (on
+	// the same machine) could not keep pace: the pbx may hold more.
+	lim := 0.0
+	if limited {
+		lim = 1
+	}
+	figure("concurrent_limited_by_loadgen", lim, "bool")
+	return nil
+}
+
+const stepDigits = "1234567890*#"
+
+// measureStep waits for the calls to settle, then measures one window
+// during which every caller sends stepDigits.
+func measureStep(ctx context.Context, o options, srv *interop.Server, g *loadgen.Generator, calls []*loadgen.Call) (*stepResult, error) {
+	select {
+	case <-time.After(o.settle):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	before := make([]loadgen.CallStats, len(calls))
+	for i, c := range calls {
+		before[i] = c.Stats()
+	}
+	lag0 := g.Lag()
+	cpu0, err := processCPU(srv.Pid)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	for _, c := range calls {
+		c.SendDTMF(stepDigits)
+	}
+	select {
+	case <-time.After(o.window):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	cpu1, err := processCPU(srv.Pid)
+	if err != nil {
+		return nil, err
+	}
+	window := time.Since(t0)
+	lag := g.Lag().Sub(lag0)
+	r := &stepResult{calls: len(calls), cpu: cpu1 - cpu0, lag: lag, keptPace: lag.KeepsPace(), mosMin: 5, dtmfOK: true,
+		windowSeconds: window.Seconds()}
+	r.serverCPUPercent = 100 * r.cpu.Seconds() / window.Seconds()
+	for i, c := range calls {
+		after := c.Stats()
+		r.sendErrors += after.SendErrors - before[i].SendErrors
+		for _, d := range []struct{ a, b loadgen.StreamStats }{{before[i].Up, after.Up}, {before[i].Down, after.Down}} {
+			sent := d.b.Sent - d.a.Sent
+			exp, recv := d.b.Expected-d.a.Expected, d.b.Received-d.a.Received
+			if recv == 0 && sent > 0 {
+				// A dead stream: the sequence numbers see nothing.
+				exp = sent
+				r.deadStreams++
+			}
+			lost := exp - recv
+			r.expected += exp
+			r.lost += max(0, lost)
+			r.sent += sent
+			loss := loadgen.LossRatio(exp, lost)
+			r.lossMaxPercent = math.Max(r.lossMaxPercent, 100*loss)
+			r.jitterMax = max(r.jitterMax, d.b.Jitter)
+			r.mosMin = math.Min(r.mosMin, loadgen.MOS(loss, d.b.Jitter))
+		}
+		got := after.Up.Digits[len(before[i].Up.Digits):]
+		if got != stepDigits || after.Up.BadDigits != before[i].Up.BadDigits {
+			r.dtmfOK = false
+			r.dtmfBad++
+		}
+	}
+	r.clean = r.deadStreams == 0 && loadgen.LossRatio(r.expected, r.lost) < 0.001
+	return r, nil
+}
+
+// serverMemory returns the Go heap in use plus goroutine stacks (from
+// /metrics) and the resident set size of the pbx, in bytes.
+func serverMemory(ctx context.Context, srv *interop.Server) (goBytes, rss float64, err error) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.HTTPURL+"/metrics", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	found := 0
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 {
+			continue
+		}
+		switch f[0] {
+		case "go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes":
+			v, err := strconv.ParseFloat(f[1], 64)
+			if err == nil {
+				goBytes += v
+				found++
+			}
+		case "process_resident_memory_bytes":
+			rss, _ = strconv.ParseFloat(f[1], 64)
+		}
+	}
+	if found != 2 {
+		return goBytes, rss, errors.New("/metrics: go_memstats_heap_inuse_bytes or go_memstats_stack_inuse_bytes missing")
+	}
+	return goBytes, rss, sc.Err()
+}
+
+// countFDs counts the open file descriptors of a process (Linux).
+func countFDs(pid int) (int, error) {
+	es, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(es), err
+}
+
+// processCPU is the user+system CPU time a process has used (Linux).
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks, nil
+}
+
+// rtdColumn returns the cumulated mean of the response time named name
+// (rtd="name" in the scenario), "?" when the statistics lack it.
+func rtdColumn(s interop.SIPpStats, name string) string {
+	for k, v := range s.Columns {
+		if strings.HasPrefix(k, "ResponseTime") && strings.Contains(k, name) && strings.HasSuffix(k, "(C)") {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
+}
+
+func figure(name string, value float64, unit string) {
+	fmt.Printf("%s %s %s\n", name, strconv.FormatFloat(math.Round(value*100)/100, 'f', -1, 64), unit)
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "callbench: "+format+"\n", args...)
+}
