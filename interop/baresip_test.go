@@ -31,7 +31,7 @@ type baresip struct {
 func startBaresip(t *testing.T, bin string, acc Account, proxy, transport string) *baresip {
 	t.Helper()
 	dir := t.TempDir()
-	port, err := FreeSIPPort()
+	port, err := FreeSIPPortPair()
 	if err != nil {
 		t.Fatal(err)
 	}

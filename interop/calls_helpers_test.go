@@ -289,39 +289,13 @@ type baresipPhone struct {
 	cons *net.UDPAddr
 }
 
-// freePortPair returns a port p with p and p+1 free for UDP and TCP when
-// probed: baresip listens for SIP on p (UDP, TCP) and p+1 (TLS).
-func freePortPair() (int, error) {
-	for range 100 {
-		p, err := FreeSIPPort()
-		if err != nil {
-			return 0, err
-		}
-		if p >= 65535 {
-			continue
-		}
-		u, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", p+1))
-		if err != nil {
-			continue
-		}
-		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", p+1))
-		u.Close()
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return p, nil
-	}
-	return 0, fmt.Errorf("no two consecutive free ports found")
-}
-
 // startBaresipPhone runs baresip for acc through the pbx at proxy (UDP).
 // With autoAnswer it answers incoming calls at once. It quits by itself
 // after two minutes (-t) and is stopped when the test ends.
 func startBaresipPhone(t *testing.T, bin string, acc Account, proxy string, autoAnswer bool) *baresipPhone {
 	t.Helper()
 	dir := t.TempDir()
-	sipPort, err := freePortPair()
+	sipPort, err := FreeSIPPortPair()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,3 +48,29 @@ func FreeUDPPort() (int, error) {
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }
+
+// FreeSIPPortPair returns a port p free for UDP and TCP with p+1 free too:
+// baresip listens for TLS on its SIP port plus one.
+func FreeSIPPortPair() (int, error) {
+	for range 100 {
+		p, err := FreeSIPPort()
+		if err != nil {
+			return 0, err
+		}
+		if p >= 65535 {
+			continue
+		}
+		u, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.1:%d", p+1))
+		if err != nil {
+			continue
+		}
+		l, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", p+1))
+		u.Close()
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p, nil
+	}
+	return 0, fmt.Errorf("no two consecutive free ports found")
+}

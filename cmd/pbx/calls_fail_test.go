@@ -164,3 +164,32 @@ func TestCallFromLightLicence(t *testing.T) {
 	out.hangup(t)
 	in.waitEnded(t)
 }
+
+// TestCallOutOfRTPPorts: when the media engine has no port pair left for
+// the callee's leg, the caller gets 503 (our capacity), not 480 (the
+// callee's absence), and nothing stays allocated.
+func TestCallOutOfRTPPorts(t *testing.T) {
+	// Three port pairs: the first call takes two, the second call's
+	// inbound leg the last one, so its outbound leg finds none.
+	a := testApp(t, t.TempDir(), func(c *config) { c.RTPMin, c.RTPMax = 46000, 46005 })
+	accs := seedTenant(t, a, "Acme", "201", "202", "203", "204")
+	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
+	carol := newSoftphone(t, a, accs[2], "udp")
+	newSoftphone(t, a, accs[3], "udp")
+	ch := make(chan error, 1)
+	var out *pcall
+	go func() {
+		var err error
+		out, err = alice.dial(t, "202", dialOpt{})
+		ch <- err
+	}()
+	bob.nextIncoming(t).answer(t, "0 101")
+	if err := <-ch; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := carol.dial(t, "204", dialOpt{}); statusOf(err) != 503 {
+		t.Fatalf("want 503 with no RTP port left, got %v", err)
+	}
+	out.hangup(t)
+	waitIdle(t, a)
+}

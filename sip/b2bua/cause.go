@@ -17,6 +17,8 @@ const (
 	CauseTransferred   Cause = "transferred"
 	CauseShutdown      Cause = "system_shutdown"
 	CauseFailure       Cause = "network_failure"
+	// CauseCongestion: we had no resource (RTP port) for the call.
+	CauseCongestion Cause = "congestion"
 )
 
 // SIPStatus is the final response that rejects an unanswered inbound leg
@@ -37,7 +39,7 @@ func (c Cause) SIPStatus() (int, string) {
 		return 603, "Decline"
 	case CauseNotAcceptable:
 		return 488, "Not Acceptable Here"
-	case CauseShutdown:
+	case CauseShutdown, CauseCongestion:
 		return 503, "Service Unavailable"
 	case CauseFailure, CauseMediaTimeout:
 		return 500, "Server Internal Error"

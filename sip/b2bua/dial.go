@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -206,6 +207,11 @@ func (c *Call) dialGroup(parent context.Context, targets []Target, opts DialOpti
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return nil, &DialError{Cause: CauseNoAnswer, Status: 480}
+	}
+	// Every target failed on our side (no RTP port left, say): the callee
+	// is not to blame, so the caller learns the server is out of capacity.
+	if len(statuses) > 0 && !slices.ContainsFunc(statuses, func(st int) bool { return st != 503 }) {
+		return nil, &DialError{Cause: CauseCongestion, Status: 503}
 	}
 	if len(statuses) > 0 {
 		st := statuses[len(statuses)-1]
