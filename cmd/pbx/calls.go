@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 
 	"pbx/dialplan"
@@ -23,7 +24,11 @@ type calls struct {
 // mounts the call handlers on the SIP endpoint.
 func (a *app) setupCalls() error {
 	mcfg := media.Config{PortMin: a.cfg.RTPMin, PortMax: a.cfg.RTPMax, Logger: a.log}
-	if ip, err := netip.ParseAddr(a.cfg.PublicAddr); err == nil && ip.IsLoopback() {
+	// RTP listens where SIP listens: a server bound to one address (the
+	// loopback in tests, a private interface behind a NAT) keeps its media
+	// sockets there too; a wildcard SIP address means every interface.
+	host, _, _ := net.SplitHostPort(a.cfg.SIPAddr)
+	if ip, err := netip.ParseAddr(host); err == nil && !ip.IsUnspecified() {
 		mcfg.BindIP = ip
 	}
 	eng, err := media.NewEngine(mcfg)

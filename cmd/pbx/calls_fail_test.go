@@ -193,3 +193,34 @@ func TestCallOutOfRTPPorts(t *testing.T) {
 	out.hangup(t)
 	waitIdle(t, a)
 }
+
+// TestCallReachesUDPDeviceFromTheSIPPort: after a restart, before the
+// device has sent anything, the INVITE to a phone registered over UDP must
+// still leave from the SIP port it registered to (its NAT pinhole), not
+// from a fresh ephemeral socket.
+func TestCallReachesUDPDeviceFromTheSIPPort(t *testing.T) {
+	dir := t.TempDir()
+	a := testApp(t, dir)
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	bob := newSoftphone(t, a, accs[1], "udp")
+	a.close()
+	b := testApp(t, dir)
+	alice := newSoftphone(t, b, accs[0], "udp")
+	ch := make(chan error, 1)
+	go func() {
+		out, err := alice.dial(t, "202", dialOpt{})
+		if err == nil {
+			out.hangup(t)
+		}
+		ch <- err
+	}()
+	in := bob.nextIncoming(t)
+	if src, want := in.invite.Source(), b.sip.Addr("udp").String(); src != want {
+		t.Fatalf("INVITE came from %s, want the SIP port %s", src, want)
+	}
+	in.answer(t, "0 101")
+	if err := <-ch; err != nil {
+		t.Fatal(err)
+	}
+	in.waitEnded(t)
+}

@@ -304,6 +304,9 @@ func (c *Call) attemptOnce(ctx context.Context, t Target, opts DialOptions, clai
 	if t.Source != "" {
 		req.SetDestination(t.Source)
 	}
+	if strings.EqualFold(l.transport, "udp") {
+		req.Laddr = s.cfg.SIP.UDPLocal()
+	}
 
 	dcs, err := l.dua.WriteInvite(actx, req)
 	if err != nil {

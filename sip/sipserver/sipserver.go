@@ -299,6 +299,19 @@ func (s *Server) Addr(network string) net.Addr {
 	return s.addrs[strings.ToLower(network)]
 }
 
+// UDPLocal is the address of the UDP listener as sipgo's connection pool
+// knows it. Requests to a device registered over UDP must leave from it:
+// that is the address and port the device's NAT opened a pinhole for, and a
+// fresh ephemeral socket (what sipgo picks when it has not heard from the
+// device since start-up) would be dropped by the NAT.
+func (s *Server) UDPLocal() sip.Addr {
+	a, ok := s.Addr("udp").(*net.UDPAddr)
+	if !ok {
+		return sip.Addr{}
+	}
+	return sip.Addr{IP: a.IP, Port: a.Port}
+}
+
 // PublicHost is the host we advertise in Via, Contact and SDP.
 func (s *Server) PublicHost() string { return s.publicHost }
 
