@@ -10,28 +10,32 @@ import (
 )
 
 // HoldMusic picks the music class a tenant's held callers hear: the files
-// in Dir/<tenant id>/ when the tenant has its own, else the default class
-// from Dir (Debian's asterisk-moh-opsound-wav, 8 kHz mono WAV), else the
-// engine's generated melody. Classes are shared streams of the engine.
+// in TenantDir/<tenant id>/ when the tenant has its own, else the default
+// class from DefaultDir (Debian's asterisk-moh-opsound-wav, 8 kHz mono WAV,
+// CC-BY-SA), else the engine's generated melody. Classes are shared streams
+// of the engine, so the cost does not grow with the number of held callers.
 type HoldMusic struct {
 	Engine *media.Engine
-	// Dir holds the default music files; default media.DefaultMusicDir.
-	Dir string
+	// DefaultDir holds the default music files; default media.DefaultMusicDir.
+	DefaultDir string
+	// TenantDir holds one folder of music files per tenant that uploaded
+	// its own (in the data directory); empty means none.
+	TenantDir string
 }
 
 // Class returns the tenant's music class.
 func (h *HoldMusic) Class(tenantID string) *media.MusicClass {
-	dir := h.Dir
-	if dir == "" {
-		dir = media.DefaultMusicDir
-	}
-	if tenantID != "" && filepath.Base(tenantID) == tenantID {
-		td := filepath.Join(dir, tenantID)
+	if h.TenantDir != "" && tenantID != "" && filepath.Base(tenantID) == tenantID {
+		td := filepath.Join(h.TenantDir, tenantID)
 		if st, err := os.Stat(td); err == nil && st.IsDir() {
 			if files := media.MusicFiles(td); len(files) > 0 {
 				return h.Engine.Music("tenant:"+tenantID, files)
 			}
 		}
+	}
+	dir := h.DefaultDir
+	if dir == "" {
+		dir = media.DefaultMusicDir
 	}
 	return h.Engine.Music("default", media.MusicFiles(dir))
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path/filepath"
 
 	"pbx/dialplan"
 	"pbx/features"
@@ -35,7 +36,7 @@ func (a *app) setupCalls() error {
 	if err != nil {
 		return fmt.Errorf("media engine: %w", err)
 	}
-	c := &calls{engine: eng, music: &features.HoldMusic{Engine: eng}}
+	c := &calls{engine: eng, music: &features.HoldMusic{Engine: eng, TenantDir: filepath.Join(a.cfg.DataDir, "moh")}}
 	c.plan = &dialplan.Plan{Store: a.store, Locator: a.regis, Logger: a.log}
 	rtpTimeout := a.cfg.RTPTimeout
 	if rtpTimeout <= 0 {
