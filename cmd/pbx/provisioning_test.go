@@ -155,3 +155,59 @@ func TestProvisioningFollowsTheStore(t *testing.T) {
 		t.Fatal("rotated password not in the next file")
 	}
 }
+
+// TestProvisionedGigasetHandsetsRegister: a Gigaset base with a handset of
+// another licence gets one account per handset, and both register with the
+// values read from the served profile.
+func TestProvisionedGigasetHandsetsRegister(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	ten := apiCall(t, a, "POST", "/api/v1/tenants", map[string]any{"name": "Warehouse"}, 201)
+	tid := ten["id"].(string)
+	user := func(ext string) string {
+		u := apiCall(t, a, "POST", "/api/v1/tenants/"+tid+"/users", map[string]any{"first_name": "U" + ext, "last_name": "W",
+			"email": ext + "@example.be", "licence": "full", "extension": ext}, 201)
+		return u["id"].(string)
+	}
+	u1, u2 := user("210"), user("211")
+	base := apiCall(t, a, "POST", "/api/v1/tenants/"+tid+"/users/"+u1+"/devices",
+		map[string]any{"kind": "gigaset", "mac": "7C-2F-80-A1-B2-C3", "model": "N510"}, 201)
+	handset := apiCall(t, a, "POST", "/api/v1/tenants/"+tid+"/users/"+u2+"/devices",
+		map[string]any{"kind": "gigaset", "base_device_id": base["id"]}, 201)
+	url := base["provisioning_url"].(string)
+	if !strings.HasSuffix(url, "/prov/7C2F80A1B2C3.xml") {
+		t.Fatalf("provisioning URL %q", url)
+	}
+	c := &http.Client{Transport: &digest.Transport{Username: base["provisioning_username"].(string), Password: base["provisioning_password"].(string),
+		Transport: &http.Transport{TLSClientConfig: insecureTLS()}}}
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("User-Agent", "N510 IP PRO/42.262.00.000.000;7C2F80A1B2C3")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("fetch: %d %s", res.StatusCode, body)
+	}
+	frame, err := format.ParseProviderFrame(body)
+	if err != nil {
+		t.Fatalf("served profile does not parse strictly: %v", err)
+	}
+	for i, dev := range []map[string]any{base, handset} {
+		suffix := ""
+		if i > 0 {
+			suffix = "_" + strconv.Itoa(i+1)
+		}
+		user, _ := frame.String("BS_IP_Data1.aucS_SIP_USER_ID" + suffix)
+		pass, _ := frame.String("BS_IP_Data1.aucS_SIP_PASSWORD" + suffix)
+		domain, _ := frame.String("BS_IP_Data1.aucS_SIP_DOMAIN" + suffix)
+		if user != dev["sip_username"] || pass != dev["sip_password"] || domain != ten["domain"] {
+			t.Fatalf("handset %d: %q %q %q do not match the device", i+1, user, pass, domain)
+		}
+		acc := account{tenant: store.Tenant{Domain: domain}, device: store.Device{SIPUsername: user}, password: pass}
+		if res := newPhone(t, a, acc, "udp").register(600, pass); res.StatusCode != 200 {
+			t.Fatalf("handset %d: register with provisioned values: %s", i+1, res.StartLine())
+		}
+	}
+}
