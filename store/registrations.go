@@ -109,3 +109,22 @@ func (s *Store) DeleteExpiredBindings(ctx context.Context, now time.Time) (int64
 	}
 	return res.RowsAffected()
 }
+
+// UDPBindings lists the unexpired bindings registered over UDP (the ones a
+// NAT in front of the device may forget), with only Source and Contact set.
+func (s *Store) UDPBindings(ctx context.Context, now time.Time) ([]Binding, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT source, contact FROM registrations WHERE transport = 'udp' AND expires_at > ?`, now.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Binding
+	for rows.Next() {
+		var b Binding
+		if err := rows.Scan(&b.Source, &b.Contact); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}

@@ -176,6 +176,15 @@ func (a *app) start() error {
 		_, err := a.regis.SweepExpired(ctx)
 		return err
 	})
+	if a.cfg.NATPing > 0 {
+		a.every(a.cfg.NATPing, "nat keepalive", func(ctx context.Context) error {
+			targets, err := registrar.KeepaliveTargets(ctx, a.store, time.Now())
+			if err == nil {
+				a.sip.SendKeepalives(targets)
+			}
+			return err
+		})
+	}
 	a.every(time.Minute, "reactivate licences", func(ctx context.Context) error {
 		n, err := a.store.ReactivateExpired(ctx, time.Now())
 		if n > 0 {

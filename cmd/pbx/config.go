@@ -34,6 +34,7 @@ type config struct {
 	DigestAlgos string
 	Pprof       bool
 	ProvURL     string
+	NATPing     time.Duration
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.
@@ -80,6 +81,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&c.RTPTimeout, "rtp-timeout", envDur("PBX_RTP_TIMEOUT", 60*time.Second), "hang up a call without RTP for this long [PBX_RTP_TIMEOUT]")
 	fs.StringVar(&c.DigestAlgos, "digest", env("PBX_DIGEST", "SHA-256,MD5"), "digest algorithms offered, in order of preference [PBX_DIGEST]")
 	fs.BoolVar(&c.Pprof, "pprof", env("PBX_PPROF", "") == "1", "serve Go profiles under /debug/pprof/ on the HTTP listener (admin use) [PBX_PPROF=1]")
+	fs.DurationVar(&c.NATPing, "nat-keepalive", envDur("PBX_NAT_KEEPALIVE", 20*time.Second), "interval of the keepalives sent to devices registered over UDP from behind a NAT, 0 disables [PBX_NAT_KEEPALIVE]")
 	fs.StringVar(&c.ProvURL, "prov-url", env("PBX_PROV_URL", ""), "base URL handed to desk phones for provisioning, e.g. https://prov.example.be/prov/ (default: this server's HTTP(S) address) [PBX_PROV_URL]")
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
 	if err := fs.Parse(args); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,6 +97,22 @@ type phone struct {
 	callID    string
 	cseq      uint32
 	conn      net.PacketConn
+	// keepalives counts the NAT keepalive datagrams the phone received (UDP).
+	keepalives *atomic.Int64
+}
+
+// keepaliveCounter counts the CRLFCRLF keepalives read from a phone's socket.
+type keepaliveCounter struct {
+	net.PacketConn
+	n atomic.Int64
+}
+
+func (k *keepaliveCounter) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, a, err := k.PacketConn.ReadFrom(b)
+	if err == nil && string(b[:n]) == "\r\n\r\n" {
+		k.n.Add(1)
+	}
+	return n, a, err
 }
 
 func newPhone(t *testing.T, a *app, acc account, transport string) *phone {
@@ -113,11 +130,12 @@ func newPhone(t *testing.T, a *app, acc account, transport string) *phone {
 	var port int
 	switch transport {
 	case "udp":
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		raw, err := net.ListenPacket("udp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.conn = c
+		c := &keepaliveCounter{PacketConn: raw}
+		p.conn, p.keepalives = c, &c.n
 		port = c.LocalAddr().(*net.UDPAddr).Port
 		go p.server.ServeUDP(c)
 	}

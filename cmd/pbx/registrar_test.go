@@ -248,3 +248,28 @@ func TestPasswordGuessingBan(t *testing.T) {
 		t.Fatalf("bans metric %v", got)
 	}
 }
+
+// TestNATKeepalive: a device whose Contact names a private address (it is
+// behind a NAT) receives keepalives from the SIP port; one whose Contact is
+// its real address does not.
+func TestNATKeepalive(t *testing.T) {
+	a := testApp(t, t.TempDir(), func(c *config) { c.NATPing = 50 * time.Millisecond })
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	natted, direct := newPhone(t, a, accs[0], "udp"), newPhone(t, a, accs[1], "udp")
+	if res := natted.register(600, accs[0].password, "<sip:201@192.168.1.20:5060>"); res.StatusCode != 200 {
+		t.Fatal(res.StartLine())
+	}
+	if res := direct.register(600, accs[1].password); res.StatusCode != 200 {
+		t.Fatal(res.StartLine())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for natted.keepalives.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := natted.keepalives.Load(); n < 3 {
+		t.Fatalf("device behind NAT got %d keepalives", n)
+	}
+	if n := direct.keepalives.Load(); n != 0 {
+		t.Fatalf("device with a public contact got %d keepalives", n)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -310,6 +311,28 @@ func (s *Server) UDPLocal() sip.Addr {
 		return sip.Addr{}
 	}
 	return sip.Addr{IP: a.IP, Port: a.Port}
+}
+
+// keepalive is the NAT keepalive datagram: an empty SIP "ping" (RFC 5626
+// §4.4.1 uses CRLFCRLF on streams; on UDP every SIP stack ignores it, and
+// what matters is that a datagram leaves through the device's NAT mapping).
+var keepalive = []byte("\r\n\r\n")
+
+// SendKeepalives sends one keepalive datagram from the UDP listener (the
+// address the devices registered to) to each address, and returns how many
+// were sent.
+func (s *Server) SendKeepalives(addrs []netip.AddrPort) int {
+	conn, ok := s.bad.udpConn.(*net.UDPConn)
+	if !ok {
+		return 0
+	}
+	n := 0
+	for _, a := range addrs {
+		if _, err := conn.WriteToUDPAddrPort(keepalive, a); err == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // PublicHost is the host we advertise in Via, Contact and SDP.
