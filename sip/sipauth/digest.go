@@ -17,6 +17,7 @@ import (
 	"errors"
 	"hash"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/icholy/digest"
@@ -43,9 +44,9 @@ var (
 // is kept per challenge.
 type Authenticator struct {
 	key        []byte
-	NonceTTL   time.Duration // how long a nonce is accepted; expired ones give stale=true
-	Algorithms []string      // offered in this order of preference
-	now        func() time.Time
+	NonceTTL   time.Duration                    // how long a nonce is accepted; expired ones give stale=true
+	Algorithms []string                         // offered in this order of preference
+	clock      atomic.Pointer[func() time.Time] // nil: time.Now
 }
 
 // NewAuthenticator returns an Authenticator whose nonces are signed with key.
@@ -57,11 +58,19 @@ func NewAuthenticator(key []byte) *Authenticator {
 			panic(err)
 		}
 	}
-	return &Authenticator{key: key, NonceTTL: 5 * time.Minute, Algorithms: []string{SHA256, MD5}, now: time.Now}
+	return &Authenticator{key: key, NonceTTL: 5 * time.Minute, Algorithms: []string{SHA256, MD5}}
 }
 
 // SetClock replaces the clock (tests of nonce expiry).
-func (a *Authenticator) SetClock(now func() time.Time) { a.now = now }
+// It may be called while requests are being served.
+func (a *Authenticator) SetClock(now func() time.Time) { a.clock.Store(&now) }
+
+func (a *Authenticator) now() time.Time {
+	if c := a.clock.Load(); c != nil {
+		return (*c)()
+	}
+	return time.Now()
+}
 
 func (a *Authenticator) nonce() string {
 	var b [8 + 8 + 16]byte
