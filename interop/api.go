@@ -9,9 +9,12 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"pbx/interop/loadgen"
 )
 
 // Client speaks the REST API (/api/v1) with a bearer token.
@@ -175,66 +178,74 @@ func (c *Client) CreateAccounts(ctx context.Context, name string, n, workers int
 	if err != nil {
 		return t, nil, err
 	}
-	if workers < 1 {
-		workers = 1
-	}
 	users := (n + DevicesPerUser - 1) / DevicesPerUser
 	accounts := make([]Account, n)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	err = parallel(ctx, users, workers, cancel, func(u int) error {
+		id, err := c.CreateUser(ctx, t.ID, User{FirstName: "Interop", LastName: fmt.Sprintf("User %06d", u),
+			Email: fmt.Sprintf("u%06d@interop.example", u), Licence: "full", Extension: fmt.Sprint(200000 + u)})
+		if err != nil {
+			return fmt.Errorf("user %d: %w", u, err)
+		}
+		for d := u * DevicesPerUser; d < min(n, (u+1)*DevicesPerUser); d++ {
+			a, err := c.CreateDevice(ctx, t.ID, id)
+			if err != nil {
+				return fmt.Errorf("device %d: %w", d, err)
+			}
+			accounts[d] = a
+		}
+		return nil
+	})
+	if err != nil {
+		return t, nil, err
+	}
+	return t, accounts, nil
+}
+
+// parallel calls job(i) for i from 0 to n-1 on at most workers goroutines
+// (at least one), handing out no further i once ctx is done. It returns
+// the first error a job returned, else ctx's error. A non-nil cancel is
+// called at the first error (to stop the other jobs through their ctx).
+func parallel(ctx context.Context, n, workers int, cancel context.CancelFunc, job func(i int) error) error {
 	jobs := make(chan int)
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-			cancel()
-		}
-		mu.Unlock()
-	}
-	for range workers {
+	for range max(1, workers) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for u := range jobs {
-				id, err := c.CreateUser(ctx, t.ID, User{FirstName: "Interop", LastName: fmt.Sprintf("User %06d", u),
-					Email: fmt.Sprintf("u%06d@interop.example", u), Licence: "full", Extension: fmt.Sprint(200000 + u)})
-				if err != nil {
-					fail(fmt.Errorf("user %d: %w", u, err))
-					continue
-				}
-				for d := u * DevicesPerUser; d < min(n, (u+1)*DevicesPerUser); d++ {
-					a, err := c.CreateDevice(ctx, t.ID, id)
-					if err != nil {
-						fail(fmt.Errorf("device %d: %w", d, err))
-						break
+			for i := range jobs {
+				if err := job(i); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+						if cancel != nil {
+							cancel()
+						}
 					}
-					accounts[d] = a
+					mu.Unlock()
 				}
 			}
 		}()
 	}
 feed:
-	for u := range users {
+	for i := range n {
 		select {
-		case jobs <- u:
+		case jobs <- i:
 		case <-ctx.Done():
 			break feed
 		}
 	}
 	close(jobs)
 	wg.Wait()
-	if firstErr == nil && ctx.Err() != nil {
+	if firstErr == nil {
 		firstErr = ctx.Err()
 	}
-	if firstErr != nil {
-		return t, nil, firstErr
-	}
-	return t, accounts, nil
+	return firstErr
 }
 
 // WriteInjectionFile writes accounts as a SIPp injection file: a SEQUENTIAL
@@ -255,6 +266,85 @@ func WriteInjectionFile(path string, accounts []Account) error {
 			}
 		}
 		fmt.Fprintf(w, "%s;%s;%s\n", a.Username, a.Password, a.Domain)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// CallAccount is one device of its own licence, with the extension that
+// reaches it: calls to the extension ring that device only.
+type CallAccount struct {
+	Account
+	Extension string
+}
+
+// Loadgen returns the account as the load generator takes it.
+func (a CallAccount) Loadgen() loadgen.Account {
+	return loadgen.Account{Username: a.Username, Password: a.Password, Domain: a.Domain, Extension: a.Extension}
+}
+
+// CallAccountNaming is how CreateCallAccounts names licence i: extension
+// FirstExtension+i, first name FirstName, last name "User <extension>",
+// e-mail EmailPrefix + extension + "@" + EmailDomain.
+type CallAccountNaming struct {
+	FirstExtension int
+	FirstName      string
+	EmailPrefix    string
+	EmailDomain    string
+}
+
+// CreateCallAccounts creates a tenant named name with n full licences of
+// one device each (so that dialling an extension rings exactly one
+// device), created by at most workers requests at a time. A licence that
+// fails leaves its slot empty and the others go on; the first error, or
+// else the context's, is returned with the accounts.
+func (c *Client) CreateCallAccounts(ctx context.Context, name string, n, workers int, naming CallAccountNaming) (Tenant, []CallAccount, error) {
+	t, err := c.CreateTenant(ctx, name)
+	if err != nil {
+		return t, nil, err
+	}
+	out := make([]CallAccount, n)
+	err = parallel(ctx, n, workers, nil, func(i int) error {
+		ext := strconv.Itoa(naming.FirstExtension + i)
+		id, err := c.CreateUser(ctx, t.ID, User{FirstName: naming.FirstName, LastName: "User " + ext,
+			Email: naming.EmailPrefix + ext + "@" + naming.EmailDomain, Licence: "full", Extension: ext})
+		var a Account
+		if err == nil {
+			a, err = c.CreateDevice(ctx, t.ID, id)
+		}
+		if err != nil {
+			return fmt.Errorf("licence %s: %w", ext, err)
+		}
+		out[i] = CallAccount{Account: a, Extension: ext}
+		return nil
+	})
+	return t, out, err
+}
+
+// Accounts returns the plain device accounts of calls.
+func Accounts(calls []CallAccount) []Account {
+	plain := make([]Account, len(calls))
+	for i, a := range calls {
+		plain[i] = a.Account
+	}
+	return plain
+}
+
+// WriteCallInjection writes a SIPp injection file for uac_call*.xml: a
+// SEQUENTIAL header, then one "username;password;domain;extension" line
+// per (caller, callee) pair, callers[i] calling callees[i].
+func WriteCallInjection(path string, callers, callees []CallAccount) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString("SEQUENTIAL\n")
+	for i, c := range callers {
+		fmt.Fprintf(w, "%s;%s;%s;%s\n", c.Username, c.Password, c.Domain, callees[i].Extension)
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()

@@ -8,9 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -30,34 +30,51 @@ type baresip struct {
 // minute (-t) and is stopped when the test ends.
 func startBaresip(t *testing.T, bin string, acc Account, proxy, transport string) *baresip {
 	t.Helper()
-	dir := t.TempDir()
 	port, err := FreeSIPPortPair()
 	if err != nil {
 		t.Fatal(err)
 	}
-	config := strings.Join([]string{
-		"poll_method\tepoll",
-		"net_interface\t127.0.0.1",
-		fmt.Sprintf("sip_listen\t127.0.0.1:%d", port),
-		"module_path\t/usr/lib/baresip/modules",
-		"module_tmp\taccount.so",
-		"",
-	}, "\n")
 	// The transport goes on the outbound proxy only: on the address of
 	// record it would make baresip resolve the (fictitious) SIP domain.
 	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;outbound=\"sip:%s;transport=%s\";regint=600;mwi=no\n",
 		acc.Username, acc.Domain, acc.Password, proxy, transport)
+	return runBaresip(t, bin, baresipRun{port: port, config: []string{"module_tmp\taccount.so"}, account: account,
+		seconds: 60, name: "baresip"})
+}
+
+// baresipRun is how runBaresip sets up one baresip process.
+type baresipRun struct {
+	port    int      // sip_listen on 127.0.0.1 (baresip takes port+1 for TLS)
+	config  []string // configuration lines after module_path
+	account string   // the accounts file
+	seconds int      // -t: baresip quits by itself after this long
+	crLines bool     // split the output at "\r" too, dropping blank lines
+	name    string   // how the log of a failed test names it
+	logTail int      // that log shows at most this many bytes of output (0: all)
+}
+
+// runBaresip writes r's configuration directory, starts baresip on it and
+// collects its output; baresip is stopped (and its output logged if the
+// test failed) when the test ends.
+func runBaresip(t *testing.T, bin string, r baresipRun) *baresip {
+	t.Helper()
+	dir := t.TempDir()
+	config := strings.Join(append(append([]string{
+		"poll_method\tepoll",
+		"net_interface\t127.0.0.1",
+		fmt.Sprintf("sip_listen\t127.0.0.1:%d", r.port),
+		"module_path\t/usr/lib/baresip/modules",
+	}, r.config...), ""), "\n")
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(r.account), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-f", dir, "-t", "60")
+	cmd := exec.Command(bin, "-f", dir, "-t", strconv.Itoa(r.seconds))
 	cmd.SysProcAttr = childAttr()
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
-	cmd.Stdin = nil
 	b := &baresip{cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start baresip: %v", err)
@@ -70,8 +87,15 @@ func startBaresip(t *testing.T, bin string, acc Account, proxy, transport string
 	go func() {
 		defer close(b.lines)
 		sc := bufio.NewScanner(pr)
+		if r.crLines {
+			sc.Buffer(make([]byte, 64<<10), 1<<20)
+			sc.Split(scanCRLines)
+		}
 		for sc.Scan() {
 			line := sc.Text()
+			if r.crLines && strings.TrimSpace(line) == "" {
+				continue
+			}
 			b.mu.Lock()
 			b.out.WriteString(line + "\n")
 			b.mu.Unlock()
@@ -85,7 +109,11 @@ func startBaresip(t *testing.T, bin string, acc Account, proxy, transport string
 	t.Cleanup(func() {
 		b.stop()
 		if t.Failed() {
-			t.Logf("baresip output:\n%s", b.output())
+			out := b.output()
+			if r.logTail > 0 && len(out) > r.logTail {
+				out = "...\n" + out[len(out)-r.logTail:]
+			}
+			t.Logf("%s output:\n%s", r.name, out)
 		}
 	})
 	return b
@@ -99,20 +127,7 @@ func (b *baresip) output() string {
 
 // stop ends baresip the way a user quitting it does (SIGTERM: it
 // un-registers first), killing it if it has not ended after 10 seconds.
-func (b *baresip) stop() {
-	select {
-	case <-b.done:
-		return
-	default:
-	}
-	_ = b.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-b.done:
-	case <-time.After(10 * time.Second):
-		_ = b.cmd.Process.Kill()
-		<-b.done
-	}
-}
+func (b *baresip) stop() { terminate(b.cmd.Process, b.done, 10*time.Second) }
 
 // waitRegistered reads baresip's output until it reports the 200 OK of its
 // REGISTER for user, a registration failure, or its exit.

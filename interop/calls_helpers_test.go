@@ -1,100 +1,19 @@
 package interop
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"pbx/interop/loadgen"
 )
 
-// callAccount is one device of its own licence, with the extension that
-// reaches it: calls to the extension ring that device only.
-type callAccount struct {
-	Account
-	Extension string
-}
-
-func (a callAccount) loadgen() loadgen.Account {
-	return loadgen.Account{Username: a.Username, Password: a.Password, Domain: a.Domain, Extension: a.Extension}
-}
-
-// createCallAccounts creates a tenant with n full licences of one device
-// each (extensions 300000 upwards), created by at most workers requests
-// at a time.
-func createCallAccounts(ctx context.Context, api *Client, tenantName string, n, workers int) (Tenant, []callAccount, error) {
-	t, err := api.CreateTenant(ctx, tenantName)
-	if err != nil {
-		return t, nil, err
-	}
-	out := make([]callAccount, n)
-	jobs := make(chan int)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	for range max(1, workers) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				ext := strconv.Itoa(300000 + i)
-				id, err := api.CreateUser(ctx, t.ID, User{FirstName: "Call", LastName: "User " + ext,
-					Email: "c" + ext + "@interop.example", Licence: "full", Extension: ext})
-				var a Account
-				if err == nil {
-					a, err = api.CreateDevice(ctx, t.ID, id)
-				}
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("licence %s: %w", ext, err)
-					}
-					mu.Unlock()
-					continue
-				}
-				out[i] = callAccount{Account: a, Extension: ext}
-			}
-		}()
-	}
-	for i := range n {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	return t, out, firstErr
-}
-
-// writeCallInjection writes a SIPp injection file for uac_call*.xml: one
-// "username;password;domain;extension" line per (caller, callee) pair.
-func writeCallInjection(path string, callers, callees []callAccount) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	w.WriteString("SEQUENTIAL\n")
-	for i, c := range callers {
-		fmt.Fprintf(w, "%s;%s;%s;%s\n", c.Username, c.Password, c.Domain, callees[i].Extension)
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
+// callNaming names the licences of the call tests: extensions 300000
+// upwards.
+var callNaming = CallAccountNaming{FirstExtension: 300000, FirstName: "Call", EmailPrefix: "c", EmailDomain: "interop.example"}
 
 // freeMediaPort returns an even UDP port whose next three ports were free
 // too when probed (SIPp takes -mp and -mp+2 for audio and video).
@@ -131,27 +50,9 @@ func freeMediaPort() (int, error) {
 // registerFromPort registers accounts with SIPp's register.xml from the
 // local port port, so that the pbx sends their calls to whatever listens
 // there afterwards.
-func registerFromPort(t *testing.T, ctx context.Context, srv *Server, dir string, accounts []callAccount, port int) {
+func registerFromPort(t *testing.T, ctx context.Context, srv *Server, dir string, accounts []CallAccount, port int) {
 	t.Helper()
-	plain := make([]Account, len(accounts))
-	for i, a := range accounts {
-		plain[i] = a.Account
-	}
-	inf := filepath.Join(dir, "callees.csv")
-	if err := WriteInjectionFile(inf, plain); err != nil {
-		t.Fatal(err)
-	}
-	scenario, err := WriteScenario(dir, "register.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdir := filepath.Join(dir, "register")
-	if err := os.MkdirAll(rdir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	run := SIPp{Scenario: scenario, Target: srv.SIPAddr, Injection: inf, Rate: 50, Calls: len(accounts),
-		Timeout: 60 * time.Second, Dir: rdir, Args: []string{"-p", strconv.Itoa(port)}}
-	res, err := run.Run(ctx)
+	res, err := RegisterFromPort(ctx, srv.SIPAddr, dir, accounts, port, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,17 +61,11 @@ func registerFromPort(t *testing.T, ctx context.Context, srv *Server, dir string
 	}
 }
 
-// sippCall is a SIPp caller and a SIPp callee run together.
-type sippCall struct {
-	uac, uas *SIPpResult
-	uasErr   error
-}
-
 // runSIPpCalls runs the uas_call.xml callee on port (whose accounts were
 // registered there) and the caller scenario over the injection file, both
 // for calls calls, and waits for both.
 func runSIPpCalls(ctx context.Context, srv *Server, dir, callerScenario, inf string, port, calls int, rate float64,
-	timeout time.Duration, echo bool, extraUAC ...string) (*sippCall, error) {
+	timeout time.Duration, echo bool, extraUAC ...string) (*SIPpCallRun, error) {
 	uasScenario, err := WriteScenario(dir, "uas_call.xml")
 	if err != nil {
 		return nil, err
@@ -190,40 +85,16 @@ func runSIPpCalls(ctx context.Context, srv *Server, dir, callerScenario, inf str
 	if err != nil {
 		return nil, err
 	}
-	uasDir, uacDir := filepath.Join(dir, "uas"), filepath.Join(dir, "uac")
-	for _, d := range []string{uasDir, uacDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
-	}
 	uasArgs := []string{"-p", strconv.Itoa(port), "-mp", strconv.Itoa(uasMP)}
 	if echo {
 		uasArgs = append(uasArgs, "-rtp_echo")
 	}
 	uas := SIPp{Scenario: uasScenario, Target: srv.SIPAddr, Rate: 1, Calls: calls, Timeout: timeout + 20*time.Second,
-		Dir: uasDir, Args: uasArgs}
-	out := &sippCall{}
-	uasDone := make(chan struct{})
-	uasCtx, cancelUAS := context.WithCancel(ctx)
-	defer cancelUAS()
-	go func() {
-		defer close(uasDone)
-		out.uas, out.uasErr = uas.Run(uasCtx)
-	}()
-	// Give the callee a moment to bind its port before calls arrive.
-	time.Sleep(500 * time.Millisecond)
+		Args: uasArgs}
 	uac := SIPp{Scenario: uacScenario, Target: srv.SIPAddr, Injection: inf, Rate: rate, Calls: calls,
-		Limit: max(10, calls), Timeout: timeout, Dir: uacDir,
+		Limit: max(10, calls), Timeout: timeout,
 		Args: append([]string{"-mp", strconv.Itoa(uacMP)}, extraUAC...)}
-	res, err := uac.Run(ctx)
-	out.uac = res
-	select {
-	case <-uasDone:
-	case <-time.After(timeout + 60*time.Second):
-		cancelUAS()
-		<-uasDone
-	}
-	return out, err
+	return RunSIPpCalls(ctx, dir, uas, uac, timeout+60*time.Second)
 }
 
 // cdr is one call detail record as the API lists it.
@@ -294,7 +165,6 @@ type baresipPhone struct {
 // after two minutes (-t) and is stopped when the test ends.
 func startBaresipPhone(t *testing.T, bin string, acc Account, proxy string, autoAnswer bool) *baresipPhone {
 	t.Helper()
-	dir := t.TempDir()
 	sipPort, err := FreeSIPPortPair()
 	if err != nil {
 		t.Fatal(err)
@@ -306,11 +176,7 @@ func startBaresipPhone(t *testing.T, bin string, acc Account, proxy string, auto
 	if err != nil {
 		t.Fatal(err)
 	}
-	config := strings.Join([]string{
-		"poll_method\tepoll",
-		"net_interface\t127.0.0.1",
-		fmt.Sprintf("sip_listen\t127.0.0.1:%d", sipPort),
-		"module_path\t/usr/lib/baresip/modules",
+	config := []string{
 		"module\tcons.so",
 		"module\tg711.so",
 		"module\tausine.so",
@@ -325,63 +191,15 @@ func startBaresipPhone(t *testing.T, bin string, acc Account, proxy string, auto
 		"audio_player\taubridge," + acc.Username,
 		"auplay_srate\t48000",
 		"auplay_channels\t1",
-		"",
-	}, "\n")
+	}
 	answer := "manual"
 	if autoAnswer {
 		answer = "auto"
 	}
 	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;outbound=\"sip:%s;transport=udp\";regint=600;mwi=no;answermode=%s;audio_codecs=PCMU,PCMA\n",
 		acc.Username, acc.Domain, acc.Password, proxy, answer)
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-f", dir, "-t", "120")
-	cmd.SysProcAttr = childAttr()
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	b := &baresip{cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{})}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start baresip: %v", err)
-	}
-	go func() {
-		cmd.Wait()
-		pw.Close()
-		close(b.done)
-	}()
-	go func() {
-		defer close(b.lines)
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		sc.Split(scanCRLines)
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.TrimSpace(line) == "" {
-				continue
-			}
-			b.mu.Lock()
-			b.out.WriteString(line + "\n")
-			b.mu.Unlock()
-			select {
-			case b.lines <- line:
-			default:
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	t.Cleanup(func() {
-		b.stop()
-		if t.Failed() {
-			out := b.output()
-			if len(out) > 6000 {
-				out = "...\n" + out[len(out)-6000:]
-			}
-			t.Logf("baresip %s output:\n%s", acc.Username, out)
-		}
-	})
+	b := runBaresip(t, bin, baresipRun{port: sipPort, config: config, account: account, seconds: 120, crLines: true,
+		name: "baresip " + acc.Username, logTail: 6000})
 	return &baresipPhone{baresip: b, cons: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: consPort}}
 }
 

@@ -33,7 +33,7 @@ func TestSIPpCallWithRTP(t *testing.T) {
 	ctx := testContext(t, 3*time.Minute)
 	api := srv.API()
 	const calls = 4
-	tenant, accs, err := createCallAccounts(ctx, api, "Interop SIPp calls", 2*calls, 4)
+	tenant, accs, err := api.CreateCallAccounts(ctx, "Interop SIPp calls", 2*calls, 4, callNaming)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,24 +45,24 @@ func TestSIPpCallWithRTP(t *testing.T) {
 	}
 	registerFromPort(t, ctx, srv, dir, callees, port)
 	inf := filepath.Join(dir, "calls.csv")
-	if err := writeCallInjection(inf, callers, callees); err != nil {
+	if err := WriteCallInjection(inf, callers, callees); err != nil {
 		t.Fatal(err)
 	}
 	run, err := runSIPpCalls(ctx, srv, dir, "uac_call.xml", inf, port, calls, 2, 90*time.Second, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("caller: %s", run.uac.Summary())
-	if run.uasErr != nil {
-		t.Fatalf("callee SIPp: %v", run.uasErr)
+	t.Logf("caller: %s", run.UAC.Summary())
+	if run.UASErr != nil {
+		t.Fatalf("callee SIPp: %v", run.UASErr)
 	}
-	t.Logf("callee: %s", run.uas.Summary())
-	if !run.uac.Clean(calls) {
+	t.Logf("callee: %s", run.UAS.Summary())
+	if !run.UAC.Clean(calls) {
 		t.Fatalf("caller SIPp: want %d successful calls and none failed, got %s\n%s\n--- callee ---\n%s",
-			calls, run.uac.Summary(), run.uac.Diagnostics(), run.uas.Diagnostics())
+			calls, run.UAC.Summary(), run.UAC.Diagnostics(), run.UAS.Diagnostics())
 	}
-	if !run.uas.Clean(calls) {
-		t.Fatalf("callee SIPp: want %d successful calls and none failed, got %s\n%s", calls, run.uas.Summary(), run.uas.Diagnostics())
+	if !run.UAS.Clean(calls) {
+		t.Fatalf("callee SIPp: want %d successful calls and none failed, got %s\n%s", calls, run.UAS.Summary(), run.UAS.Diagnostics())
 	}
 	cdrs, err := waitCDRs(ctx, api, tenant.ID, calls)
 	if err != nil {
@@ -88,7 +88,7 @@ func TestLoadgenCalls(t *testing.T) {
 	srv := startServer(t, "--ban-source-failures", "0")
 	ctx := testContext(t, 3*time.Minute)
 	api := srv.API()
-	tenant, accs, err := createCallAccounts(ctx, api, "Interop loadgen", 2*calls, 4)
+	tenant, accs, err := api.CreateCallAccounts(ctx, "Interop loadgen", 2*calls, 4, callNaming)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestLoadgenCalls(t *testing.T) {
 	pairs := make([][2]loadgen.Account, calls)
 	callees := make([]loadgen.Account, calls)
 	for i := range calls {
-		pairs[i] = [2]loadgen.Account{accs[i].loadgen(), accs[calls+i].loadgen()}
+		pairs[i] = [2]loadgen.Account{accs[i].Loadgen(), accs[calls+i].Loadgen()}
 		callees[i] = pairs[i][1]
 	}
 	if err := g.RegisterAll(ctx, callees, 8); err != nil {
@@ -182,7 +182,7 @@ func TestBaresipCall(t *testing.T) {
 	srv := startServer(t, "--digest", "MD5")
 	ctx := testContext(t, 3*time.Minute)
 	api := srv.API()
-	tenant, accs, err := createCallAccounts(ctx, api, "Interop baresip calls", 2, 1)
+	tenant, accs, err := api.CreateCallAccounts(ctx, "Interop baresip calls", 2, 1, callNaming)
 	if err != nil {
 		t.Fatal(err)
 	}

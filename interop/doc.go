@@ -8,9 +8,10 @@
 // plus garbage and malformed requests written byte by byte.
 //
 // The non-test code of the package is the kit those tests and the
-// registration benchmark (cmd/regbench) share: building and supervising the
-// server process, a small REST client, account provisioning with a SIPp
-// injection file, and a SIPp runner that judges a run from its statistics
-// file, never from SIPp's exit status (SIPp exits 0 as soon as one call
-// succeeded).
+// benchmarks (cmd/regbench, cmd/callbench) share: building and supervising
+// the server process, a small REST client, account provisioning (devices
+// for registrations, one-device licences for calls) with SIPp injection
+// files, a SIPp runner that judges a run from its statistics file, never
+// from SIPp's exit status (SIPp exits 0 as soon as one call succeeded),
+// and CPU sampling of the server from /proc.
 package interop

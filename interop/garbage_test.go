@@ -122,28 +122,23 @@ func TestGarbageDoesNotStopTheServer(t *testing.T) {
 		conn.Write([]byte(register[:40]))
 		held = append(held, conn)
 	}
-	for range 5 { // plain bytes where a TLS handshake is due, and a handshake that never finishes
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			conn, err := net.DialTimeout("tcp", srv.TLSAddr, 5*time.Second)
-			if err != nil {
-				return
-			}
-			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(5 * time.Second))
-			conn.Write([]byte(register))
-		}()
-		go func() {
-			defer wg.Done()
-			conn, err := net.DialTimeout("tcp", srv.TLSAddr, 5*time.Second)
-			if err != nil {
-				return
-			}
-			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(5 * time.Second))
-			conn.Write([]byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01}) // a ClientHello record header, then nothing
-		}()
+	// Plain bytes where a TLS handshake is due, and a handshake that never
+	// finishes (a ClientHello record header, then nothing).
+	tlsJunk := [][]byte{[]byte(register), {0x16, 0x03, 0x01, 0x02, 0x00, 0x01}}
+	for range 5 {
+		for _, payload := range tlsJunk {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				conn, err := net.DialTimeout("tcp", srv.TLSAddr, 5*time.Second)
+				if err != nil {
+					return
+				}
+				defer conn.Close()
+				conn.SetDeadline(time.Now().Add(5 * time.Second))
+				conn.Write(payload)
+			}()
+		}
 	}
 	wg.Wait()
 

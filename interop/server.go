@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"net"
 	"net/http"
@@ -264,18 +265,26 @@ func (s *Server) ExitErr() error {
 // Stop asks the server to shut down (SIGTERM) and kills it when it has not
 // ended after 15 seconds. It returns the process's exit error.
 func (s *Server) Stop() error {
-	s.stopOnce.Do(func() {
-		if s.Alive() {
-			_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		}
-		select {
-		case <-s.done:
-		case <-time.After(15 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
-	})
+	s.stopOnce.Do(func() { terminate(s.cmd.Process, s.done, 15*time.Second) })
 	return s.waitErr
+}
+
+// terminate asks a process that has not ended (done not closed) to shut
+// down (SIGTERM) and kills it when it has not ended after grace; it
+// returns once done is closed.
+func terminate(p *os.Process, done <-chan struct{}, grace time.Duration) {
+	select {
+	case <-done:
+		return
+	default:
+	}
+	_ = p.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(grace):
+		_ = p.Kill()
+		<-done
+	}
 }
 
 // LogTail returns the last n lines of the server log.
@@ -306,4 +315,58 @@ func randomHex(n int) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// The benchmark commands (cmd/regbench, cmd/callbench) share what follows:
+// a working directory with a pbx binary, a server started for load, and
+// figures printed as "name value unit" (their SIPp runs: LoadRun).
+
+// BenchWorkDir creates the working directory of a benchmark (server data
+// and log, SIPp files) named after the command, and builds cmd/pbx into it
+// when pbx is empty. It returns the directory, the pbx binary to run and
+// a cleanup that removes the directory unless keep is set.
+func BenchWorkDir(ctx context.Context, command, pbx string, keep bool, logf func(format string, args ...any)) (work, binary string, cleanup func(), err error) {
+	work, err = os.MkdirTemp("", command+"-")
+	if err != nil {
+		return "", "", nil, err
+	}
+	cleanup = func() {}
+	if keep {
+		logf("working directory %s (kept)", work)
+	} else {
+		cleanup = func() { os.RemoveAll(work) }
+	}
+	if pbx == "" {
+		pbx = filepath.Join(work, "pbx")
+		logf("building cmd/pbx")
+		if err := BuildPBX(ctx, pbx); err != nil {
+			cleanup()
+			return "", "", nil, err
+		}
+	}
+	return work, pbx, cleanup, nil
+}
+
+// BenchServerArgs are the `pbx serve` flags of every benchmark: MD5 first,
+// as SIPp 3.6.1 computes MD5 only; bans off, as every request comes from
+// 127.0.0.1 and a failure under load must count as itself.
+var BenchServerArgs = []string{"--digest", "MD5,SHA-256", "--ban-source-failures", "0", "--ban-account-failures", "0"}
+
+// StartBenchServer starts the pbx binary with its data in work/data and
+// the flags BenchServerArgs, then args, then the space-separated serveArgs
+// a user gave.
+func StartBenchServer(ctx context.Context, binary, work string, args []string, serveArgs string, logf func(format string, args ...any)) (*Server, error) {
+	all := append(append(append([]string{}, BenchServerArgs...), args...), strings.Fields(serveArgs)...)
+	srv, err := StartServer(ctx, ServerConfig{Binary: binary, DataDir: filepath.Join(work, "data"), Args: all})
+	if err != nil {
+		return nil, err
+	}
+	logf("pbx pid %d: SIP %s, HTTP %s, log %s", srv.Pid, srv.SIPAddr, srv.HTTPURL, srv.LogFile)
+	return srv, nil
+}
+
+// PrintFigure prints one figure to stdout as "name value unit", the value
+// rounded to 1/scale (scale 10: one decimal).
+func PrintFigure(name string, value float64, unit string, scale float64) {
+	fmt.Printf("%s %s %s\n", name, strconv.FormatFloat(math.Round(value*scale)/scale, 'f', -1, 64), unit)
 }

@@ -260,3 +260,88 @@ func sippEpoch(v string) (time.Time, error) {
 	}
 	return time.Unix(s, us*1000), nil
 }
+
+// RegisterFromPort registers accounts with register.xml from the local UDP
+// port port, at rate registrations per second, so that the pbx sends their
+// calls to whatever listens there afterwards. The injection file and the
+// scenario go into dir, SIPp's files into dir/register; the caller judges
+// the result.
+func RegisterFromPort(ctx context.Context, target, dir string, accounts []CallAccount, port int, rate float64) (*SIPpResult, error) {
+	inf := filepath.Join(dir, "callees.csv")
+	if err := WriteInjectionFile(inf, Accounts(accounts)); err != nil {
+		return nil, err
+	}
+	scenario, err := WriteScenario(dir, "register.xml")
+	if err != nil {
+		return nil, err
+	}
+	rdir := filepath.Join(dir, "register")
+	if err := os.MkdirAll(rdir, 0o755); err != nil {
+		return nil, err
+	}
+	return SIPp{Scenario: scenario, Target: target, Injection: inf, Rate: rate, Calls: len(accounts),
+		Timeout: 60 * time.Second, Dir: rdir, Args: []string{"-p", strconv.Itoa(port)}}.Run(ctx)
+}
+
+// SIPpCallRun is a SIPp caller and a SIPp callee run together.
+type SIPpCallRun struct {
+	UAC, UAS *SIPpResult
+	UASErr   error // the callee run's error (RunSIPpCalls returns the caller's)
+}
+
+// RunSIPpCalls runs a SIPp callee (uas) and a SIPp caller (uac) together,
+// in dir/uas and dir/uac (it sets their Dir): the callee starts first and
+// has half a second to bind its port before the caller starts; once the
+// caller has ended, the callee has at most wait to end by itself before it
+// is stopped. The error is the caller run's.
+func RunSIPpCalls(ctx context.Context, dir string, uas, uac SIPp, wait time.Duration) (*SIPpCallRun, error) {
+	uas.Dir, uac.Dir = filepath.Join(dir, "uas"), filepath.Join(dir, "uac")
+	for _, d := range []string{uas.Dir, uac.Dir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	out := &SIPpCallRun{}
+	uasDone := make(chan struct{})
+	uasCtx, cancelUAS := context.WithCancel(ctx)
+	defer cancelUAS()
+	go func() {
+		defer close(uasDone)
+		out.UAS, out.UASErr = uas.Run(uasCtx)
+	}()
+	// Give the callee a moment to bind its port before calls arrive.
+	time.Sleep(500 * time.Millisecond)
+	res, err := uac.Run(ctx)
+	out.UAC = res
+	select {
+	case <-uasDone:
+	case <-time.After(wait):
+		cancelUAS()
+		<-uasDone
+	}
+	return out, err
+}
+
+// RequireSIPp reports an error when SIPp is not installed.
+func RequireSIPp() error {
+	if _, err := exec.LookPath("sipp"); err != nil {
+		return errors.New("sipp is not installed (Debian package sip-tester)")
+	}
+	return nil
+}
+
+// LoadRun fills in a SIPp run at rate calls per second for calls calls:
+// its SIPp timeout is the time the calls take at that rate plus slack, at
+// most twice the rate in calls at a time, and its options args, then an
+// 8 MiB socket buffer.
+func LoadRun(p SIPp, rate float64, calls int, slack time.Duration, args ...string) SIPp {
+	p.Rate, p.Calls, p.Limit = rate, calls, int(rate*2)
+	p.Timeout = RunTime(rate, calls) + slack
+	p.Args = append(append([]string{}, args...), "-buff_size", "8388608")
+	return p
+}
+
+// RunTime is how long calls calls take at rate calls per second.
+func RunTime(rate float64, calls int) time.Duration {
+	return time.Duration(float64(calls) / rate * float64(time.Second))
+}

@@ -38,12 +38,10 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -124,42 +122,27 @@ func run(o options) error {
 	ctx, cancel := context.WithTimeout(ctx, o.total)
 	defer cancel()
 
-	work, err := os.MkdirTemp("", "callbench-")
+	work, pbx, cleanup, err := interop.BenchWorkDir(ctx, "callbench", o.pbx, o.keep, logf)
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		logf("working directory %s (kept)", work)
-	} else {
-		defer os.RemoveAll(work)
-	}
-	if o.pbx == "" {
-		o.pbx = filepath.Join(work, "pbx")
-		logf("building cmd/pbx")
-		if err := interop.BuildPBX(ctx, o.pbx); err != nil {
-			return err
-		}
-	}
-	// MD5 first: SIPp 3.6.1 computes MD5 only. Bans off: every call comes
-	// from 127.0.0.1. RTP ports below the kernel's ephemeral range
-	// (32768-60999 on Linux), where the load generator's and SIPp's own
-	// sockets live, and as many as possible: a call takes two port pairs
-	// and a released pair rests 5 s, so 15,383 pairs cap the sustained
-	// call rate near 1,500 calls/s whatever the CPU.
-	args := []string{"--digest", "MD5,SHA-256", "--ban-source-failures", "0", "--ban-account-failures", "0",
-		"--rtp-ports", "2000-32767", "--log-level", "warn"}
-	args = append(args, strings.Fields(o.serveArgs)...)
-	srv, err := interop.StartServer(ctx, interop.ServerConfig{Binary: o.pbx, DataDir: filepath.Join(work, "data"), Args: args})
+	defer cleanup()
+	// RTP ports below the kernel's ephemeral range (32768-60999 on Linux),
+	// where the load generator's and SIPp's own sockets live, and as many
+	// as possible: a call takes two port pairs and a released pair rests
+	// 5 s, so 15,383 pairs cap the sustained call rate near 1,500 calls/s
+	// whatever the CPU.
+	srv, err := interop.StartBenchServer(ctx, pbx, work, []string{"--rtp-ports", "2000-32767", "--log-level", "warn"}, o.serveArgs, logf)
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
-	logf("pbx pid %d: SIP %s, HTTP %s, log %s", srv.Pid, srv.SIPAddr, srv.HTTPURL, srv.LogFile)
 
 	maxCalls := o.steps[len(o.steps)-1]
 	const cpsPairs = 200
 	start := time.Now()
-	_, accs, err := createAccounts(ctx, srv.API(), fmt.Sprintf("Callbench %d", time.Now().Unix()), 2*maxCalls+2*cpsPairs, 16)
+	_, accs, err := srv.API().CreateCallAccounts(ctx, fmt.Sprintf("Callbench %d", time.Now().Unix()), 2*maxCalls+2*cpsPairs, 16,
+		interop.CallAccountNaming{FirstExtension: 400000, FirstName: "Bench", EmailPrefix: "b", EmailDomain: "bench.example"})
 	if err != nil {
 		return fmt.Errorf("provisioning: %w", err)
 	}
@@ -182,74 +165,10 @@ func run(o options) error {
 	return nil
 }
 
-// account is one device of its own licence and the extension reaching it.
-type account struct {
-	interop.Account
-	Extension string
-}
-
-func (a account) loadgen() loadgen.Account {
-	return loadgen.Account{Username: a.Username, Password: a.Password, Domain: a.Domain, Extension: a.Extension}
-}
-
-// createAccounts creates a tenant with n full licences of one device each
-// (so that dialling an extension rings exactly one device).
-func createAccounts(ctx context.Context, api *interop.Client, name string, n, workers int) (interop.Tenant, []account, error) {
-	t, err := api.CreateTenant(ctx, name)
-	if err != nil {
-		return t, nil, err
-	}
-	out := make([]account, n)
-	jobs := make(chan int)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				ext := strconv.Itoa(400000 + i)
-				id, err := api.CreateUser(ctx, t.ID, interop.User{FirstName: "Bench", LastName: "User " + ext,
-					Email: "b" + ext + "@bench.example", Licence: "full", Extension: ext})
-				var a interop.Account
-				if err == nil {
-					a, err = api.CreateDevice(ctx, t.ID, id)
-				}
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("licence %s: %w", ext, err)
-					}
-					mu.Unlock()
-					continue
-				}
-				out[i] = account{Account: a, Extension: ext}
-			}
-		}()
-	}
-feed:
-	for i := range n {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	if firstErr == nil {
-		firstErr = ctx.Err()
-	}
-	return t, out, firstErr
-}
-
 // callRate finds the highest SIPp call rate without failures.
-func callRate(ctx context.Context, o options, srv *interop.Server, work string, callers, callees []account) error {
-	if _, err := exec.LookPath("sipp"); err != nil {
-		return errors.New("sipp is not installed (Debian package sip-tester)")
+func callRate(ctx context.Context, o options, srv *interop.Server, work string, callers, callees []interop.CallAccount) error {
+	if err := interop.RequireSIPp(); err != nil {
+		return err
 	}
 	dir := filepath.Join(work, "cps")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -260,22 +179,7 @@ func callRate(ctx context.Context, o options, srv *interop.Server, work string, 
 		return err
 	}
 	// The callees register from the port their SIPp will listen on.
-	plain := make([]interop.Account, len(callees))
-	for i, a := range callees {
-		plain[i] = a.Account
-	}
-	regInf := filepath.Join(dir, "callees.csv")
-	if err := interop.WriteInjectionFile(regInf, plain); err != nil {
-		return err
-	}
-	regScenario, err := interop.WriteScenario(dir, "register.xml")
-	if err != nil {
-		return err
-	}
-	regDir := filepath.Join(dir, "register")
-	os.MkdirAll(regDir, 0o755)
-	reg, err := interop.SIPp{Scenario: regScenario, Target: srv.SIPAddr, Injection: regInf, Rate: 200, Calls: len(callees),
-		Timeout: 60 * time.Second, Dir: regDir, Args: []string{"-p", strconv.Itoa(port)}}.Run(ctx)
+	reg, err := interop.RegisterFromPort(ctx, srv.SIPAddr, dir, callees, port, 200)
 	if err != nil {
 		return err
 	}
@@ -283,7 +187,7 @@ func callRate(ctx context.Context, o options, srv *interop.Server, work string, 
 		return fmt.Errorf("registering the callees: %s\n%s", reg.Summary(), reg.Diagnostics())
 	}
 	inf := filepath.Join(dir, "calls.csv")
-	if err := writeCallInjection(inf, callers, callees); err != nil {
+	if err := interop.WriteCallInjection(inf, callers, callees); err != nil {
 		return err
 	}
 	uasScenario, err := interop.WriteScenario(dir, "uas_call.xml")
@@ -303,9 +207,9 @@ func callRate(ctx context.Context, o options, srv *interop.Server, work string, 
 		}
 		calls := int(rate * o.rateRun.Seconds())
 		stepDir := filepath.Join(dir, fmt.Sprintf("rate-%.0f", rate))
-		cpu0, _ := processCPU(srv.Pid)
+		cpu0, _ := interop.ProcessCPU(srv.Pid)
 		uac, uas, err := sippCalls(ctx, srv, stepDir, uacScenario, uasScenario, inf, port, rate, calls)
-		cpu1, _ := processCPU(srv.Pid)
+		cpu1, _ := interop.ProcessCPU(srv.Pid)
 		if err != nil {
 			logf("rate %.0f/s: %v", rate, err)
 			break
@@ -344,69 +248,33 @@ func callRate(ctx context.Context, o options, srv *interop.Server, work string, 
 
 // sippCalls runs the callee SIPp and the caller SIPp for calls calls each.
 func sippCalls(ctx context.Context, srv *interop.Server, dir, uacScenario, uasScenario, inf string, port int, rate float64, calls int) (*interop.SIPpResult, *interop.SIPpResult, error) {
-	uasDir, uacDir := filepath.Join(dir, "uas"), filepath.Join(dir, "uac")
-	for _, d := range []string{uasDir, uacDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, nil, err
-		}
-	}
-	timeout := time.Duration(float64(calls)/rate*float64(time.Second)) + 30*time.Second
+	timeout := interop.RunTime(rate, calls) + 30*time.Second
 	uasMP, err := interop.FreeUDPPort()
 	if err != nil {
 		return nil, nil, err
 	}
-	uas := interop.SIPp{Scenario: uasScenario, Target: srv.SIPAddr, Rate: 1, Calls: calls, Timeout: timeout + 15*time.Second,
-		Dir: uasDir, Args: []string{"-p", strconv.Itoa(port), "-mp", strconv.Itoa(uasMP &^ 1), "-buff_size", "8388608"}}
-	var uasRes *interop.SIPpResult
-	var uasErr error
-	done := make(chan struct{})
-	uctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		defer close(done)
-		uasRes, uasErr = uas.Run(uctx)
-	}()
-	time.Sleep(500 * time.Millisecond)
 	uacMP, err := interop.FreeUDPPort()
+	for err == nil && uacMP&^1 == uasMP&^1 {
+		uacMP, err = interop.FreeUDPPort()
+	}
 	if err != nil {
-		cancel()
-		<-done
 		return nil, nil, err
 	}
-	uac := interop.SIPp{Scenario: uacScenario, Target: srv.SIPAddr, Injection: inf, Rate: rate, Calls: calls,
-		Limit: int(rate * 2), Timeout: timeout, Dir: uacDir,
-		Args: []string{"-mp", strconv.Itoa(uacMP &^ 1), "-d", "100", "-buff_size", "8388608"}}
-	uacRes, err := uac.Run(ctx)
-	select {
-	case <-done:
-	case <-time.After(timeout + 45*time.Second):
-		cancel()
-		<-done
+	uas := interop.SIPp{Scenario: uasScenario, Target: srv.SIPAddr, Rate: 1, Calls: calls, Timeout: timeout + 15*time.Second,
+		Args: []string{"-p", strconv.Itoa(port), "-mp", strconv.Itoa(uasMP &^ 1), "-buff_size", "8388608"}}
+	uac := interop.LoadRun(interop.SIPp{Scenario: uacScenario, Target: srv.SIPAddr, Injection: inf}, rate, calls, 30*time.Second,
+		"-mp", strconv.Itoa(uacMP&^1), "-d", "100")
+	run, err := interop.RunSIPpCalls(ctx, dir, uas, uac, timeout+45*time.Second)
+	if run == nil {
+		return nil, nil, err
 	}
 	if err == nil {
-		err = uasErr
+		err = run.UASErr
 	}
-	if err == nil && uasRes == nil {
+	if err == nil && run.UAS == nil {
 		err = errors.New("the callee SIPp left no result")
 	}
-	return uacRes, uasRes, err
-}
-
-func writeCallInjection(path string, callers, callees []account) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	w.WriteString("SEQUENTIAL\n")
-	for i, c := range callers {
-		fmt.Fprintf(w, "%s;%s;%s;%s\n", c.Username, c.Password, c.Domain, callees[i].Extension)
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return run.UAC, run.UAS, err
 }
 
 // stepResult is what one concurrent-calls step measured in its window.
@@ -430,7 +298,7 @@ type stepResult struct {
 }
 
 // concurrentCalls steps up the number of relayed calls.
-func concurrentCalls(ctx context.Context, o options, srv *interop.Server, callers, callees []account) error {
+func concurrentCalls(ctx context.Context, o options, srv *interop.Server, callers, callees []interop.CallAccount) error {
 	g, err := loadgen.New(loadgen.Config{Server: srv.SIPAddr})
 	if err != nil {
 		return err
@@ -466,7 +334,7 @@ func concurrentCalls(ctx context.Context, o options, srv *interop.Server, caller
 	}()
 	lgCallees := make([]loadgen.Account, len(callees))
 	for i, a := range callees {
-		lgCallees[i] = a.loadgen()
+		lgCallees[i] = a.Loadgen()
 	}
 	start := time.Now()
 	if err := g.RegisterAll(ctx, lgCallees, 32); err != nil {
@@ -487,7 +355,7 @@ func concurrentCalls(ctx context.Context, o options, srv *interop.Server, caller
 		}
 		pairs := make([][2]loadgen.Account, 0, n-len(calls))
 		for i := len(calls); i < n; i++ {
-			pairs = append(pairs, [2]loadgen.Account{callers[i].loadgen(), callees[i].loadgen()})
+			pairs = append(pairs, [2]loadgen.Account{callers[i].Loadgen(), callees[i].Loadgen()})
 		}
 		t0 := time.Now()
 		added, err := g.DialAll(ctx, pairs, 32)
@@ -563,7 +431,7 @@ func measureStep(ctx context.Context, o options, srv *interop.Server, g *loadgen
 		before[i] = c.Stats()
 	}
 	lag0 := g.Lag()
-	cpu0, err := processCPU(srv.Pid)
+	cpu0, err := interop.ProcessCPU(srv.Pid)
 	if err != nil {
 		return nil, err
 	}
@@ -576,7 +444,7 @@ func measureStep(ctx context.Context, o options, srv *interop.Server, g *loadgen
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	cpu1, err := processCPU(srv.Pid)
+	cpu1, err := interop.ProcessCPU(srv.Pid)
 	if err != nil {
 		return nil, err
 	}
@@ -655,30 +523,6 @@ func countFDs(pid int) (int, error) {
 	return len(es), err
 }
 
-// processCPU is the user+system CPU time a process has used (Linux).
-func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, errors.New("unexpected /proc stat format")
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0, errors.New("unexpected /proc stat format")
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
-	}
-	const ticks = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticks, nil
-}
-
 // rtdColumn returns the cumulated mean of the response time named name
 // (rtd="name" in the scenario), "?" when the statistics lack it.
 func rtdColumn(s interop.SIPpStats, name string) string {
@@ -698,7 +542,7 @@ func tail(s string, n int) string {
 }
 
 func figure(name string, value float64, unit string) {
-	fmt.Printf("%s %s %s\n", name, strconv.FormatFloat(math.Round(value*100)/100, 'f', -1, 64), unit)
+	interop.PrintFigure(name, value, unit, 100)
 }
 
 func logf(format string, args ...any) {

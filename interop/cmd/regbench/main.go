@@ -15,14 +15,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -66,38 +62,23 @@ func run() error {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
 	defer cancel()
 
-	if _, err := exec.LookPath("sipp"); err != nil {
-		return errors.New("sipp is not installed (Debian package sip-tester)")
+	if err := interop.RequireSIPp(); err != nil {
+		return err
 	}
-	work, err := os.MkdirTemp("", "regbench-")
+	work, pbx, cleanup, err := interop.BenchWorkDir(ctx, "regbench", o.pbx, o.keep, logf)
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		logf("working directory %s (kept)", work)
-	} else {
-		defer os.RemoveAll(work)
-	}
-	if o.pbx == "" {
-		o.pbx = filepath.Join(work, "pbx")
-		logf("building cmd/pbx")
-		if err := interop.BuildPBX(ctx, o.pbx); err != nil {
-			return err
-		}
-	}
-	// MD5 first: SIPp 3.6.1 computes MD5 only. Bans off: a failure under
-	// load must count as itself, not ban 127.0.0.1 for the rest of the run.
-	args := []string{"--digest", "MD5,SHA-256", "--ban-source-failures", "0", "--ban-account-failures", "0"}
+	defer cleanup()
+	var args []string
 	if o.profile != "" {
 		args = append(args, "--pprof")
 	}
-	args = append(args, strings.Fields(o.serveArgs)...)
-	srv, err := interop.StartServer(ctx, interop.ServerConfig{Binary: o.pbx, DataDir: filepath.Join(work, "data"), Args: args})
+	srv, err := interop.StartBenchServer(ctx, pbx, work, args, o.serveArgs, logf)
 	if err != nil {
 		return err
 	}
 	defer srv.Stop()
-	logf("pbx pid %d: SIP %s, HTTP %s, log %s", srv.Pid, srv.SIPAddr, srv.HTTPURL, srv.LogFile)
 
 	start := time.Now()
 	_, accounts, err := srv.API().CreateAccounts(ctx, fmt.Sprintf("Regbench %d", time.Now().Unix()), o.accounts, 16)
@@ -147,12 +128,12 @@ func run() error {
 		} else {
 			profiled <- nil
 		}
-		cpu0, cpuErr := processCPU(srv.Pid)
+		cpu0, cpuErr := interop.ProcessCPU(srv.Pid)
 		res, err := sippRun(ctx, work, fmt.Sprintf("rate-%.0f", rate), scenario, inf, srv.SIPAddr, o.transport, rate, calls)
 		if err != nil {
 			return err
 		}
-		cpu1, cpuErr2 := processCPU(srv.Pid)
+		cpu1, cpuErr2 := interop.ProcessCPU(srv.Pid)
 		if err := <-profiled; err != nil {
 			logf("cpu profile: %v", err)
 		}
@@ -204,10 +185,8 @@ func sippRun(ctx context.Context, work, name, scenario, inf, target, transport s
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	timeout := time.Duration(float64(calls)/rate*float64(time.Second)) + 60*time.Second
-	p := interop.SIPp{Scenario: scenario, Target: target, Transport: transport, Injection: inf, Rate: rate,
-		Calls: calls, Limit: int(rate * 2), Timeout: timeout, Dir: dir,
-		Args: []string{"-buff_size", "8388608"}}
+	p := interop.LoadRun(interop.SIPp{Scenario: scenario, Target: target, Transport: transport, Injection: inf, Dir: dir},
+		rate, calls, 60*time.Second)
 	res, err := p.Run(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sipp %s: %w", name, err)
@@ -243,32 +222,8 @@ func fetchProfile(ctx context.Context, base, path string, d time.Duration) error
 	return f.Close()
 }
 
-// processCPU is the user+system CPU time a process has used (Linux).
-func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, errors.New("unexpected /proc stat format")
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0, errors.New("unexpected /proc stat format")
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
-	}
-	const ticks = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticks, nil
-}
-
 func figure(name string, value float64, unit string) {
-	fmt.Printf("%s %s %s\n", name, strconv.FormatFloat(math.Round(value*10)/10, 'f', -1, 64), unit)
+	interop.PrintFigure(name, value, unit, 10)
 }
 
 func logf(format string, args ...any) {
