@@ -2,7 +2,11 @@ package sipserver
 
 import (
 	"net"
+	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -12,15 +16,44 @@ import (
 // datagram that fails to parse is answered 400 when its Via, From, To,
 // Call-ID and CSeq can still be read, so the sender stops retransmitting.
 //
-// sipgo reads each UDP listener from one goroutine, calling the read filter
-// and then the parser (which logs a failure) in that goroutine; the source
-// of a datagram that failed to parse is therefore the last one the filter
-// saw, and no lock is needed.
+// The UDP socket is read by several goroutines (sipgo parses in the reading
+// goroutine, so one reader would cap the message rate at one core). Each
+// reader has its own udpReader, which the read filter recognises by its
+// local address value and in which it records the source of the datagram
+// being read. A parse failure is reported without saying which reader saw
+// it, so the 400 goes to the one recorded source that the failed request's
+// Via names (its address and port, or only its address when the Via asks
+// for rport and no other reader is on that address); when none or several
+// match, nothing is sent rather than risk telling a third party about
+// someone else's request.
 type badInput struct {
 	count   func()
 	blocked func(ip string) bool
-	lastUDP struct{ addr net.Addr }
-	udpConn net.PacketConn
+	udpConn *net.UDPConn
+	readers map[net.Addr]*udpReader // by udpReader.local; fixed before serving
+}
+
+// udpReader is one reading goroutine's view of the shared UDP socket.
+type udpReader struct {
+	*net.UDPConn
+	local *net.UDPAddr // a copy per reader: the filter tells readers apart by it
+	mu    sync.Mutex
+	last  netip.AddrPort
+}
+
+func (r *udpReader) LocalAddr() net.Addr { return r.local }
+
+// newUDPReaders prepares n readers of conn.
+func (b *badInput) newUDPReaders(conn *net.UDPConn, n int) []*udpReader {
+	b.udpConn = conn
+	b.readers = make(map[net.Addr]*udpReader, n)
+	rs := make([]*udpReader, n)
+	for i := range rs {
+		la := *conn.LocalAddr().(*net.UDPAddr)
+		rs[i] = &udpReader{UDPConn: conn, local: &la}
+		b.readers[rs[i].local] = rs[i]
+	}
+	return rs
 }
 
 func (b *badInput) filter(info sip.TransportReadProps, data []byte) ([]byte, error) {
@@ -36,20 +69,100 @@ func (b *badInput) filter(info sip.TransportReadProps, data []byte) ([]byte, err
 			return nil, nil
 		}
 	}
-	if info.Transport == "UDP" {
-		b.lastUDP.addr = info.RemoteAddr
+	if r := b.readers[info.LocalAddr]; r != nil {
+		if ra, ok := info.RemoteAddr.(*net.UDPAddr); ok {
+			r.mu.Lock()
+			r.last = ra.AddrPort()
+			r.mu.Unlock()
+		}
 	}
 	return data, nil
 }
 
 func (b *badInput) parseFailed(udp bool, data string) {
 	b.count()
-	if !udp || b.udpConn == nil || b.lastUDP.addr == nil || len(data) > 8192 {
+	if !udp || b.udpConn == nil || len(data) > 8192 {
 		return
 	}
-	if res := badRequest(data); res != "" {
-		_, _ = b.udpConn.WriteTo([]byte(res), b.lastUDP.addr)
+	res := badRequest(data)
+	if res == "" {
+		return
 	}
+	if to, ok := b.replyTo(data); ok {
+		_, _ = b.udpConn.WriteToUDPAddrPort([]byte(res), to)
+	}
+}
+
+// replyTo finds where the 400 to a request that did not parse goes.
+func (b *badInput) replyTo(raw string) (netip.AddrPort, bool) {
+	host, port, rport, ok := topVia(raw)
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	// Candidates: the sources readers are on now with the Via's address;
+	// among several (phones behind one NAT), the one on the Via's port.
+	var byIP, byPort []netip.AddrPort
+	for _, r := range b.readers {
+		r.mu.Lock()
+		last := r.last
+		r.mu.Unlock()
+		if last.Addr().Unmap() != ip.Unmap() {
+			continue
+		}
+		if !slices.Contains(byIP, last) {
+			byIP = append(byIP, last)
+		}
+		if int(last.Port()) == port && !slices.Contains(byPort, last) {
+			byPort = append(byPort, last)
+		}
+	}
+	switch {
+	case len(byPort) == 1:
+		return byPort[0], true
+	case rport && len(byIP) == 1:
+		return byIP[0], true
+	}
+	return netip.AddrPort{}, false
+}
+
+// topVia reads the sent-by of the first Via of a raw message.
+func topVia(raw string) (host string, port int, rport bool, ok bool) {
+	head, _, _ := strings.Cut(raw, "\r\n\r\n")
+	for _, l := range strings.Split(head, "\r\n")[1:] {
+		name, value, found := strings.Cut(l, ":")
+		if !found {
+			continue
+		}
+		if n := strings.ToLower(strings.TrimSpace(name)); n != "via" && n != "v" {
+			continue
+		}
+		// SIP/2.0/UDP host[:port][;params][, next via]
+		value, _, _ = strings.Cut(value, ",")
+		fields := strings.Fields(value)
+		if len(fields) < 2 || !strings.EqualFold(fields[0], "SIP/2.0/UDP") {
+			return "", 0, false, false
+		}
+		sentBy, params, _ := strings.Cut(strings.Join(fields[1:], ""), ";")
+		host, portStr, err := net.SplitHostPort(sentBy)
+		if err != nil {
+			host, portStr = strings.Trim(sentBy, "[]"), "5060"
+		}
+		port, err := strconv.Atoi(portStr)
+		if err != nil {
+			return "", 0, false, false
+		}
+		for _, p := range strings.Split(params, ";") {
+			if k, _, _ := strings.Cut(p, "="); strings.EqualFold(strings.TrimSpace(k), "rport") {
+				rport = true
+			}
+		}
+		return host, port, rport, true
+	}
+	return "", 0, false, false
 }
 
 // badRequest builds a 400 response to a request that did not parse, from

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -233,20 +234,25 @@ func (s *Server) Start() error {
 		if err != nil {
 			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.Addr, err)
 		}
-		if uc, ok := udp.(*net.UDPConn); ok {
-			// Bursts of REGISTERs (a site's phones after a power cut) must
-			// not overflow the default socket buffer.
-			_ = uc.SetReadBuffer(4 << 20)
-			_ = uc.SetWriteBuffer(4 << 20)
-		}
+		uc := udp.(*net.UDPConn)
+		// Bursts of REGISTERs (a site's phones after a power cut) must not
+		// overflow the default socket buffer.
+		_ = uc.SetReadBuffer(4 << 20)
+		_ = uc.SetWriteBuffer(4 << 20)
 		tcpAddr := udp.LocalAddr().String()
 		tcp, err := net.Listen("tcp", tcpAddr)
 		if err != nil {
 			udp.Close()
 			return fmt.Errorf("sip: listen tcp %s: %w", tcpAddr, err)
 		}
-		s.bad.udpConn = udp
-		s.serve("udp", udp.LocalAddr(), udp.Close, func() error { return s.SIP.ServeUDP(udp) })
+		// One reader per core: sipgo parses in the reading goroutine.
+		for i, r := range s.bad.newUDPReaders(uc, runtime.GOMAXPROCS(0)) {
+			closer := func() error { return nil }
+			if i == 0 {
+				closer = udp.Close
+			}
+			s.serve("udp", udp.LocalAddr(), closer, func() error { return s.SIP.ServeUDP(r) })
+		}
 		s.serve("tcp", tcp.Addr(), tcp.Close, func() error { return s.SIP.ServeTCP(tcp) })
 	}
 	if s.cfg.TLSAddr != "" {
@@ -322,8 +328,8 @@ var keepalive = []byte("\r\n\r\n")
 // address the devices registered to) to each address, and returns how many
 // were sent.
 func (s *Server) SendKeepalives(addrs []netip.AddrPort) int {
-	conn, ok := s.bad.udpConn.(*net.UDPConn)
-	if !ok {
+	conn := s.bad.udpConn
+	if conn == nil {
 		return 0
 	}
 	n := 0

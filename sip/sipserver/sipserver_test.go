@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,31 @@ func TestNewRaisesUDPMTU(t *testing.T) {
 	defer s.Close()
 	if sip.UDPMTUSize < UDPMTUSize {
 		t.Fatalf("sip.UDPMTUSize = %d, want at least %d", sip.UDPMTUSize, UDPMTUSize)
+	}
+}
+
+// TestUnparsable400FollowsTheVia: without rport the 400 goes to the Via's
+// port only when that is where the request came from; a Via naming another
+// host gets nothing (the request's headers are not sent to a third party).
+func TestUnparsable400FollowsTheVia(t *testing.T) {
+	s := startServer(t, nil)
+	c, err := net.Dial("udp", s.Addr("udp").String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	port := c.LocalAddr().(*net.UDPAddr).Port
+	bad := func(via string) string {
+		m := strings.Replace(optionsMsg("via-"+via), "CSeq: 1 OPTIONS", "CSeq: x OPTIONS", 1)
+		return strings.Replace(m, "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-via-"+via+";rport", "Via: SIP/2.0/UDP "+via+";branch=z9hG4bK-1", 1)
+	}
+	own := "127.0.0.1:" + strconv.Itoa(port)
+	if got := exchange(t, c, bad(own), 5*time.Second); !strings.HasPrefix(got, "SIP/2.0 400 ") {
+		t.Fatalf("Via %s: want 400, got %q", own, got)
+	}
+	for _, via := range []string{"192.0.2.1:5060", "127.0.0.1:9"} {
+		if got := exchange(t, c, bad(via), 300*time.Millisecond); got != "" {
+			t.Fatalf("Via %s: answered %q", via, got)
+		}
 	}
 }
