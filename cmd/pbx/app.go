@@ -192,7 +192,19 @@ func (a *app) start() error {
 		}
 		return err
 	})
-	a.log.Info("pbx serving", "sip", a.sip.Addr("udp"), "sip_tls", a.sip.Addr("tls"), "http", a.httpLn.Addr())
+	attrs := []any{"http", a.httpLn.Addr().String()}
+	for _, l := range []struct {
+		name string
+		addr net.Addr
+	}{{"sip", a.sip.Addr("udp")}, {"sip_tls", a.sip.Addr("tls")}} {
+		if l.addr != nil {
+			attrs = append(attrs, l.name, l.addr.String())
+		}
+	}
+	if a.httpsLn != nil {
+		attrs = append(attrs, "https", a.httpsLn.Addr().String())
+	}
+	a.log.Info("pbx serving", attrs...)
 	return nil
 }
 

@@ -286,6 +286,7 @@ func (s *Server) Start() error {
 
 func (s *Server) serve(network string, addr net.Addr, closer func() error, run func() error) {
 	s.mu.Lock()
+	_, listening := s.addrs[network]
 	s.addrs[network] = addr
 	s.closers = append(s.closers, closer)
 	s.mu.Unlock()
@@ -296,7 +297,9 @@ func (s *Server) serve(network string, addr net.Addr, closer func() error, run f
 			s.log.Debug("sip listener stopped", "network", network, "error", err)
 		}
 	}()
-	s.log.Info("sip listening", "network", network, "addr", addr.String())
+	if !listening {
+		s.log.Info("sip listening", "network", network, "addr", addr.String())
+	}
 }
 
 // Addr returns the bound address of a listener ("udp", "tcp" or "tls").
