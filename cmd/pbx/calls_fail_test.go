@@ -17,26 +17,13 @@ func TestCallForksToEveryDevice(t *testing.T) {
 	second := addDevice(t, a, accs[1].tenant, accs[1].user)
 	alice := newSoftphone(t, a, accs[0], "udp")
 	desk, mobile := newSoftphone(t, a, accs[1], "udp"), newSoftphone(t, a, second, "tls")
-	ch := make(chan error, 1)
-	var out *pcall
-	go func() {
-		var err error
-		out, err = alice.dial(t, "202", dialOpt{})
-		ch <- err
-	}()
+	call := startDial(t, alice, "202", dialOpt{})
 	d, m := desk.nextIncoming(t), mobile.nextIncoming(t)
 	m.answer(t, "0 101")
 	d.waitCancelled(t)
-	if err := <-ch; err != nil {
-		t.Fatal(err)
-	}
-	frames := randomFrames(30)
-	if n := matchExact(t, frames, stream(t, out, m, 0, 0, frames)); n < 20 {
-		t.Fatalf("winner received %d of 30 frames", n)
-	}
-	out.hangup(t)
-	m.waitEnded(t)
-	waitIdle(t, a)
+	out := call.wait(t)
+	requireRelay(t, out, m, 30, 20, "winner received %d of 30 frames")
+	endCall(t, a, out, m)
 }
 
 func TestCallFailures(t *testing.T) {
@@ -59,23 +46,21 @@ func TestCallFailures(t *testing.T) {
 		}
 	})
 	t.Run("486 all busy", func(t *testing.T) {
-		ch := make(chan error, 1)
-		go func() { _, err := alice.dial(t, "202", dialOpt{}); ch <- err }()
+		call := startDial(t, alice, "202", dialOpt{})
 		b1.nextIncoming(t).reject(486, "Busy Here")
 		b2.nextIncoming(t).reject(486, "Busy Here")
-		if err := <-ch; statusOf(err) != 486 {
+		if _, err := call.result(); statusOf(err) != 486 {
 			t.Fatalf("want 486, got %v", err)
 		}
 	})
 	t.Run("CANCEL before answer", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		ch := make(chan error, 1)
-		go func() { _, err := alice.dial(t, "202", dialOpt{ctx: ctx}); ch <- err }()
+		call := startDial(t, alice, "202", dialOpt{ctx: ctx})
 		i1, i2 := b1.nextIncoming(t), b2.nextIncoming(t)
 		cancel()
 		i1.waitCancelled(t)
 		i2.waitCancelled(t)
-		if err := <-ch; err == nil {
+		if _, err := call.result(); err == nil {
 			t.Fatal("cancelled call was answered")
 		}
 	})
@@ -146,23 +131,12 @@ func TestCallFromLightLicence(t *testing.T) {
 	}
 	light := newSoftphone(t, a, addDevice(t, a, accs[0].tenant, u), "udp")
 	bob := newSoftphone(t, a, accs[0], "udp")
-	ch := make(chan error, 1)
-	var out *pcall
-	go func() {
-		var err error
-		out, err = light.dial(t, "202", dialOpt{})
-		ch <- err
-	}()
-	in := bob.nextIncoming(t)
-	if f := in.invite.From(); f.DisplayName != "Light User" || f.Address.User != "anonymous" {
-		t.Fatalf("light licence presented as %q <%s>", f.DisplayName, f.Address.String())
-	}
-	in.answer(t, "0 101")
-	if err := <-ch; err != nil {
-		t.Fatal(err)
-	}
-	out.hangup(t)
-	in.waitEnded(t)
+	out, in := connectWith(t, light, bob, "202", "0 101", dialOpt{}, func(in *pcall) {
+		if f := in.invite.From(); f.DisplayName != "Light User" || f.Address.User != "anonymous" {
+			t.Fatalf("light licence presented as %q <%s>", f.DisplayName, f.Address.String())
+		}
+	})
+	hangupAndWait(t, out, in)
 }
 
 // TestCallOutOfRTPPorts: when the media engine has no port pair left for
@@ -176,17 +150,7 @@ func TestCallOutOfRTPPorts(t *testing.T) {
 	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
 	carol := newSoftphone(t, a, accs[2], "udp")
 	newSoftphone(t, a, accs[3], "udp")
-	ch := make(chan error, 1)
-	var out *pcall
-	go func() {
-		var err error
-		out, err = alice.dial(t, "202", dialOpt{})
-		ch <- err
-	}()
-	bob.nextIncoming(t).answer(t, "0 101")
-	if err := <-ch; err != nil {
-		t.Fatal(err)
-	}
+	out, _ := connect(t, alice, bob, "202", "0 101")
 	if _, err := carol.dial(t, "204", dialOpt{}); statusOf(err) != 503 {
 		t.Fatalf("want 503 with no RTP port left, got %v", err)
 	}
@@ -206,21 +170,10 @@ func TestCallReachesUDPDeviceFromTheSIPPort(t *testing.T) {
 	a.close()
 	b := testApp(t, dir)
 	alice := newSoftphone(t, b, accs[0], "udp")
-	ch := make(chan error, 1)
-	go func() {
-		out, err := alice.dial(t, "202", dialOpt{})
-		if err == nil {
-			out.hangup(t)
+	out, in := connectWith(t, alice, bob, "202", "0 101", dialOpt{}, func(in *pcall) {
+		if src, want := in.invite.Source(), b.sip.Addr("udp").String(); src != want {
+			t.Fatalf("INVITE came from %s, want the SIP port %s", src, want)
 		}
-		ch <- err
-	}()
-	in := bob.nextIncoming(t)
-	if src, want := in.invite.Source(), b.sip.Addr("udp").String(); src != want {
-		t.Fatalf("INVITE came from %s, want the SIP port %s", src, want)
-	}
-	in.answer(t, "0 101")
-	if err := <-ch; err != nil {
-		t.Fatal(err)
-	}
-	in.waitEnded(t)
+	})
+	hangupAndWait(t, out, in)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -15,14 +14,7 @@ import (
 // countExact counts received frames equal to a sent one.
 func countExact(sent, got [][]byte) (match, other int) {
 	for _, g := range got {
-		found := false
-		for _, s := range sent {
-			if bytes.Equal(g, s) {
-				found = true
-				break
-			}
-		}
-		if found {
+		if isSent(sent, g) {
 			match++
 		} else {
 			other++
@@ -40,52 +32,28 @@ func TestCallHoldMusicAndResume(t *testing.T) {
 	if ans.dir != "recvonly" {
 		t.Fatalf("hold answered with a=%s", ans.dir)
 	}
-	frames := randomFrames(60)
-	got := stream(t, out, in, 0, 0, frames)
-	match, other := countExact(frames, got)
-	if match != 0 || other < 20 {
-		t.Fatalf("held party got %d frames of the holder and %d of music", match, other)
-	}
+	requireMusic(t, out, in, 60, 20, "held party got %d frames of the holder and %d of music")
 	ans, _ = parseTestSDP(out.reinvite(t, "sendrecv"))
 	if ans.dir != "sendrecv" {
 		t.Fatalf("resume answered with a=%s", ans.dir)
 	}
 	time.Sleep(100 * time.Millisecond)
-	frames = randomFrames(50)
-	got = stream(t, out, in, 0, 0, frames)
+	frames := randomFrames(50)
+	got := stream(t, out, in, 0, 0, frames)
 	if match, _ := countExact(frames, got); match < 40 {
 		t.Fatalf("after resume the callee received %d of 50 frames", match)
 	}
 	// The callee holds with a=inactive: the caller hears music.
 	in.reinvite(t, "inactive")
-	frames = randomFrames(40)
-	got = stream(t, in, out, 0, 0, frames)
-	if match, other := countExact(frames, got); match != 0 || other < 15 {
-		t.Fatalf("caller on hold got %d frames of the callee and %d of music", match, other)
-	}
-	out.hangup(t)
-	in.waitEnded(t)
-	waitIdle(t, a)
+	requireMusic(t, in, out, 40, 15, "caller on hold got %d frames of the callee and %d of music")
+	endCall(t, a, out, in)
 }
 
 func TestCallDTMFPassthrough(t *testing.T) {
 	a := testApp(t, t.TempDir())
 	accs := seedTenant(t, a, "Acme", "201", "202")
 	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
-	ch := make(chan *pcall, 1)
-	go func() {
-		pc, err := alice.dial(t, "202", dialOpt{pts: "0 96"})
-		if err != nil {
-			t.Error(err)
-		}
-		ch <- pc
-	}()
-	in := bob.nextIncoming(t)
-	in.answer(t, "0 101")
-	out := <-ch
-	if out == nil {
-		t.FailNow()
-	}
+	out, in := connectWith(t, alice, bob, "202", "0 101", dialOpt{pts: "0 96"}, nil)
 	// Some audio first so both ends latch, then digit 5 (RFC 4733).
 	stream(t, out, in, 0, 0, randomFrames(5))
 	in.rtp.drain()
@@ -117,8 +85,7 @@ func TestCallDTMFPassthrough(t *testing.T) {
 	if !sawEnd {
 		t.Fatal("callee did not receive the telephone-event (with the end bit) on its payload type 101")
 	}
-	out.hangup(t)
-	in.waitEnded(t)
+	hangupAndWait(t, out, in)
 }
 
 func TestCallForwardingAndDND(t *testing.T) {
@@ -135,25 +102,13 @@ func TestCallForwardingAndDND(t *testing.T) {
 		}
 	}
 	answerOn := func(t *testing.T, p *softphone, before func()) {
-		ch := make(chan *pcall, 1)
-		go func() {
-			pc, err := alice.dial(t, "202", dialOpt{})
-			if err != nil {
-				t.Error(err)
-			}
-			ch <- pc
-		}()
+		call := startDial(t, alice, "202", dialOpt{})
 		if before != nil {
 			before()
 		}
 		in := p.nextIncoming(t)
 		in.answer(t, "0 101")
-		out := <-ch
-		if out == nil {
-			t.FailNow()
-		}
-		out.hangup(t)
-		in.waitEnded(t)
+		hangupAndWait(t, call.wait(t), in)
 	}
 	t.Run("unconditional", func(t *testing.T) {
 		setBob(func(u *store.User) { u.ForwardAlways = "203" })
@@ -214,9 +169,7 @@ func TestCallBlindTransfer(t *testing.T) {
 	if len(got) < 30 {
 		t.Fatalf("carol received %d frames from alice", len(got))
 	}
-	out.hangup(t)
-	toCarol.waitEnded(t)
-	waitIdle(t, a)
+	endCall(t, a, out, toCarol)
 }
 
 func TestCallAttendedTransfer(t *testing.T) {
@@ -232,56 +185,26 @@ func TestCallAttendedTransfer(t *testing.T) {
 	bobIn.waitNotify(t, "200 OK")
 	bobIn.waitEnded(t)
 	bobOut.waitEnded(t)
-	frames := randomFrames(40)
-	if n := matchExact(t, frames, stream(t, aliceOut, carolIn, 0, 0, frames)); n < 30 {
-		t.Fatalf("carol received %d of alice's frames", n)
-	}
-	frames = randomFrames(40)
-	if n := matchExact(t, frames, stream(t, carolIn, aliceOut, 0, 0, frames)); n < 30 {
-		t.Fatalf("alice received %d of carol's frames", n)
-	}
-	carolIn.hangup(t)
-	aliceOut.waitEnded(t)
-	waitIdle(t, a)
+	requireRelayBoth(t, aliceOut, carolIn, 40, 30, "carol received %d of alice's frames", "alice received %d of carol's frames")
+	endCall(t, a, carolIn, aliceOut)
 }
 
 func TestCallSRTPFromTLSDevice(t *testing.T) {
 	a := testApp(t, t.TempDir())
 	accs := seedTenant(t, a, "Acme", "201", "202")
 	alice, bob := newSoftphone(t, a, accs[0], "tls"), newSoftphone(t, a, accs[1], "udp")
-	ch := make(chan *pcall, 1)
-	go func() {
-		pc, err := alice.dial(t, "202", dialOpt{srtp: true, pts: "0 101"})
-		if err != nil {
-			t.Error(err)
+	out, in := connectWith(t, alice, bob, "202", "0 101", dialOpt{srtp: true, pts: "0 101"}, func(in *pcall) {
+		if sdp, _ := parseTestSDP(in.peerSDP); sdp.crypto != "" {
+			t.Fatal("a UDP device was offered SRTP")
 		}
-		ch <- pc
-	}()
-	in := bob.nextIncoming(t)
-	if sdp, _ := parseTestSDP(in.peerSDP); sdp.crypto != "" {
-		t.Fatal("a UDP device was offered SRTP")
-	}
-	in.answer(t, "0 101")
-	out := <-ch
-	if out == nil {
-		t.FailNow()
-	}
-	frames := randomFrames(40)
-	if n := matchExact(t, frames, stream(t, out, in, 0, 0, frames)); n < 30 {
-		t.Fatalf("plain side received %d of 40 SRTP frames", n)
-	}
-	frames = randomFrames(40)
-	if n := matchExact(t, frames, stream(t, in, out, 0, 0, frames)); n < 30 {
-		t.Fatalf("SRTP side received %d of 40 frames", n)
-	}
+	})
+	requireRelayBoth(t, out, in, 40, 30, "plain side received %d of 40 SRTP frames", "SRTP side received %d of 40 frames")
 	// SRTP over UDP is refused: the keys would travel in clear.
 	carol := newSoftphone(t, a, addDevice(t, a, accs[0].tenant, accs[0].user), "udp")
 	if _, err := carol.dial(t, "202", dialOpt{srtp: true}); statusOf(err) != 488 {
 		t.Fatalf("SDES over UDP: want 488, got %v", err)
 	}
-	out.hangup(t)
-	in.waitEnded(t)
-	waitIdle(t, a)
+	endCall(t, a, out, in)
 }
 
 // A device on TLS that does not do SRTP refuses the RTP/SAVP offer: the
@@ -291,36 +214,16 @@ func TestCallSRTPRefusedFallsBackToRTP(t *testing.T) {
 	accs := seedTenant(t, a, "Acme", "201", "202")
 	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "tls")
 	bob.noSRTP = true
-	ch := make(chan *pcall, 1)
-	go func() {
-		pc, err := alice.dial(t, "202", dialOpt{pts: "0 101"})
-		if err != nil {
-			t.Error(err)
+	out, in := connectWith(t, alice, bob, "202", "0 101", dialOpt{pts: "0 101"}, func(in *pcall) {
+		if sdp, _ := parseTestSDP(in.peerSDP); sdp.crypto != "" || strings.Contains(in.peerSDP, "RTP/SAVP") {
+			t.Fatalf("retry still offers SRTP:\n%s", in.peerSDP)
 		}
-		ch <- pc
-	}()
-	in := bob.nextIncoming(t)
-	if sdp, _ := parseTestSDP(in.peerSDP); sdp.crypto != "" || strings.Contains(in.peerSDP, "RTP/SAVP") {
-		t.Fatalf("retry still offers SRTP:\n%s", in.peerSDP)
-	}
-	if n := bob.refusedSRTP.Load(); n != 1 {
-		t.Fatalf("phone refused %d SRTP offers, want 1", n)
-	}
-	in.answer(t, "0 101")
-	out := <-ch
-	if out == nil {
-		t.FailNow()
-	}
-	frames := randomFrames(40)
-	if n := matchExact(t, frames, stream(t, out, in, 0, 0, frames)); n < 30 {
-		t.Fatalf("callee received %d of 40 frames", n)
-	}
-	frames = randomFrames(40)
-	if n := matchExact(t, frames, stream(t, in, out, 0, 0, frames)); n < 30 {
-		t.Fatalf("caller received %d of 40 frames", n)
-	}
-	out.hangup(t)
-	in.waitEnded(t)
+		if n := bob.refusedSRTP.Load(); n != 1 {
+			t.Fatalf("phone refused %d SRTP offers, want 1", n)
+		}
+	})
+	requireRelayBoth(t, out, in, 40, 30, "callee received %d of 40 frames", "caller received %d of 40 frames")
+	hangupAndWait(t, out, in)
 	bob.noIncoming(t, 200*time.Millisecond)
 	waitIdle(t, a)
 }
@@ -346,8 +249,7 @@ func TestCallRTPInactivityHangsUp(t *testing.T) {
 		t.Fatal("a held call was hung up for inactivity")
 	default:
 	}
-	out.hangup(t)
-	in.waitEnded(t)
+	hangupAndWait(t, out, in)
 
 	// Silence on both sides ends the call.
 	out, in = connect(t, alice, bob, "202", "0 101")

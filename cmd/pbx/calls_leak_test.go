@@ -39,8 +39,7 @@ func TestCallsReleaseEverything(t *testing.T) {
 		if !relayed {
 			t.Fatal("no RTP relayed")
 		}
-		out.hangup(t)
-		in.waitEnded(t)
+		hangupAndWait(t, out, in)
 		out.rtp.close()
 		in.rtp.close()
 	}

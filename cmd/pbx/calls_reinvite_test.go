@@ -17,12 +17,7 @@ type rawUDP struct {
 
 func newRawUDP(t *testing.T) *rawUDP {
 	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &rawUDP{conn: c}
+	return &rawUDP{conn: listenLoopbackUDP(t)}
 }
 
 func (r *rawUDP) send(t *testing.T, to string, req *sip.Request) {
@@ -114,9 +109,7 @@ func TestCallReinvite2xxRetransmittedUntilAck(t *testing.T) {
 	if !bobHearsMusic(t, in) {
 		t.Fatal("bob does not hear hold music after alice's hold")
 	}
-	out.hangup(t)
-	in.waitEnded(t)
-	waitIdle(t, a)
+	endCall(t, a, out, in)
 }
 
 // bobHearsMusic reports whether RTP arrives at in while nobody sends to it

@@ -63,47 +63,28 @@ func randomFrames(n int) [][]byte {
 	return out
 }
 
+// isSent reports whether g is exactly one of the sent frames.
+func isSent(sent [][]byte, g []byte) bool {
+	for _, s := range sent {
+		if bytes.Equal(g, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // matchExact counts received frames that are exactly a sent frame and
 // fails on any received frame that is not.
 func matchExact(t *testing.T, sent, got [][]byte) int {
 	t.Helper()
 	n := 0
 	for _, g := range got {
-		found := false
-		for _, s := range sent {
-			if bytes.Equal(g, s) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !isSent(sent, g) {
 			t.Fatalf("received a frame that was never sent (not bit-exact): % x", g[:8])
 		}
 		n++
 	}
 	return n
-}
-
-// connect places a call from caller to ext and answers it on callee with
-// payload types pts.
-func connect(t *testing.T, caller, callee *softphone, ext, calleePTs string) (*pcall, *pcall) {
-	t.Helper()
-	type result struct {
-		pc  *pcall
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		pc, err := caller.dial(t, ext, dialOpt{})
-		ch <- result{pc, err}
-	}()
-	in := callee.nextIncoming(t)
-	in.answer(t, calleePTs)
-	r := <-ch
-	if r.err != nil {
-		t.Fatalf("call to %s: %v", ext, r.err)
-	}
-	return r.pc, in
 }
 
 func waitCDR(t *testing.T, a *app, tenantID string, n int) []store.CDR {
@@ -144,50 +125,28 @@ func TestCallRelayAndBye(t *testing.T) {
 	a := testApp(t, t.TempDir())
 	accs := seedTenant(t, a, "Acme", "201", "202")
 	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "tcp")
-	type result struct {
-		pc  *pcall
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		pc, err := alice.dial(t, "202", dialOpt{})
-		ch <- result{pc, err}
-	}()
-	in := bob.nextIncoming(t)
-	// A true B2BUA: nothing of the caller's dialog leaks to the callee.
-	inv := in.invite
-	if from := inv.From(); from.DisplayName != "User 201" || from.Address.User != "201" || from.Address.Host != "acme.test" {
-		t.Fatalf("caller presented as %q <%s>", from.DisplayName, from.Address.String())
-	}
-	if pai := inv.GetHeader("P-Asserted-Identity"); pai == nil || !strings.Contains(pai.Value(), "sip:201@acme.test") {
-		t.Fatalf("P-Asserted-Identity: %v", pai)
-	}
-	if inv.GetHeader("X-Secret-Leak") != nil || strings.Contains(inv.String(), accs[0].device.SIPUsername) {
-		t.Fatalf("caller's headers leaked into the B leg:\n%s", inv.String())
-	}
-	if len(inv.GetHeaders("Via")) != 1 {
-		t.Fatalf("B leg has %d Via headers", len(inv.GetHeaders("Via")))
-	}
-	in.answer(t, "0 101")
-	r := <-ch
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	out := r.pc
+	out, in := connectWith(t, alice, bob, "202", "0 101", dialOpt{}, func(in *pcall) {
+		// A true B2BUA: nothing of the caller's dialog leaks to the callee.
+		inv := in.invite
+		if from := inv.From(); from.DisplayName != "User 201" || from.Address.User != "201" || from.Address.Host != "acme.test" {
+			t.Fatalf("caller presented as %q <%s>", from.DisplayName, from.Address.String())
+		}
+		if pai := inv.GetHeader("P-Asserted-Identity"); pai == nil || !strings.Contains(pai.Value(), "sip:201@acme.test") {
+			t.Fatalf("P-Asserted-Identity: %v", pai)
+		}
+		if inv.GetHeader("X-Secret-Leak") != nil || strings.Contains(inv.String(), accs[0].device.SIPUsername) {
+			t.Fatalf("caller's headers leaked into the B leg:\n%s", inv.String())
+		}
+		if len(inv.GetHeaders("Via")) != 1 {
+			t.Fatalf("B leg has %d Via headers", len(inv.GetHeaders("Via")))
+		}
+	})
 	if out.callID == in.callID {
 		t.Fatal("both legs share a Call-ID")
 	}
 	// Bit-exact relay in both directions.
-	frames := randomFrames(50)
-	if n := matchExact(t, frames, stream(t, out, in, 0, 0, frames)); n < 40 {
-		t.Fatalf("callee received %d of 50 frames", n)
-	}
-	frames = randomFrames(50)
-	if n := matchExact(t, frames, stream(t, in, out, 0, 0, frames)); n < 40 {
-		t.Fatalf("caller received %d of 50 frames", n)
-	}
-	out.hangup(t)
-	in.waitEnded(t)
+	requireRelayBoth(t, out, in, 50, 40, "callee received %d of 50 frames", "caller received %d of 50 frames")
+	hangupAndWait(t, out, in)
 	cdrs := waitCDR(t, a, accs[0].tenant.ID, 1)
 	c := cdrs[0]
 	if c.Disposition != "answered" || c.Caller != "201" || c.Callee != "202" || c.Answer.IsZero() || c.HangupCause != "normal_clearing" {
@@ -197,9 +156,7 @@ func TestCallRelayAndBye(t *testing.T) {
 
 	// BYE from the callee ends the caller's leg too.
 	out, in = connect(t, alice, bob, "202", "0 8 101")
-	in.hangup(t)
-	out.waitEnded(t)
-	waitIdle(t, a)
+	endCall(t, a, in, out)
 }
 
 func TestCallTranscodesPCMUToPCMA(t *testing.T) {
@@ -245,7 +202,5 @@ func TestCallTranscodesPCMUToPCMA(t *testing.T) {
 			t.Fatalf("transcoded frame outside G.711 error (%.2f of tolerance)", best)
 		}
 	}
-	in.hangup(t)
-	out.waitEnded(t)
-	waitIdle(t, a)
+	endCall(t, a, in, out)
 }

@@ -489,14 +489,21 @@ type rtpEnd struct {
 	out, in *srtp.Context
 }
 
-func newRTPEnd(t *testing.T) *rtpEnd {
+// listenLoopbackUDP opens a UDP socket on 127.0.0.1, closed when the
+// test ends.
+func listenLoopbackUDP(t *testing.T) *net.UDPConn {
 	t.Helper()
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return &rtpEnd{conn: c, ssrc: uint32(time.Now().UnixNano()), seq: 100, ts: 1000}
+	return c
+}
+
+func newRTPEnd(t *testing.T) *rtpEnd {
+	t.Helper()
+	return &rtpEnd{conn: listenLoopbackUDP(t), ssrc: uint32(time.Now().UnixNano()), seq: 100, ts: 1000}
 }
 
 func (r *rtpEnd) port() int { return r.conn.LocalAddr().(*net.UDPAddr).Port }
