@@ -52,6 +52,8 @@ type Metrics struct {
 	AuthFailures    *prometheus.CounterVec // by reason
 	Bans            *prometheus.CounterVec // by kind (source, account)
 	ParseErrors     prometheus.Counter
+	// UnmatchedResponses counts responses matching no transaction.
+	UnmatchedResponses prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*Metrics, error) {
@@ -63,8 +65,10 @@ func newMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		AuthFailures:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pbx_sip_auth_failures_total", Help: "Failed SIP digest authentications, by reason."}, []string{"reason"}),
 		Bans:            prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pbx_sip_bans_total", Help: "Temporary bans after repeated authentication failures, by kind."}, []string{"kind"}),
 		ParseErrors:     prometheus.NewCounter(prometheus.CounterOpts{Name: "pbx_sip_parse_errors_total", Help: "Datagrams or stream data that did not parse as SIP."}),
+		UnmatchedResponses: prometheus.NewCounter(prometheus.CounterOpts{Name: "pbx_sip_unmatched_responses_total",
+			Help: "SIP responses that matched no transaction (late retransmissions)."}),
 	}
-	for _, c := range []prometheus.Collector{m.Requests, m.Responses, m.Registrations, m.Unregistrations, m.AuthFailures, m.Bans, m.ParseErrors} {
+	for _, c := range []prometheus.Collector{m.Requests, m.Responses, m.Registrations, m.Unregistrations, m.AuthFailures, m.Bans, m.ParseErrors, m.UnmatchedResponses} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -136,7 +140,16 @@ func New(cfg Config) (*Server, error) {
 	sipLog := slog.New(&parseErrorFilter{next: log.Handler(), bad: bad})
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgenTLSConfig(cfg.TLSConfig),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog), sip.WithTransportLayerReadFilter(bad.filter)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)))
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
+			// A response no transaction waits for is a late retransmission:
+			// count it instead of logging each one.
+			sip.WithTransactionLayerUnhandledResponseHandler(func(r *sip.Response) {
+				m.UnmatchedResponses.Inc()
+				log.Debug("sip response matches no transaction", "response", r.Short())
+			}),
+			// A TCP or TLS device that goes away fails its transactions at
+			// once instead of after Timer B (32 s).
+			sip.WithTransactionLayerTerminateOnConnClose()))
 	if err != nil {
 		return nil, err
 	}
