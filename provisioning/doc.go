@@ -34,8 +34,8 @@
 //
 // # Choices on uncertain points
 //
-// The vendor reference (/work/shared/reference/provisioning.md) marks several
-// points as unverified ([U]). Where this package had to choose, the choice and
+// The vendor documentation leaves several points unverified on hardware
+// ([U]). Where this package had to choose, the choice and
 // the reason are in a comment next to the code, tagged "[U]". In short: never
 // enable a codec our media engine does not offer, never write a value whose
 // meaning is only guessed when leaving the factory value is harmless, and when a
