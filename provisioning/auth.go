@@ -75,7 +75,7 @@ func (a *authenticator) checkNonce(n string) (valid, fresh bool) {
 // the fresh nonce, and stale=true when the client's nonce was ours but expired,
 // which depends only on that nonce, never on the device.
 //
-// [U] Both MD5 and SHA-256 are offered, MD5 first: the reference documents
+// [U] Both MD5 and SHA-256 are offered, MD5 first: the vendor documentation describes
 // Yealink digest through FusionPBX (MD5) and says nothing on SHA-256, and an
 // embedded client that reads only the first WWW-Authenticate header must find
 // one it can answer. Basic is offered last, and only over TLS.

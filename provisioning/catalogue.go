@@ -65,7 +65,7 @@ var (
 )
 
 // catalogue is the fixed model table. Common file numbers, account counts and
-// line key counts come from the reference, section 2.1 (wazo and FusionPBX
+// line key counts come from the vendor documentation (wazo and FusionPBX
 // agree on them unless noted there).
 var catalogue = []Model{
 	yl("T42", FamilyYealinkT4x, 12, 15, "029", "067", "116"),

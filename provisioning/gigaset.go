@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Gigaset item values used below (reference 3.5 unless noted).
+// Gigaset item values used below (vendor documentation unless noted).
 const (
 	// [U] Time zone index: 0x1b ("GMT+1", Amsterdam/Berlin) is what two sources
 	// agree on; GS5's list alone gives 0x1d for Brussels. Both zones have the
@@ -239,7 +239,7 @@ func providerProfiles(hs []handsetAccount, s Server) (domains []string, index ma
 	return domains, index
 }
 
-// gigasetN720 follows wazo's N720 template (the only source, reference 3.6):
+// gigasetN720 follows wazo's N720 template (the only source):
 // SIP accounts in BS_VOIP_Data.astVoipAccounts[i], servers in provider
 // profiles, base-wide items under BS_IP_Data. [U] Account index i is taken to
 // be handset slot i+1.
@@ -334,7 +334,7 @@ func (w *nxWriter) param(name string, v any) {
 	w.b.WriteString(`    <param name="` + name + `" value="` + xmlAttr(clean(fmt.Sprint(v)), '"') + `"/>` + "\n")
 }
 
-// gigasetNx70 follows wazo's Nx70 template (reference 3.7).
+// gigasetNx70 follows wazo's Nx70 template (vendor documentation).
 func (g *gen) gigasetNx70() []byte {
 	s := g.srv
 	w := &nxWriter{seen: map[string]bool{}}

@@ -13,7 +13,7 @@ type userAgent struct {
 	mac      string // normalised; empty when the header carries none
 }
 
-// yealinkUA covers every sample in the reference (section 2.4), including the
+// yealinkUA covers every sample in the vendor documentation, including the
 // double space and the MAC without colons seen on some T5x firmware.
 var yealinkUA = regexp.MustCompile(`(?i)^yealink\s+(?:SIP(?: VP)?-)?(\w+)\s+([\d.]+)\s+([0-9a-f]{2}(?::[0-9a-f]{2}){5}|[0-9a-f]{12})$`)
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Yealink key type codes (reference 2.6): 0 none, 15 line, 16 BLF.
+// Yealink key type codes (vendor documentation): 0 none, 15 line, 16 BLF.
 const (
 	yealinkKeyNone = 0
 	yealinkKeyLine = 15
@@ -23,7 +23,7 @@ type cfgWriter struct {
 
 func newCfg() *cfgWriter {
 	w := &cfgWriter{seen: map[string]bool{}}
-	// Line 1 must be exactly this; it is not a comment (reference 2.3).
+	// Line 1 must be exactly this; it is not a comment (vendor documentation).
 	w.b.WriteString("#!version:1.0.0.1\n")
 	return w
 }

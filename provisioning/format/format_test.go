@@ -99,7 +99,7 @@ func TestParseProviderFrameRejects(t *testing.T) {
 	for name, in := range map[string]string{
 		"duplicate item": pfHead + item("BS_IP_Data1.aucS_SIP_PASSWORD", `"a"`) + item("BS_IP_Data1.aucS_SIP_PASSWORD", `"b"`) + pfTail,
 		"unknown item":   pfHead + item("BS_IP_Data1.aucS_SIP_PASSWORDS", `"a"`) + pfTail,
-		// Connection 1 items carry no suffix (reference 3.5).
+		// Connection 1 items carry no suffix (vendor documentation).
 		"suffix _1":         pfHead + item("BS_IP_Data1.aucS_SIP_PASSWORD_1", `"a"`) + pfTail,
 		"unquoted string":   pfHead + item("BS_IP_Data1.aucS_SIP_PASSWORD", `a`) + pfTail,
 		"quote inside":      pfHead + item("BS_IP_Data1.aucS_SIP_PASSWORD", `"a"b"`) + pfTail,

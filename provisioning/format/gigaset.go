@@ -171,10 +171,10 @@ var (
 )
 
 // conn matches the N510 connection suffix rule: no suffix for connection 1,
-// _2.._6 for the others (reference 3.5).
+// _2.._6 for the others (vendor documentation).
 const conn = `(_[2-6])?`
 
-// providerItems is the typed table of known SYMB_ITEM IDs (reference 3.5 and
+// providerItems is the typed table of known SYMB_ITEM IDs (vendor documentation and
 // 3.6; N720 items from wazo's template).
 var providerItems = []itemPattern{
 	// N510, base-wide

@@ -6,7 +6,7 @@
 // hold a value of the expected type, so that a generator bug (a key written
 // twice, a port that is not a number, a display name that smuggles in a line
 // break) fails a test instead of reaching a phone. The tables list the keys the
-// generators use plus a few neighbours from the vendor reference.
+// generators use plus a few neighbours from the vendor documentation.
 package format
 
 import (

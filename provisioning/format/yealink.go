@@ -25,7 +25,7 @@ var yealinkKey = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)*$`)
 // codecs that may appear in account.N.codec.<name>.*
 const yealinkCodecs = "{pcmu|pcma|g722|g729|opus|ilbc|g726_16|g726_24|g726_32|g726_40|g723_53|g723_63}"
 
-// yealinkKeys is the typed table of known keys (reference, section 2.6).
+// yealinkKeys is the typed table of known keys (vendor documentation).
 var yealinkKeys = table{
 	pat("static.auto_provision.server.url", httpURL),
 	pat("static.auto_provision.server.username", text),
@@ -65,7 +65,7 @@ var yealinkKeys = table{
 	pat("account.{1-16}.codec."+yealinkCodecs+".priority", intRange(0, 20)),
 	pat("account.{1-16}.subscribe_mwi", boolean),
 	pat("voice_mail.number.{1-16}", dial),
-	// Key types (reference 2.6): 0 none, 15 line, 16 BLF, 13 speed dial, ...
+	// Key types (vendor documentation): 0 none, 15 line, 16 BLF, 13 speed dial, ...
 	pat("linekey.{1-29}.type", enum("0", "1", "2", "3", "4", "5", "9", "10", "11", "12", "13", "14", "15", "16", "17", "23", "24", "27", "39")),
 	pat("linekey.{1-29}.line", intRange(1, 16)),
 	pat("linekey.{1-29}.{value|label|extension}", text),
