@@ -117,6 +117,21 @@ func latin1(s string) []byte {
 	return out
 }
 
+// systemPIN writes the DECT system PIN, when the device has a valid one, to
+// the provider-frame item of the base family.
+func (g *gen) systemPIN(w *pfWriter, item string) {
+	if g.dev.DECTPIN == "" {
+		return
+	}
+	pin, ok := bcdPIN(g.dev.DECTPIN)
+	if !ok {
+		g.warn("DECT PIN is not 4 digits, left out")
+		return
+	}
+	w.comment("System PIN for handset registration")
+	w.raw(item, pin)
+}
+
 // bcdPIN encodes a 4-digit PIN as Gigaset wants it: "1234" -> "0x12,0x34".
 // It reports false for anything but 4 digits.
 func bcdPIN(pin string) (string, bool) {
@@ -161,14 +176,7 @@ func (g *gen) gigasetN510() []byte {
 	w.comment("DTMF: RFC 2833")
 	w.raw("BS_IP_Data1.ucB_DTMF_TX_MODE_AUTO", "0")
 	w.raw("BS_IP_Data1.ucI_DTMF_TX_MODE_BITS", "2")
-	if g.dev.DECTPIN != "" {
-		if pin, ok := bcdPIN(g.dev.DECTPIN); ok {
-			w.comment("System PIN for handset registration")
-			w.raw("BS_CUSTOM.aucKdsPin[0]", pin)
-		} else {
-			g.warn("DECT PIN is not 4 digits, left out")
-		}
-	}
+	g.systemPIN(w, "BS_CUSTOM.aucKdsPin[0]")
 
 	// One connection per handset, connection n on the n-th handset account.
 	// [U] astAccounts[i] is connection i+1 and mask bit h-1 is handset h
@@ -259,14 +267,7 @@ func (g *gen) gigasetN720() []byte {
 	lang := languageOf(g.dev.Language)
 	w.comment("Web interface language: %s", lang.code)
 	w.num("BS_IP_Data.ucI_HTTPLANGUAGE", lang.gigaset)
-	if g.dev.DECTPIN != "" {
-		if pin, ok := bcdPIN(g.dev.DECTPIN); ok {
-			w.comment("System PIN for handset registration")
-			w.raw("BS_CUSTOM.aucKdsPin[%]", pin)
-		} else {
-			g.warn("DECT PIN is not 4 digits, left out")
-		}
-	}
+	g.systemPIN(w, "BS_CUSTOM.aucKdsPin[%]")
 	hs := g.handsets()
 	domains, index := providerProfiles(hs, s)
 	port := s.port(g.transport)
