@@ -243,21 +243,15 @@ func (t *countingTx) Unwrap() sip.ServerTransaction { return t.ServerTransaction
 // Start binds the listeners and serves them in the background.
 func (s *Server) Start() error {
 	if s.cfg.Addr != "" {
-		udp, err := net.ListenPacket("udp", s.cfg.Addr)
+		udp, tcp, err := listenPair(s.cfg.Addr)
 		if err != nil {
-			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.Addr, err)
+			return err
 		}
 		uc := udp.(*net.UDPConn)
 		// Bursts of REGISTERs (a site's phones after a power cut) must not
 		// overflow the default socket buffer.
 		_ = uc.SetReadBuffer(4 << 20)
 		_ = uc.SetWriteBuffer(4 << 20)
-		tcpAddr := udp.LocalAddr().String()
-		tcp, err := net.Listen("tcp", tcpAddr)
-		if err != nil {
-			udp.Close()
-			return fmt.Errorf("sip: listen tcp %s: %w", tcpAddr, err)
-		}
 		// One reader per core: sipgo parses in the reading goroutine.
 		for i, r := range s.bad.newUDPReaders(uc, runtime.GOMAXPROCS(0)) {
 			closer := func() error { return nil }
@@ -295,6 +289,35 @@ func (s *Server) Start() error {
 	var err error
 	s.Client, err = sipgo.NewClient(s.UA, sipgo.WithClientHostname(host))
 	return err
+}
+
+// listenPair binds UDP and TCP on the same port. When the address asks for
+// any free port (":0"), the port the OS picks for UDP may be held by a TCP
+// socket; another port is then tried, a bounded number of times.
+func listenPair(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sip: address %q: %w", addr, err)
+	}
+	attempts := 1
+	if port == "0" {
+		attempts = 20
+	}
+	for i := 0; ; i++ {
+		udp, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sip: listen udp %s: %w", addr, err)
+		}
+		tcpAddr := udp.LocalAddr().String()
+		tcp, err := net.Listen("tcp", tcpAddr)
+		if err == nil {
+			return udp, tcp, nil
+		}
+		udp.Close()
+		if i+1 >= attempts {
+			return nil, nil, fmt.Errorf("sip: listen tcp %s: %w", tcpAddr, err)
+		}
+	}
 }
 
 func (s *Server) serve(network string, addr net.Addr, closer func() error, run func() error) {
