@@ -143,12 +143,14 @@ func startOnce(ctx context.Context, cfg ServerConfig, token string, attempt int)
 		return nil, err
 	}
 	// RTP ports are bound per call, not at start-up; a random window keeps
-	// concurrent servers (other test packages) apart.
-	n, err := rand.Int(rand.Reader, big.NewInt(20))
+	// concurrent servers (other test packages) apart, and staying below the
+	// kernel's ephemeral range (32768 up) keeps RTP off the ports that were
+	// probed free for a process about to bind them.
+	n, err := rand.Int(rand.Reader, big.NewInt(11))
 	if err != nil {
 		return nil, err
 	}
-	rtpLo := 30000 + int(n.Int64())*1000
+	rtpLo := 10000 + int(n.Int64())*1000
 	s := &Server{
 		SIPAddr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(sipPort)),
 		TLSAddr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(tlsPort)),

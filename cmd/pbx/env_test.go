@@ -22,8 +22,10 @@ import (
 // testApp starts a softswitch on loopback with OS-chosen ports in dir.
 func testApp(t *testing.T, dir string, mutate ...func(*config)) *app {
 	t.Helper()
+	// RTP stays below the kernel's ephemeral range (32768 up) and apart from
+	// the ranges of the media and interop tests, which may run at the same time.
 	cfg, err := parseConfig([]string{"--data", dir, "--sip", "127.0.0.1:0", "--sip-tls", "127.0.0.1:0", "--http", "127.0.0.1:0", "--https", "127.0.0.1:0",
-		"--rtp-ports", "40000-49999"}, func(string) string { return "" })
+		"--rtp-ports", "2000-9999"}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
