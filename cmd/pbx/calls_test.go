@@ -31,6 +31,7 @@ func stream(t *testing.T, from, to *pcall, sendPT, recvPT uint8, frames [][]byte
 	}()
 	var got [][]byte
 	deadline := time.Now().Add(time.Duration(len(frames))*5*time.Millisecond + 3*time.Second)
+	settled := false
 	for time.Now().Before(deadline) {
 		p, err := to.rtp.recv(time.Until(deadline))
 		if err != nil {
@@ -39,12 +40,12 @@ func stream(t *testing.T, from, to *pcall, sendPT, recvPT uint8, frames [][]byte
 		if p.PayloadType == recvPT {
 			got = append(got, append([]byte(nil), p.Payload...))
 		}
-		select {
-		case <-done:
-			if len(got) >= len(frames) {
-				deadline = time.Now()
-			}
-		default:
+		if len(got) >= len(frames) && !settled {
+			// Enough has arrived: once the sender is done, a short quiet
+			// period catches what it sent last.
+			<-done
+			settled = true
+			deadline = time.Now().Add(200 * time.Millisecond)
 		}
 	}
 	<-done
