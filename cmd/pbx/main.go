@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"pbx/sip/sipserver"
 )
 
 func main() {
@@ -35,6 +37,7 @@ func main() {
 		debug.SetGCPercent(400)
 	}
 	log := newLogger(cfg.LogLevel)
+	sipserver.RouteLibraryLogs(log.With("component", "sipgo"))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	a, err := newApp(ctx, cfg, log)
