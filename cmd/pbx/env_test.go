@@ -99,6 +99,7 @@ type phone struct {
 	callID    string
 	cseq      uint32
 	conn      net.PacketConn
+	listener  net.Listener // the TCP port the Contact names, when listening
 	// keepalives counts the NAT keepalive datagrams the phone received (UDP).
 	keepalives *atomic.Int64
 }
@@ -118,6 +119,13 @@ func (k *keepaliveCounter) ReadFrom(b []byte) (int, net.Addr, error) {
 }
 
 func newPhone(t *testing.T, a *app, acc account, transport string) *phone {
+	t.Helper()
+	return newPhoneAt(t, a, acc, transport, false)
+}
+
+// newPhoneAt is newPhone; with listen, a phone on TCP also listens on a TCP
+// port of its own and registers that port as its Contact, as desk phones do.
+func newPhoneAt(t *testing.T, a *app, acc account, transport string, listen bool) *phone {
 	t.Helper()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("testphone/1.0"), sipgo.WithUserAgenTLSConfig(&tls.Config{InsecureSkipVerify: true}),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))))
@@ -140,9 +148,19 @@ func newPhone(t *testing.T, a *app, acc account, transport string) *phone {
 		p.conn, p.keepalives = c, &c.n
 		port = c.LocalAddr().(*net.UDPAddr).Port
 		go p.server.ServeUDP(c)
+	case "tcp":
+		if listen {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.listener = l
+			port = l.Addr().(*net.TCPAddr).Port
+			go p.server.ServeTCP(l)
+		}
 	}
 	opts := []sipgo.ClientOption{sipgo.WithClientHostname(host)}
-	if port != 0 {
+	if port != 0 && transport == "udp" {
 		opts = append(opts, sipgo.WithClientPort(port))
 	}
 	p.client, err = sipgo.NewClient(ua, opts...)
@@ -162,6 +180,9 @@ func (p *phone) close() {
 	p.ua.Close()
 	if p.conn != nil {
 		p.conn.Close()
+	}
+	if p.listener != nil {
+		p.listener.Close()
 	}
 }
 

@@ -273,3 +273,21 @@ func TestNATKeepalive(t *testing.T) {
 		t.Fatalf("device with a public contact got %d keepalives", n)
 	}
 }
+
+// A device registered over TCP is still reachable after a restart of the
+// pbx: its connection is gone with the old process, so the call goes to the
+// port its Contact names.
+func TestCallReachesTCPDeviceAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	a := testApp(t, dir)
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	bob := softphoneOn(t, newPhoneAt(t, a, accs[1], "tcp", true))
+	if err := a.close(); err != nil {
+		t.Fatal(err)
+	}
+	b := testApp(t, dir)
+	alice := newSoftphone(t, b, accs[0], "udp")
+	out, in := connect(t, alice, bob, "202", "0 101")
+	requireRelayBoth(t, out, in, 20, 15, "callee received %d of 20 frames", "caller received %d of 20 frames")
+	endCall(t, b, out, in)
+}

@@ -59,7 +59,14 @@ func (pc *pcall) free()      { pc.relOnce.Do(func() { close(pc.release) }) }
 
 func newSoftphone(t *testing.T, a *app, acc account, transport string) *softphone {
 	t.Helper()
-	p := &softphone{phone: newPhone(t, a, acc, transport), calls: map[string]*pcall{}, incoming: make(chan *pcall, 8)}
+	return softphoneOn(t, newPhone(t, a, acc, transport))
+}
+
+// softphoneOn makes ph a softphone and registers it.
+func softphoneOn(t *testing.T, ph *phone) *softphone {
+	t.Helper()
+	acc := ph.acc
+	p := &softphone{phone: ph, calls: map[string]*pcall{}, incoming: make(chan *pcall, 8)}
 	p.dua = &sipgo.DialogUA{Client: p.client, ContactHDR: sip.ContactHeader{Address: p.contact}}
 	p.server.OnInvite(p.onInvite)
 	p.server.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {

@@ -301,8 +301,8 @@ func (c *Call) attemptOnce(ctx context.Context, t Target, opts DialOptions, clai
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(body)
 	req.SetTransport(strings.ToUpper(l.transport))
-	if t.Source != "" {
-		req.SetDestination(t.Source)
+	if dest := s.destination(t, l.transport); dest != "" {
+		req.SetDestination(dest)
 	}
 	if strings.EqualFold(l.transport, "udp") {
 		req.Laddr = s.cfg.SIP.UDPLocal()
@@ -388,4 +388,23 @@ func hangupLate(dcs *sipgo.DialogClientSession) {
 	defer cancel()
 	_ = dcs.Ack(ctx)
 	_ = dcs.Bye(ctx)
+}
+
+// destination is where a request to target t leaves for: the address the
+// device registered from, so that it reaches a device behind NAT through the
+// mapping (UDP) or the connection (TCP, TLS) its REGISTER opened. When a
+// stream device's connection is gone (a restart of ours, or the device's
+// connection dropped), its source port was the ephemeral port of that
+// connection and nothing listens there: the request then goes where the
+// Contact says the device listens (the empty destination leaves the choice to
+// the Request-URI), as a proxy without that flow would send it.
+func (s *Service) destination(t Target, transport string) string {
+	if t.Source == "" || strings.EqualFold(transport, "udp") {
+		return t.Source
+	}
+	if s.cfg.SIP.HasFlow(transport, t.Source) {
+		return t.Source
+	}
+	s.log.Info("dial: the device's connection is closed, sending to its Contact", "target", t.Label, "source", t.Source, "contact", t.Contact)
+	return ""
 }

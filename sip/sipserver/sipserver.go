@@ -358,6 +358,13 @@ func (s *Server) UDPLocal() sip.Addr {
 	return sip.Addr{IP: a.IP, Port: a.Port}
 }
 
+// HasFlow reports whether a connection of network ("tcp" or "tls") to addr
+// (host:port) is open.
+func (s *Server) HasFlow(network, addr string) bool {
+	_, err := s.UA.TransportLayer().GetConnection(network, addr)
+	return err == nil
+}
+
 // keepalive is the NAT keepalive datagram: an empty SIP "ping" (RFC 5626
 // §4.4.1 uses CRLFCRLF on streams; on UDP every SIP stack ignores it, and
 // what matters is that a datagram leaves through the device's NAT mapping).
