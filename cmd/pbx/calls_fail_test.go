@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"testing"
 	"time"
@@ -145,7 +147,8 @@ func TestCallFromLightLicence(t *testing.T) {
 func TestCallOutOfRTPPorts(t *testing.T) {
 	// Three port pairs: the first call takes two, the second call's
 	// inbound leg the last one, so its outbound leg finds none.
-	a := testApp(t, t.TempDir(), func(c *config) { c.RTPMin, c.RTPMax = 46000, 46005 })
+	lo := freePortWindow(t, 6)
+	a := testApp(t, t.TempDir(), func(c *config) { c.RTPMin, c.RTPMax = lo, lo+5 })
 	accs := seedTenant(t, a, "Acme", "201", "202", "203", "204")
 	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
 	carol := newSoftphone(t, a, accs[2], "udp")
@@ -156,6 +159,33 @@ func TestCallOutOfRTPPorts(t *testing.T) {
 	}
 	out.hangup(t)
 	waitIdle(t, a)
+}
+
+// freePortWindow returns the first of n consecutive loopback UDP ports,
+// even-aligned, that were all free when probed, in a random window of the
+// range the call tests use for RTP (so that another process running the same
+// tests is unlikely to want the same ports).
+func freePortWindow(t *testing.T, n int) int {
+	t.Helper()
+	for range 100 {
+		lo := 2000 + 2*rand.IntN((9999-2000-n)/2)
+		var held []net.PacketConn
+		for p := lo; p < lo+n; p++ {
+			c, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				break
+			}
+			held = append(held, c)
+		}
+		for _, c := range held {
+			c.Close()
+		}
+		if len(held) == n {
+			return lo
+		}
+	}
+	t.Fatalf("no %d consecutive free UDP ports", n)
+	return 0
 }
 
 // TestCallReachesUDPDeviceFromTheSIPPort: after a restart, before the

@@ -129,7 +129,9 @@ func TestNegotiateAnswer(t *testing.T) {
 // re-offers: codec, telephone-event mapping, SRTP key kept, hold, and the
 // o= version bumped exactly when the body changes.
 func TestLegOfferAnswer(t *testing.T) {
-	eng, err := media.NewEngine(media.Config{BindIP: netip.MustParseAddr("127.0.0.1"), PortMin: 41000, PortMax: 41100})
+	// Below the kernel's ephemeral range and apart from the other packages'
+	// test ranges (cmd/pbx, interop and media).
+	eng, err := media.NewEngine(media.Config{BindIP: netip.MustParseAddr("127.0.0.1"), PortMin: 32100, PortMax: 32200})
 	if err != nil {
 		t.Fatal(err)
 	}
