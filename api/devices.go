@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"pbx/store"
@@ -16,6 +17,7 @@ type createDeviceRequest struct {
 	// BaseDeviceID makes the device a DECT handset of that Gigaset base.
 	BaseDeviceID string `json:"base_device_id,omitempty" doc:"DECT handset: the id of the Gigaset base (a device with a MAC of this tenant) it registers through"`
 	Transport    string `json:"transport,omitempty" enum:"udp,tcp,tls" doc:"SIP transport written into the provisioning file; empty: the server default"`
+	MACID        string `json:"mac_id,omitempty" doc:"Gigaset base: the MAC-ID on its label (12 letters and digits, dashes allowed); the factory-new base then fetches its file with it, no credential typed in. Kept encrypted, never shown again"`
 }
 
 type deviceJSON struct {
@@ -29,6 +31,7 @@ type deviceJSON struct {
 	SIPUsername          string    `json:"sip_username"`
 	SIPDomain            string    `json:"sip_domain"`
 	ProvisioningUsername string    `json:"provisioning_username,omitempty"`
+	MACIDSet             bool      `json:"mac_id_set,omitempty" doc:"a Gigaset base's MAC-ID is recorded"`
 	CreatedAt            time.Time `json:"created_at"`
 }
 
@@ -43,7 +46,7 @@ type deviceCredentialsJSON struct {
 
 func toDeviceJSON(d store.Device, domain string) deviceJSON {
 	return deviceJSON{ID: d.ID, UserID: d.UserID, Kind: d.Kind, Model: d.Model, MAC: d.MAC, BaseDeviceID: d.BaseDeviceID, Transport: d.Transport, SIPUsername: d.SIPUsername,
-		SIPDomain: domain, ProvisioningUsername: d.ProvUsername, CreatedAt: d.CreatedAt}
+		SIPDomain: domain, ProvisioningUsername: d.ProvUsername, MACIDSet: d.HasMACID, CreatedAt: d.CreatedAt}
 }
 
 // device loads the {device} of the path, which must belong to the {user}.
@@ -99,6 +102,17 @@ func (s *server) createDevice(c *call) error {
 			fe.add("mac", "a DECT handset has no MAC address: its base has")
 		}
 		d.BaseDeviceID = in.BaseDeviceID
+	}
+	if in.MACID != "" {
+		id, err := normalizeMACID(in.MACID)
+		switch {
+		case err != nil:
+			fe.add("mac_id", "%v", err)
+		case in.Kind != "gigaset" || in.MAC == "" || in.BaseDeviceID != "":
+			fe.add("mac_id", "only a Gigaset base (kind gigaset, with a mac) has a MAC-ID")
+		default:
+			d.MACID = id
+		}
 	}
 	if err := fe.err(); err != nil {
 		return err
@@ -307,4 +321,26 @@ func (s *server) listCDRs(c *call) error {
 		out = append(out, j)
 	}
 	return c.reply(200, out)
+}
+
+// normalizeMACID checks a Gigaset MAC-ID as printed on the label ("ABCD-EFGH-
+// IJKL", any case, dashes or spaces between groups) and returns its 12
+// characters in upper case, the form the base authenticates with.
+func normalizeMACID(s string) (string, error) {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '-' || r == ' ':
+		case r >= 'a' && r <= 'z':
+			b.WriteRune(r - 'a' + 'A')
+		case r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			return "", fmt.Errorf("a MAC-ID has only letters, digits and dashes, not %q", r)
+		}
+	}
+	if b.Len() != 12 {
+		return "", fmt.Errorf("a MAC-ID has 12 letters and digits, %q has %d", s, b.Len())
+	}
+	return b.String(), nil
 }

@@ -39,6 +39,12 @@ type Device struct {
 	ProvHA1MD5       string
 	ProvHA1SHA256    string
 	ProvPasswordHash []byte
+	// MACID is a Gigaset base's MAC-ID (12 characters, upper case, no
+	// separators), decrypted for this request only, or empty. A factory-new
+	// base answers a challenge with digest(username = its MAC, password =
+	// its MAC-ID) before any credential is configured in it, which is what
+	// makes it zero-touch; it is accepted for Gigaset models only.
+	MACID string
 
 	// Language is the user's language code (nl, fr, de, en; "nl-BE" is
 	// accepted). Anything else falls back to English.

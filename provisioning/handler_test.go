@@ -715,3 +715,62 @@ func TestRealUserAgentsOverTLS(t *testing.T) {
 		t.Fatal("not TLS")
 	}
 }
+
+// A factory-new Gigaset base answers the challenge with its MAC and MAC-ID
+// before any credential is configured in it: with the MAC-ID recorded, that is
+// enough to get its file, and only its own.
+func TestGigasetMACIDCredential(t *testing.T) {
+	e := newEnv(t, false, nil)
+	n510, n720, t54w := e.devs["gigaset-n510"], e.devs["gigaset-n720"], e.devs["yealink-t5x-t54w"]
+	if n510.dev.MAC == "" || n720.dev.MAC == "" || t54w.dev.MAC == "" {
+		t.Fatal("fixtures renamed")
+	}
+	const macID = "K7QW2M9XPLR4"
+	e.dir.update(n510.dev.MAC, func(d *Device) { d.MACID = macID })
+	e.dir.update(t54w.dev.MAC, func(d *Device) { d.MACID = macID }) // not a Gigaset: ignored
+	m, _ := LookupModel(n510.dev.Model)
+	path := PathPrefix + m.FileName(n510.dev.MAC)
+	upper := strings.ToUpper(n510.dev.MAC)
+	for _, alg := range []string{"MD5", "SHA-256"} {
+		for _, user := range []string{upper, n510.dev.MAC} {
+			res := e.get(t, path, n510.ua, user, macID, alg)
+			if res.status != http.StatusOK || !bytes.Contains(res.body, []byte(n510.dev.Accounts[0].SIPPassword)) {
+				t.Fatalf("%s as %s with the MAC-ID: status %d", alg, user, res.status)
+			}
+		}
+	}
+	// The issued credential still works.
+	if res := e.fetch(t, "gigaset-n510"); res.status != http.StatusOK {
+		t.Fatalf("issued credential: %d", res.status)
+	}
+	denied := e.get(t, path, n510.ua, upper, "K7QW2M9XPLR5", "")
+	if denied.status != http.StatusUnauthorized {
+		t.Fatalf("wrong MAC-ID: %d", denied.status)
+	}
+	sameDenial(t, "wrong MAC-ID vs unknown MAC", denied, e.get(t, PathPrefix+"7C2F80FFFFFF.xml", n510.ua, "7C2F80FFFFFF", macID, ""))
+	// The MAC-ID of one base opens neither another base's file nor a
+	// Yealink's, even one with a MAC-ID recorded by mistake.
+	m720, _ := LookupModel(n720.dev.Model)
+	if res := e.get(t, PathPrefix+m720.FileName(n720.dev.MAC), n720.ua, strings.ToUpper(n720.dev.MAC), macID, ""); res.status != http.StatusUnauthorized {
+		t.Fatalf("another base with this MAC-ID: %d", res.status)
+	}
+	if res := e.get(t, PathPrefix+n510.dev.MAC+".xml", n720.ua, strings.ToUpper(n720.dev.MAC), macID, ""); res.status == http.StatusOK {
+		t.Fatal("the N510's file served to another base")
+	}
+	mt, _ := LookupModel(t54w.dev.Model)
+	if res := e.get(t, PathPrefix+mt.FileName(t54w.dev.MAC), t54w.ua, t54w.dev.MAC, macID, ""); res.status != http.StatusUnauthorized {
+		t.Fatalf("a Yealink with the MAC-ID: %d", res.status)
+	}
+	found := false
+	for _, r := range e.logs.records(t) {
+		if r["auth"] == "digest-md5-macid" && r["status"] == float64(200) {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no log line names the MAC-ID credential")
+	}
+	if strings.Contains(e.logs.String(), macID) {
+		t.Fatal("the MAC-ID was logged")
+	}
+}

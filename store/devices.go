@@ -29,7 +29,13 @@ type Device struct {
 	// package); the password itself is never stored.
 	ProvUsername, ProvHA1MD5, ProvHA1SHA256 string
 	ProvPasswordHash                        []byte
-	CreatedAt                               time.Time
+	// MACID is a Gigaset base's MAC-ID (the code on its label, which the
+	// base answers a provisioning challenge with before any credential is
+	// configured). CreateDevice keeps it encrypted; reads leave it empty and
+	// set HasMACID (DeviceMACID decrypts it for provisioning).
+	MACID     string
+	HasMACID  bool
+	CreatedAt time.Time
 }
 
 // DeviceAuth is what the SIP layer needs to authenticate a device: the device,
@@ -52,13 +58,14 @@ func HA1(alg, username, realm, password string) string {
 }
 
 const deviceCols = `d.id, d.tenant_id, d.user_id, d.kind, d.model, COALESCE(d.mac,''), d.sip_username, d.ha1_md5, d.ha1_sha256,
-	d.prov_username, d.prov_ha1_md5, d.prov_ha1_sha256, d.prov_password_hash, d.created_at, COALESCE(d.base_device_id,''), d.transport`
+	d.prov_username, d.prov_ha1_md5, d.prov_ha1_sha256, d.prov_password_hash, d.created_at, COALESCE(d.base_device_id,''), d.transport,
+	d.mac_id_enc IS NOT NULL`
 
 func scanDevice(row interface{ Scan(...any) error }, extra ...any) (Device, error) {
 	var d Device
 	var created int64
 	dest := append([]any{&d.ID, &d.TenantID, &d.UserID, &d.Kind, &d.Model, &d.MAC, &d.SIPUsername, &d.HA1MD5, &d.HA1SHA256,
-		&d.ProvUsername, &d.ProvHA1MD5, &d.ProvHA1SHA256, &d.ProvPasswordHash, &created, &d.BaseDeviceID, &d.Transport}, extra...)
+		&d.ProvUsername, &d.ProvHA1MD5, &d.ProvHA1SHA256, &d.ProvPasswordHash, &created, &d.BaseDeviceID, &d.Transport, &d.HasMACID}, extra...)
 	err := row.Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Device{}, ErrNotFound
@@ -79,6 +86,12 @@ func (s *Store) CreateDevice(ctx context.Context, d Device, password string) (De
 	sealed, err := s.encrypt(password)
 	if err != nil {
 		return Device{}, err
+	}
+	var macID []byte
+	if d.MACID != "" {
+		if macID, err = s.encrypt(d.MACID); err != nil {
+			return Device{}, err
+		}
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var licence, domain string
@@ -110,9 +123,9 @@ func (s *Store) CreateDevice(ctx context.Context, d Device, password string) (De
 		d.HA1MD5 = HA1("MD5", d.SIPUsername, domain, password)
 		d.HA1SHA256 = HA1("SHA-256", d.SIPUsername, domain, password)
 		_, err = tx.ExecContext(ctx, `INSERT INTO devices(id, tenant_id, user_id, kind, model, mac, sip_username, ha1_md5, ha1_sha256, sip_password_enc,
-			prov_username, prov_ha1_md5, prov_ha1_sha256, prov_password_hash, created_at, base_device_id, transport) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			prov_username, prov_ha1_md5, prov_ha1_sha256, prov_password_hash, created_at, base_device_id, transport, mac_id_enc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			d.ID, d.TenantID, d.UserID, d.Kind, d.Model, nullStr(d.MAC), d.SIPUsername, d.HA1MD5, d.HA1SHA256, sealed,
-			d.ProvUsername, d.ProvHA1MD5, d.ProvHA1SHA256, d.ProvPasswordHash, d.CreatedAt.Unix(), nullStr(d.BaseDeviceID), d.Transport)
+			d.ProvUsername, d.ProvHA1MD5, d.ProvHA1SHA256, d.ProvPasswordHash, d.CreatedAt.Unix(), nullStr(d.BaseDeviceID), d.Transport, macID)
 		if isUnique(err) {
 			return fmt.Errorf("device MAC or SIP username already in use: %w", ErrConflict)
 		}
@@ -121,6 +134,7 @@ func (s *Store) CreateDevice(ctx context.Context, d Device, password string) (De
 	if err != nil {
 		return Device{}, err
 	}
+	d.HasMACID, d.MACID = d.MACID != "", ""
 	return d, nil
 }
 
@@ -228,6 +242,20 @@ func (s *Store) DevicePassword(ctx context.Context, deviceID string) (string, er
 		return "", ErrNotFound
 	}
 	if err != nil {
+		return "", err
+	}
+	return s.decrypt(sealed)
+}
+
+// DeviceMACID decrypts a Gigaset base's MAC-ID ("" when none was recorded);
+// only provisioning of that very device may call it.
+func (s *Store) DeviceMACID(ctx context.Context, deviceID string) (string, error) {
+	var sealed []byte
+	err := s.r.QueryRowContext(ctx, `SELECT mac_id_enc FROM devices WHERE id = ?`, deviceID).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil || sealed == nil {
 		return "", err
 	}
 	return s.decrypt(sealed)

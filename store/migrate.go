@@ -120,6 +120,9 @@ var migrations = []string{
 	`ALTER TABLE devices ADD COLUMN base_device_id TEXT REFERENCES devices(id) ON DELETE SET NULL;
 	ALTER TABLE devices ADD COLUMN transport TEXT NOT NULL DEFAULT '';
 	CREATE INDEX devices_base ON devices(base_device_id);`,
+	// 3: a Gigaset base's MAC-ID (its factory provisioning password), sealed
+	// like the SIP passwords.
+	`ALTER TABLE devices ADD COLUMN mac_id_enc BLOB;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -114,5 +115,49 @@ func TestLicencesDevicesBindings(t *testing.T) {
 	}
 	if ds, _ := s.Devices(ctx, ten.ID, light.ID); len(ds) != 0 {
 		t.Fatal("terminated licence kept devices")
+	}
+}
+
+func TestDeviceMACIDSealed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "pbx.db")
+	s := openTest(t, path)
+	defer s.Close()
+	ten, err := s.CreateTenant(ctx, Tenant{Name: "Acme", Domain: "acme.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.CreateUser(ctx, User{TenantID: ten.ID, FirstName: "An", LastName: "Peeters", Licence: LicenceFull, Extension: "201"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := s.CreateDevice(ctx, Device{TenantID: ten.ID, UserID: u.ID, Kind: "gigaset", MAC: "7c2f80a1b2c3", SIPUsername: NewID("u"), MACID: "ABCDEFGHJKLM"}, "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.CreateDevice(ctx, Device{TenantID: ten.ID, UserID: u.ID, Kind: "softphone", SIPUsername: NewID("u")}, "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !base.HasMACID || base.MACID != "" || other.HasMACID {
+		t.Fatalf("created: base %+v, other %+v", base, other)
+	}
+	got, err := s.DeviceByMAC(ctx, "7c2f80a1b2c3")
+	if err != nil || !got.HasMACID || got.MACID != "" {
+		t.Fatalf("read back: %+v %v", got, err)
+	}
+	if id, err := s.DeviceMACID(ctx, base.ID); err != nil || id != "ABCDEFGHJKLM" {
+		t.Fatalf("DeviceMACID = %q, %v", id, err)
+	}
+	if id, err := s.DeviceMACID(ctx, other.ID); err != nil || id != "" {
+		t.Fatalf("DeviceMACID of a device without one = %q, %v", id, err)
+	}
+	// Sealed at rest: the plain code is nowhere in the database row.
+	var raw []byte
+	if err := s.r.QueryRowContext(ctx, `SELECT mac_id_enc FROM devices WHERE id = ?`, base.ID).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) == 0 || strings.Contains(string(raw), "ABCDEFGHJKLM") {
+		t.Fatalf("MAC-ID stored as %q", raw)
 	}
 }

@@ -37,6 +37,11 @@ func (d provDirectory) DeviceByMAC(ctx context.Context, mac string) (*provisioni
 	out := &provisioning.Device{ID: dev.ID, TenantID: dev.TenantID, MAC: dev.MAC, Model: dev.Model,
 		ProvUsername: dev.ProvUsername, ProvHA1MD5: dev.ProvHA1MD5, ProvHA1SHA256: dev.ProvHA1SHA256, ProvPasswordHash: dev.ProvPasswordHash,
 		Language: owner.Language, Transport: dev.Transport}
+	if dev.HasMACID {
+		if out.MACID, err = d.st.DeviceMACID(ctx, dev.ID); err != nil {
+			return nil, err
+		}
+	}
 	handsets, err := d.st.Handsets(ctx, dev.TenantID, dev.ID)
 	if err != nil {
 		return nil, err
