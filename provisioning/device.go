@@ -44,6 +44,9 @@ type Device struct {
 	// base answers a challenge with digest(username = its MAC, password =
 	// its MAC-ID) before any credential is configured in it, which is what
 	// makes it zero-touch; it is accepted for Gigaset models only.
+	// [U] The vendor documentation gives the password as the 12-character
+	// MAC-ID; that the base sends it without the label's dashes and in
+	// upper case was not tried on hardware.
 	MACID string
 
 	// Language is the user's language code (nl, fr, de, en; "nl-BE" is
