@@ -29,6 +29,7 @@ type Store interface {
 	TokenStore
 
 	CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, error)
+	UpdateTenant(ctx context.Context, t store.Tenant) error
 	Tenant(ctx context.Context, id string) (store.Tenant, error)
 	Tenants(ctx context.Context) ([]store.Tenant, error)
 	DeleteTenant(ctx context.Context, id string) error
@@ -78,6 +79,10 @@ type Options struct {
 	ValidModel func(model string) bool
 	// Now is the clock (suspension dates, registration expiry). Nil: time.Now.
 	Now func() time.Time
+	// TenantChanged is called after a tenant was created or changed, so that
+	// what is derived from it (the digest algorithms of its realm) follows at
+	// once. Nil: nothing to do.
+	TenantChanged func(ctx context.Context)
 }
 
 // DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
@@ -92,6 +97,7 @@ type server struct {
 	log        *slog.Logger
 	issueProv  func(ctx context.Context, mac, model string) (url, username, password, ha1md5, ha1sha256 string, hash []byte, err error)
 	validModel func(string) bool
+	changed    func(ctx context.Context)
 	now        func() time.Time
 	mux        *http.ServeMux
 	patterns   []string
@@ -115,6 +121,7 @@ func newServer(opts Options) *server {
 		log:        opts.Logger,
 		issueProv:  opts.IssueProvisioning,
 		validModel: opts.ValidModel,
+		changed:    opts.TenantChanged,
 		now:        opts.Now,
 	}
 	if s.baseDomain == "" {

@@ -44,6 +44,7 @@ func (e *env) fixture(name, ext string) fixture {
 func validBodies(f fixture, now time.Time) map[string]any {
 	return map[string]any{
 		"createTenantToken": map[string]any{"name": "x"},
+		"updateTenant":      map[string]any{"sip_digest_algorithms": []string{"MD5"}},
 		"createSite":        map[string]any{"name": "S", "street": "Rue", "number": "2", "postal_code": "1000", "city": "Bruxelles"},
 		"updateSite":        map[string]any{"city": "Gent"},
 		"createUser":        map[string]any{"first_name": "E", "last_name": "Vil", "licence": "full", "extension": "666"},

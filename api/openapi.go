@@ -216,7 +216,11 @@ func (g *schemaGen) fields(t reflect.Type, request bool, props map[string]any, r
 			for _, v := range strings.Split(e, ",") {
 				vals = append(vals, v)
 			}
-			s["enum"] = vals
+			if items, ok := s["items"].(map[string]any); ok && s["type"] == "array" {
+				items["enum"] = vals // a list of such values
+			} else {
+				s["enum"] = vals
+			}
 		}
 		if v := f.Tag.Get("format"); v != "" {
 			s["format"] = v

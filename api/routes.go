@@ -55,6 +55,7 @@ func (s *server) routes() []route {
 		{method: "POST", path: v1 + "/tenants", op: "createTenant", summary: "Create a tenant; its SIP domain is derived from its name (or slug) and the base domain", access: adminOnly, in: createTenantRequest{}, out: tenantJSON{}, status: 201, errs: []int{conflict, forbid}, h: s.createTenant},
 		{method: "GET", path: v1 + "/tenants", op: "listTenants", summary: "List every tenant", access: adminOnly, out: []tenantJSON{}, status: 200, errs: []int{forbid}, h: s.listTenants},
 		{method: "GET", path: tenant, op: "getTenant", summary: "Get a tenant, with its SIP domain and billing state", access: tenantScope, out: tenantJSON{}, status: 200, h: s.getTenant},
+		{method: "PATCH", path: tenant, op: "updateTenant", summary: "Change a tenant's name or the SIP digest algorithms its devices are challenged with", access: tenantScope, in: updateTenantRequest{}, out: tenantJSON{}, status: 200, h: s.updateTenant},
 		{method: "DELETE", path: tenant, op: "deleteTenant", summary: "Delete a tenant and everything it owns", access: tenantAdmin, status: 204, errs: []int{forbid}, h: s.deleteTenant},
 		{method: "POST", path: tenant + "/tokens", op: "createTenantToken", summary: "Issue a tenant administrator token; the secret is returned once", access: tenantAdmin, in: createTokenRequest{}, out: tokenJSON{}, status: 201, errs: []int{forbid}, h: s.createTenantToken},
 

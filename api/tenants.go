@@ -2,26 +2,91 @@ package api
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"pbx/store"
 )
 
 type createTenantRequest struct {
-	Name string `json:"name" doc:"display name; the SIP domain is derived from it"`
-	Slug string `json:"slug,omitempty" doc:"DNS label to use instead of the one derived from the name"`
+	Name                string   `json:"name" doc:"display name; the SIP domain is derived from it"`
+	Slug                string   `json:"slug,omitempty" doc:"DNS label to use instead of the one derived from the name"`
+	SIPDigestAlgorithms []string `json:"sip_digest_algorithms,omitempty" enum:"SHA-256,MD5" doc:"see Tenant"`
+}
+
+type updateTenantRequest struct {
+	Name                *string   `json:"name,omitempty"`
+	SIPDigestAlgorithms *[]string `json:"sip_digest_algorithms,omitempty" enum:"SHA-256,MD5" doc:"see Tenant; [] returns to the server's default"`
 }
 
 type tenantJSON struct {
-	ID           string    `json:"id"`
-	Name         string    `json:"name"`
-	Domain       string    `json:"domain" doc:"SIP domain and digest realm of the tenant's devices"`
-	BillingState string    `json:"billing_state" enum:"active,restricted,service_minimum,suspended"`
-	CreatedAt    time.Time `json:"created_at"`
+	ID                  string    `json:"id"`
+	Name                string    `json:"name"`
+	Domain              string    `json:"domain" doc:"SIP domain and digest realm of the tenant's devices"`
+	BillingState        string    `json:"billing_state" enum:"active,restricted,service_minimum,suspended"`
+	SIPDigestAlgorithms []string  `json:"sip_digest_algorithms,omitempty" enum:"SHA-256,MD5" doc:"digest algorithms the tenant's devices are challenged with and may answer with, most preferred first; MD5 alone for devices that fail on a SHA-256 challenge, SHA-256 alone to refuse MD5; absent: the server's default"`
+	CreatedAt           time.Time `json:"created_at"`
 }
 
 func toTenantJSON(t store.Tenant) tenantJSON {
-	return tenantJSON{ID: t.ID, Name: t.Name, Domain: t.Domain, BillingState: t.BillingState, CreatedAt: t.CreatedAt}
+	var algs []string
+	if t.SIPDigest != "" {
+		algs = strings.Split(t.SIPDigest, ",")
+	}
+	return tenantJSON{ID: t.ID, Name: t.Name, Domain: t.Domain, BillingState: t.BillingState, SIPDigestAlgorithms: algs, CreatedAt: t.CreatedAt}
+}
+
+// digestAlgorithms checks a list of digest algorithms and returns it in the
+// store's form ("SHA-256,MD5"; "" for the server default).
+func digestAlgorithms(fe *fieldErrors, algs []string) string {
+	if len(algs) == 0 {
+		return ""
+	}
+	seen := map[string]bool{}
+	for i, a := range algs {
+		field := fmt.Sprintf("sip_digest_algorithms[%d]", i)
+		switch {
+		case a != "SHA-256" && a != "MD5":
+			fe.add(field, "must be one of SHA-256, MD5")
+		case seen[a]:
+			fe.add(field, "%s is listed twice", a)
+		}
+		seen[a] = true
+	}
+	return strings.Join(algs, ",")
+}
+
+func (s *server) tenantChanged(c *call) {
+	if s.changed != nil {
+		s.changed(c.ctx())
+	}
+}
+
+func (s *server) updateTenant(c *call) error {
+	var in updateTenantRequest
+	if err := c.decode(&in); err != nil {
+		return err
+	}
+	t := c.tenant
+	var fe fieldErrors
+	if in.Name != nil {
+		t.Name = fe.text("name", *in.Name, true, 100)
+	}
+	if in.SIPDigestAlgorithms != nil {
+		t.SIPDigest = digestAlgorithms(&fe, *in.SIPDigestAlgorithms)
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
+	if err := s.store.UpdateTenant(c.ctx(), t); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return tenantNotFound(t.ID)
+		}
+		return err
+	}
+	s.tenantChanged(c)
+	return c.reply(200, toTenantJSON(t))
 }
 
 func (s *server) createTenant(c *call) error {
@@ -31,6 +96,7 @@ func (s *server) createTenant(c *call) error {
 	}
 	var fe fieldErrors
 	name := fe.text("name", in.Name, true, 100)
+	algs := digestAlgorithms(&fe, in.SIPDigestAlgorithms)
 	slug := in.Slug
 	switch {
 	case slug != "" && !slugRE.MatchString(slug):
@@ -43,7 +109,7 @@ func (s *server) createTenant(c *call) error {
 	if err := fe.err(); err != nil {
 		return err
 	}
-	t, err := s.store.CreateTenant(c.ctx(), store.Tenant{Name: name, Domain: slug + "." + s.baseDomain})
+	t, err := s.store.CreateTenant(c.ctx(), store.Tenant{Name: name, Domain: slug + "." + s.baseDomain, SIPDigest: algs})
 	if errors.Is(err, store.ErrConflict) {
 		field := "name"
 		if in.Slug != "" {
@@ -54,6 +120,7 @@ func (s *server) createTenant(c *call) error {
 	if err != nil {
 		return err
 	}
+	s.tenantChanged(c)
 	return c.created(v1+"/tenants/"+t.ID, toTenantJSON(t))
 }
 

@@ -135,6 +135,15 @@ func (c *Client) CreateTenant(ctx context.Context, name string) (Tenant, error) 
 	return t, err
 }
 
+// SetDigestAlgorithms chooses the SIP digest algorithms a tenant's devices
+// are challenged with (empty: the server's default).
+func (c *Client) SetDigestAlgorithms(ctx context.Context, tenantID string, algs []string) error {
+	if algs == nil {
+		algs = []string{}
+	}
+	return c.Do(ctx, "PATCH", "/api/v1/tenants/"+tenantID, map[string]any{"sip_digest_algorithms": algs}, http.StatusOK, nil)
+}
+
 // CreateUser creates a licence and returns its id.
 func (c *Client) CreateUser(ctx context.Context, tenantID string, u User) (string, error) {
 	var out struct {

@@ -177,13 +177,16 @@ func TestLoadgenCalls(t *testing.T) {
 // pbx writes an answered CDR with billable time.
 func TestBaresipCall(t *testing.T) {
 	bin := requireTool(t, "baresip", "baresip-core")
-	// MD5 only: baresip 1.0 gives up on a challenge set containing SHA-256
-	// (see TestBaresipRegisters).
-	srv := startServer(t, "--digest", "MD5")
+	srv := startServer(t)
 	ctx := testContext(t, 3*time.Minute)
 	api := srv.API()
 	tenant, accs, err := api.CreateCallAccounts(ctx, "Interop baresip calls", 2, 1, callNaming)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// MD5 only for this tenant: baresip 1.0 gives up on a challenge set
+	// containing SHA-256 (see TestBaresipRegisters).
+	if err := api.SetDigestAlgorithms(ctx, tenant.ID, []string{"MD5"}); err != nil {
 		t.Fatal(err)
 	}
 	caller, callee := accs[0], accs[1]

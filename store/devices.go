@@ -162,7 +162,7 @@ func (s *Store) Devices(ctx context.Context, tenantID, userID string) ([]Device,
 // The device, its licence and its tenant, by SIP username.
 const (
 	deviceAuthCols = deviceCols + `, u.id, u.tenant_id, u.first_name, u.last_name, u.email, u.language, u.licence, COALESCE(u.extension,''), u.status, u.suspended_until,
-		COALESCE(u.site_id,''), u.dnd, u.forward_always, u.forward_busy, u.forward_no_answer, u.no_answer_seconds, u.created_at, t.id, t.name, t.domain, t.billing_state, t.created_at`
+		COALESCE(u.site_id,''), u.dnd, u.forward_always, u.forward_busy, u.forward_no_answer, u.no_answer_seconds, u.created_at, t.id, t.name, t.domain, t.billing_state, t.sip_digest, t.created_at`
 	deviceAuthFrom  = ` FROM devices d JOIN users u ON u.id = d.user_id JOIN tenants t ON t.id = d.tenant_id`
 	deviceAuthQuery = `SELECT ` + deviceAuthCols + deviceAuthFrom + ` WHERE d.sip_username = ?`
 	// The same with the device's unexpired bindings, one row each (or one
@@ -186,7 +186,7 @@ func scanDeviceAuth(row interface{ Scan(...any) error }, extra ...any) (DeviceAu
 	t := &a.Tenant
 	d, err := scanDevice(row, append([]any{&u.ID, &u.TenantID, &u.FirstName, &u.LastName, &u.Email, &u.Language, &u.Licence, &u.Extension, &u.Status, &until,
 		&u.SiteID, &dnd, &u.ForwardAlways, &u.ForwardBusy, &u.ForwardNoAnswer, &u.NoAnswerSeconds, &ucreated,
-		&t.ID, &t.Name, &t.Domain, &t.BillingState, &tcreated}, extra...)...)
+		&t.ID, &t.Name, &t.Domain, &t.BillingState, &t.SIPDigest, &tcreated}, extra...)...)
 	if err != nil {
 		return DeviceAuth{}, err
 	}

@@ -123,6 +123,8 @@ var migrations = []string{
 	// 3: a Gigaset base's MAC-ID (its factory provisioning password), sealed
 	// like the SIP passwords.
 	`ALTER TABLE devices ADD COLUMN mac_id_enc BLOB;`,
+	// 4: per-tenant SIP digest algorithms ("" = the server's default).
+	`ALTER TABLE tenants ADD COLUMN sip_digest TEXT NOT NULL DEFAULT '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

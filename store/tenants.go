@@ -15,7 +15,11 @@ type Tenant struct {
 	Name         string
 	Domain       string // SIP domain and digest realm of its devices
 	BillingState string
-	CreatedAt    time.Time
+	// SIPDigest lists the digest algorithms its devices are challenged with,
+	// comma-separated in order of preference ("SHA-256,MD5", "MD5"); empty
+	// means the server's default.
+	SIPDigest string
+	CreatedAt time.Time
 }
 
 // Site is a civic address used for emergency calls.
@@ -39,20 +43,20 @@ func (s *Store) CreateTenant(ctx context.Context, t Tenant) (Tenant, error) {
 		t.BillingState = "active"
 	}
 	t.CreatedAt = time.Now().UTC().Truncate(time.Second)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO tenants(id, name, domain, billing_state, created_at) VALUES (?,?,?,?,?)`,
-		t.ID, t.Name, t.Domain, t.BillingState, t.CreatedAt.Unix())
+	_, err := s.w.ExecContext(ctx, `INSERT INTO tenants(id, name, domain, billing_state, sip_digest, created_at) VALUES (?,?,?,?,?,?)`,
+		t.ID, t.Name, t.Domain, t.BillingState, t.SIPDigest, t.CreatedAt.Unix())
 	if isUnique(err) {
 		return Tenant{}, fmt.Errorf("tenant domain %q: %w", t.Domain, ErrConflict)
 	}
 	return t, err
 }
 
-const tenantCols = `id, name, domain, billing_state, created_at`
+const tenantCols = `id, name, domain, billing_state, sip_digest, created_at`
 
 func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
 	var t Tenant
 	var created int64
-	err := row.Scan(&t.ID, &t.Name, &t.Domain, &t.BillingState, &created)
+	err := row.Scan(&t.ID, &t.Name, &t.Domain, &t.BillingState, &t.SIPDigest, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Tenant{}, ErrNotFound
 	}
@@ -79,6 +83,31 @@ func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
 func (s *Store) SetTenantBillingState(ctx context.Context, id, state string) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE tenants SET billing_state = ? WHERE id = ?`, state, id)
 	return affected(res, err)
+}
+
+// UpdateTenant replaces the name and the digest algorithms of a tenant.
+func (s *Store) UpdateTenant(ctx context.Context, t Tenant) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE tenants SET name = ?, sip_digest = ? WHERE id = ?`, t.Name, t.SIPDigest, t.ID)
+	return affected(res, err)
+}
+
+// DigestPolicies maps the SIP domain of every tenant that chose its own
+// digest algorithms to its choice (Tenant.SIPDigest).
+func (s *Store) DigestPolicies(ctx context.Context) (map[string]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT domain, sip_digest FROM tenants WHERE sip_digest != ''`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var domain, algs string
+		if err := rows.Scan(&domain, &algs); err != nil {
+			return nil, err
+		}
+		out[domain] = algs
+	}
+	return out, rows.Err()
 }
 
 // DeleteTenant erases a tenant and everything it owns.

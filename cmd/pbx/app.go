@@ -11,7 +11,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -96,7 +95,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	a.nonceKey = nonceKey
 	a.auth = sipauth.NewAuthenticator(nonceKey)
-	a.auth.Algorithms = strings.Split(cfg.DigestAlgos, ",")
+	a.auth.Algorithms = cfg.Digest
+	if err := a.loadDigestPolicies(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
 	a.guard = sipauth.NewGuard(sipauth.GuardConfig{MaxFailuresPerSource: cfg.BanSource, MaxFailuresPerAccount: cfg.BanAccount,
 		Window: cfg.BanWindow, BanTime: cfg.BanTime}, log)
 	a.guard.OnBan = func(kind, _ string) { a.sip.Metrics.Bans.WithLabelValues(kind).Inc() }
@@ -147,6 +150,26 @@ func (a *app) httpHandler() http.Handler {
 	return mux
 }
 
+// loadDigestPolicies gives the authenticator every tenant's own digest
+// algorithms (store.Tenant.SIPDigest).
+func (a *app) loadDigestPolicies(ctx context.Context) error {
+	m, err := a.store.DigestPolicies(ctx)
+	if err != nil {
+		return fmt.Errorf("digest policies: %w", err)
+	}
+	realms := make(map[string][]string, len(m))
+	for domain, s := range m {
+		algs, err := sipauth.ParseAlgorithms(s)
+		if err != nil {
+			a.log.Error("tenant digest algorithms ignored", "domain", domain, "error", err)
+			continue
+		}
+		realms[domain] = algs
+	}
+	a.auth.SetRealmAlgorithms(realms)
+	return nil
+}
+
 // start binds every listener and starts the background jobs.
 func (a *app) start() error {
 	if err := a.sip.Start(); err != nil {
@@ -185,6 +208,9 @@ func (a *app) start() error {
 			return err
 		})
 	}
+	// Tenants' own digest algorithms: reloaded at once when the API changes
+	// a tenant, and periodically for changes made by another node.
+	a.every(10*time.Second, "digest policies", a.loadDigestPolicies)
 	a.every(time.Minute, "reactivate licences", func(ctx context.Context) error {
 		n, err := a.store.ReactivateExpired(ctx, time.Now())
 		if n > 0 {

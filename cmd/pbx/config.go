@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"pbx/sip/sipauth"
 )
 
 // config is the whole configuration of `pbx serve`.
@@ -32,6 +34,7 @@ type config struct {
 	BanTime     time.Duration
 	RTPTimeout  time.Duration
 	DigestAlgos string
+	Digest      []string // DigestAlgos parsed
 	Pprof       bool
 	ProvURL     string
 	NATPing     time.Duration
@@ -94,10 +97,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if !ok || err1 != nil || err2 != nil || c.RTPMin < 1024 || c.RTPMax > 65535 || c.RTPMax-c.RTPMin < 3 {
 		return c, fmt.Errorf("--rtp-ports %q: want MIN-MAX within 1024-65535", rtp)
 	}
-	for _, a := range strings.Split(c.DigestAlgos, ",") {
-		if a != "MD5" && a != "SHA-256" {
-			return c, fmt.Errorf("--digest %q: algorithms are MD5 and SHA-256", c.DigestAlgos)
-		}
+	var err error
+	if c.Digest, err = sipauth.ParseAlgorithms(c.DigestAlgos); err != nil {
+		return c, fmt.Errorf("--digest %q: %w", c.DigestAlgos, err)
 	}
 	return c, nil
 }

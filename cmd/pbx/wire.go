@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 
 	"pbx/api"
@@ -15,6 +16,11 @@ func (a *app) mountHTTP(mux *http.ServeMux) {
 		Logger:            a.log,
 		IssueProvisioning: a.issueProvisioning,
 		ValidModel:        validModel,
+		TenantChanged: func(ctx context.Context) {
+			if err := a.loadDigestPolicies(ctx); err != nil {
+				a.log.Error("reload after a tenant change", "error", err)
+			}
+		},
 	}))
 	mux.Handle(provisioning.PathPrefix, a.provisioningHandler())
 }

@@ -207,6 +207,8 @@ func reasonOf(err error) string {
 		return "wrong_realm"
 	case errors.Is(err, sipauth.ErrBadNonce):
 		return "bad_nonce"
+	case errors.Is(err, sipauth.ErrAlgorithm):
+		return "algorithm_not_offered"
 	default:
 		return "malformed"
 	}

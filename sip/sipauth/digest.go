@@ -15,7 +15,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -37,6 +39,7 @@ var (
 	ErrBadNonce      = errors.New("nonce not issued by us")
 	ErrMismatch      = errors.New("digest response mismatch")
 	ErrRealm         = errors.New("wrong realm")
+	ErrAlgorithm     = errors.New("digest algorithm not offered for this realm")
 )
 
 // Authenticator issues and checks digest challenges. Nonces carry their issue
@@ -45,8 +48,41 @@ var (
 type Authenticator struct {
 	key        []byte
 	NonceTTL   time.Duration                    // how long a nonce is accepted; expired ones give stale=true
-	Algorithms []string                         // offered in this order of preference
+	Algorithms []string                         // offered in this order of preference, unless the realm has its own
 	clock      atomic.Pointer[func() time.Time] // nil: time.Now
+	realms     atomic.Pointer[map[string][]string]
+}
+
+// ParseAlgorithms reads a comma-separated list of digest algorithms in order
+// of preference ("SHA-256,MD5"): known names, each once, at least one.
+func ParseAlgorithms(s string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		alg := strings.ToUpper(strings.TrimSpace(f))
+		switch {
+		case alg != MD5 && alg != SHA256:
+			return nil, fmt.Errorf("unknown digest algorithm %q (want %s or %s)", strings.TrimSpace(f), SHA256, MD5)
+		case slices.Contains(out, alg):
+			return nil, fmt.Errorf("digest algorithm %s listed twice", alg)
+		}
+		out = append(out, alg)
+	}
+	return out, nil
+}
+
+// SetRealmAlgorithms gives some realms (tenant SIP domains) their own
+// algorithms, replacing the previous set; other realms get Algorithms. It may
+// be called while requests are being served.
+func (a *Authenticator) SetRealmAlgorithms(m map[string][]string) { a.realms.Store(&m) }
+
+// AlgorithmsFor returns the algorithms offered, and accepted, in realm.
+func (a *Authenticator) AlgorithmsFor(realm string) []string {
+	if m := a.realms.Load(); m != nil {
+		if algs, ok := (*m)[realm]; ok {
+			return algs
+		}
+	}
+	return a.Algorithms
 }
 
 // NewAuthenticator returns an Authenticator whose nonces are signed with key.
@@ -105,8 +141,9 @@ func (a *Authenticator) checkNonce(n string) error {
 // built the same way whatever account is asked for.
 func (a *Authenticator) Challenges(realm string, stale bool) []string {
 	nonce := a.nonce()
-	out := make([]string, 0, len(a.Algorithms))
-	for _, alg := range a.Algorithms {
+	algs := a.AlgorithmsFor(realm)
+	out := make([]string, 0, len(algs))
+	for _, alg := range algs {
 		c := digest.Challenge{Realm: realm, Nonce: nonce, Algorithm: alg, QOP: []string{"auth"}, Stale: stale}
 		out = append(out, c.String())
 	}
@@ -128,20 +165,25 @@ func Credentials(header string) (*digest.Credentials, error) {
 // Verify checks credentials of a request with method against the stored HA1
 // of the account (ha1md5 or ha1sha256 according to the algorithm used) in
 // realm. It returns ErrStale when the response is right but the nonce expired
-// or was not issued with this Authenticator's key.
+// or was not issued with this Authenticator's key, and ErrAlgorithm when the
+// algorithm is not one the realm is challenged with.
 func (a *Authenticator) Verify(c *digest.Credentials, method, realm, ha1md5, ha1sha256 string) error {
 	if c.Realm != realm {
 		return ErrRealm
 	}
 	var h hash.Hash
 	var ha1 string
-	switch strings.ToUpper(c.Algorithm) {
+	alg := strings.ToUpper(c.Algorithm)
+	switch alg {
 	case "", MD5:
-		h, ha1 = md5.New(), ha1md5
+		h, ha1, alg = md5.New(), ha1md5, MD5
 	case SHA256:
 		h, ha1 = sha256.New(), ha1sha256
 	default:
 		return ErrMalformed
+	}
+	if !slices.Contains(a.AlgorithmsFor(realm), alg) {
+		return ErrAlgorithm
 	}
 	ha2 := hexHash(h, method+":"+c.URI)
 	var want string

@@ -127,3 +127,61 @@ func TestGuard(t *testing.T) {
 
 func md5New() hash.Hash    { return md5.New() }
 func sha256New() hash.Hash { return sha256.New() }
+
+func TestRealmAlgorithms(t *testing.T) {
+	a := NewAuthenticator(nil)
+	a.SetRealmAlgorithms(map[string][]string{"legacy.test": {MD5}, "strict.test": {SHA256}})
+	for realm, want := range map[string]string{"legacy.test": "MD5", "strict.test": "SHA-256", "other.test": "SHA-256,MD5"} {
+		var got []string
+		for _, h := range a.Challenges(realm, false) {
+			c, err := digest.ParseChallenge(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, c.Algorithm)
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("%s challenged with %v, want %s", realm, got, want)
+		}
+	}
+	// An answer with an algorithm the realm is not challenged with is
+	// refused, even with the right password.
+	const user, pw = "dev1", "s3cret"
+	answer := func(realm, alg string) error {
+		chal := &digest.Challenge{Realm: realm, Nonce: a.nonce(), Algorithm: alg, QOP: []string{"auth"}}
+		cred, err := digest.Digest(chal, digest.Options{Method: "REGISTER", URI: "sip:" + realm, Username: user, Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed, err := Credentials(cred.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Verify(parsed, "REGISTER", realm, ha1(MD5, user, realm, pw), ha1(SHA256, user, realm, pw))
+	}
+	for _, tc := range []struct {
+		realm, alg string
+		want       error
+	}{
+		{"strict.test", MD5, ErrAlgorithm},
+		{"strict.test", SHA256, nil},
+		{"legacy.test", SHA256, ErrAlgorithm},
+		{"legacy.test", MD5, nil},
+		{"other.test", MD5, nil},
+	} {
+		if got := answer(tc.realm, tc.alg); !errors.Is(got, tc.want) && !(got == nil && tc.want == nil) {
+			t.Errorf("%s answered with %s: %v, want %v", tc.realm, tc.alg, got, tc.want)
+		}
+	}
+}
+
+func TestParseAlgorithms(t *testing.T) {
+	if got, err := ParseAlgorithms(" md5 , SHA-256"); err != nil || strings.Join(got, ",") != "MD5,SHA-256" {
+		t.Fatalf("got %v %v", got, err)
+	}
+	for _, bad := range []string{"", "MD5,", "SHA-1", "MD5,md5"} {
+		if _, err := ParseAlgorithms(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
