@@ -42,14 +42,22 @@ func (a *app) setupCalls() error {
 	if rtpTimeout <= 0 {
 		rtpTimeout = -1
 	}
-	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Auth: a.regis, Router: c.plan, CDRs: a.store,
+	cdrs, err := newCountingCDRs(a.store, a.reg)
+	if err != nil {
+		eng.Close()
+		return err
+	}
+	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Auth: a.regis, Router: c.plan, CDRs: cdrs,
 		HoldMusic: c.music.Class, MediaHost: a.cfg.PublicAddr, RTPTimeout: rtpTimeout, Logger: a.log})
 	if err != nil {
 		eng.Close()
 		return err
 	}
+	a.calls = c // closeCalls releases them from here on
+	if err := a.registerCallMetrics(c); err != nil {
+		return err
+	}
 	c.b2bua.Mount(a.sip)
-	a.calls = c
 	return nil
 }
 

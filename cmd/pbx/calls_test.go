@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +207,51 @@ func TestCallTranscodesPCMUToPCMA(t *testing.T) {
 		}
 	}
 	endCall(t, a, in, out)
+}
+
+// metricLine returns the value of the /metrics line that starts with prefix
+// (a name with its labels), or -1 when there is none.
+func metricLine(t *testing.T, a *app, prefix string) float64 {
+	t.Helper()
+	res, err := http.Get("http://" + a.httpLn.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, prefix+" ") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(line, prefix)), 64)
+			if err != nil {
+				t.Fatalf("metric line %q: %v", line, err)
+			}
+			return v
+		}
+	}
+	return -1
+}
+
+func TestCallMetrics(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
+	free := metricLine(t, a, "pbx_rtp_ports_free")
+	out, in := connect(t, alice, bob, "202", "0 101")
+	for name, want := range map[string]float64{"pbx_calls_active": 1, "pbx_call_legs_active": 2, "pbx_media_sessions_active": 2,
+		"pbx_rtp_ports_in_use": 4, "pbx_rtp_ports_free": free - 4} {
+		if got := metricLine(t, a, name); got != want {
+			t.Errorf("during the call: %s = %v, want %v", name, got, want)
+		}
+	}
+	endCall(t, a, out, in)
+	waitCDR(t, a, accs[0].tenant.ID, 1)
+	for name, want := range map[string]float64{"pbx_calls_active": 0, "pbx_call_legs_active": 0, "pbx_media_sessions_active": 0, "pbx_rtp_ports_in_use": 0,
+		`pbx_calls_total{cause="normal_clearing",disposition="answered"}`: 1} {
+		if got := metricLine(t, a, name); got != want {
+			t.Errorf("after the call: %s = %v, want %v", name, got, want)
+		}
+	}
+	if got := metricLine(t, a, "pbx_rtp_ports_resting") + metricLine(t, a, "pbx_rtp_ports_free"); got != free {
+		t.Errorf("resting + free = %v, want %v", got, free)
+	}
 }
