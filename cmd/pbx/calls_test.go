@@ -255,3 +255,26 @@ func TestCallMetrics(t *testing.T) {
 		t.Errorf("resting + free = %v, want %v", got, free)
 	}
 }
+
+// A fax device offering T.38 (m=image) next to its audio gets its call, in
+// audio: the image stream is refused in the answer and not offered onwards.
+func TestCallOfferWithImageStream(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
+	withImage := func(b []byte) []byte {
+		s := string(b)
+		i := strings.Index(s, "m=audio")
+		return []byte(s[:i] + "m=image 4002 udptl t38\r\na=T38FaxVersion:0\r\n" + s[i:])
+	}
+	out, in := connectWith(t, alice, bob, "202", "0 101", dialOpt{edit: withImage}, func(in *pcall) {
+		if strings.Contains(in.peerSDP, "m=image") {
+			t.Errorf("the image stream was offered to the callee:\n%s", in.peerSDP)
+		}
+	})
+	if !strings.Contains(out.peerSDP, "m=image 0 udptl t38\r\n") {
+		t.Fatalf("answer to the caller does not refuse the image stream:\n%s", out.peerSDP)
+	}
+	requireRelayBoth(t, out, in, 20, 15, "callee received %d of 20 frames", "caller received %d of 20 frames")
+	endCall(t, a, out, in)
+}

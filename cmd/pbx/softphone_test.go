@@ -262,7 +262,8 @@ func srtpContext(t *testing.T, key string) *srtp.Context {
 type dialOpt struct {
 	pts   string
 	srtp  bool
-	body  []byte // raw SDP instead of a generated one
+	body  []byte              // raw SDP instead of a generated one
+	edit  func([]byte) []byte // changes the generated SDP
 	ctx   context.Context
 	noSDP bool
 }
@@ -283,6 +284,9 @@ func (p *softphone) dial(t *testing.T, ext string, o dialOpt) (*pcall, error) {
 	body := o.body
 	if body == nil {
 		body = pc.localSDP(o.pts, "sendrecv")
+		if o.edit != nil {
+			body = o.edit(body)
+		}
 	}
 	host, portStr, _ := net.SplitHostPort(p.target)
 	port, _ := strconv.Atoi(portStr)

@@ -9,7 +9,8 @@ import (
 // answer panic.
 func FuzzParse(f *testing.F) {
 	for _, s := range [][]byte{yealinkOffer, srtpOffer, videoOffer, []byte(""), []byte("v=0\r\n"),
-		[]byte("v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nc=IN IP4 1.2.3.4\nt=0 0\nm=audio 1 RTP/AVP 0 101\na=rtpmap:101 telephone-event/8000\n")} {
+		[]byte("v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nc=IN IP4 1.2.3.4\nt=0 0\nm=audio 1 RTP/AVP 0 101\na=rtpmap:101 telephone-event/8000\n"),
+		[]byte("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=image 2 udptl t38\r\nm=audio 1 RTP/AVP 8\r\n")} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -1,10 +1,12 @@
 package sdp
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -138,8 +140,15 @@ func (d *Description) OnHold() bool {
 // stream.
 func Parse(body []byte) (*Description, error) {
 	var sd psdp.SessionDescription
+	body, masked := maskMediaTypes(body)
 	if err := sd.Unmarshal(body); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	for i, m := range masked {
+		if i < len(sd.MediaDescriptions) {
+			sd.MediaDescriptions[i].MediaName.Media = m.media
+			sd.MediaDescriptions[i].MediaName.Protos = m.protos
+		}
 	}
 	if sd.Origin.NetworkType == "" {
 		return nil, fmt.Errorf("%w: no origin (o=) line", ErrMalformed)
@@ -245,6 +254,62 @@ func Parse(body []byte) (*Description, error) {
 		d.Codecs = append(d.Codecs, c)
 	}
 	return d, nil
+}
+
+// pion/sdp refuses an m= line whose media type or transport protocol it does
+// not know (RFC 4566 lets new ones be registered): "image" over "udptl",
+// which a fax device offers for T.38 next to its audio, among them.
+var (
+	parsedMediaTypes = []string{"audio", "video", "text", "application", "message"}
+	parsedProtos     = []string{"UDP", "RTP", "AVP", "SAVP", "SAVPF", "TLS", "DTLS", "SCTP", "AVPF", "TCP", "MSRP", "BFCP", "UDT", "IX", "MRCPv2", "FEC"}
+)
+
+// maskedStream is what an m= line said before maskMediaTypes rewrote it.
+type maskedStream struct {
+	media  string
+	protos []string
+}
+
+// maskMediaTypes rewrites, in a copy of body, every m= line pion/sdp would
+// refuse into "m=application <port> UDP <formats>", and returns what the
+// lines said by m= line index, so that such a stream can be read, and
+// refused in the answer under its own name, like any stream we do not handle.
+func maskMediaTypes(body []byte) ([]byte, map[int]maskedStream) {
+	var masked map[int]maskedStream
+	lines := bytes.SplitAfter(body, []byte("\n"))
+	n := -1
+	for i, l := range lines {
+		if !bytes.HasPrefix(l, []byte("m=")) {
+			continue
+		}
+		n++
+		end := bytes.TrimRight(l, "\r\n")
+		f := strings.Fields(string(end[2:]))
+		if len(f) < 3 {
+			continue // pion's own error says what is wrong
+		}
+		protos := strings.Split(f[2], "/")
+		known := slices.Contains(parsedMediaTypes, f[0])
+		for _, p := range protos {
+			known = known && slices.Contains(parsedProtos, p)
+		}
+		if known {
+			continue
+		}
+		if masked == nil {
+			masked = map[int]maskedStream{}
+		}
+		masked[n] = maskedStream{media: f[0], protos: protos}
+		line := "m=application " + f[1] + " UDP"
+		for _, format := range f[3:] {
+			line += " " + format
+		}
+		lines[i] = append([]byte(line), l[len(end):]...)
+	}
+	if masked == nil {
+		return body, nil
+	}
+	return bytes.Join(lines, nil), masked
 }
 
 func isRTP(protos []string) bool {

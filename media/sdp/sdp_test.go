@@ -1,6 +1,7 @@
 package sdp
 
 import (
+	"bytes"
 	"errors"
 	"net/netip"
 	"strings"
@@ -331,5 +332,43 @@ func TestParseSkipsRejectedAudio(t *testing.T) {
 	}
 	if d.Port != 40000 || len(d.Codecs) != 1 || d.Codecs[0].PayloadType != 8 {
 		t.Fatalf("chose %+v", d)
+	}
+}
+
+// A fax device offers T.38 (m=image) next to its audio: the call goes on with
+// the audio and the image stream is refused in the answer, as a media type
+// the library does not know must not fail the whole offer.
+func TestImageStreamRefused(t *testing.T) {
+	offer := []byte("v=0\r\no=fax 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n" +
+		"m=image 4002 udptl t38\r\na=T38FaxVersion:0\r\n" +
+		"m=audio 4000 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n")
+	d, err := Parse(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Port != 4000 || len(d.Codecs) != 1 || d.Codecs[0].Name != "PCMA" {
+		t.Fatalf("audio stream: %+v", d)
+	}
+	n, err := Negotiate(d, Supported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, err := NewBuilder(netip.MustParseAddr("192.0.2.1")).Answer(d, n.AnswerMedia(20002, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(ans)
+	ii, ia := strings.Index(s, "m=image 0 udptl t38\r\n"), strings.Index(s, "m=audio 20002 RTP/AVP 8 101\r\n")
+	if ii < 0 || ia < 0 || ii > ia {
+		t.Fatalf("answer:\n%s", s)
+	}
+	// T.38 alone (the usual re-INVITE of a fax switching over): no audio,
+	// which the b2bua answers 488 so that the fax goes on in G.711.
+	if _, err := Parse([]byte("v=0\r\no=fax 1 2 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\nm=image 4002 udptl t38\r\n")); !errors.Is(err, ErrNoAudio) {
+		t.Fatalf("T.38 only: %v, want ErrNoAudio", err)
+	}
+	// The body the caller gave is not changed.
+	if !bytes.Contains(offer, []byte("m=image 4002")) {
+		t.Fatal("the offer was modified")
 	}
 }
