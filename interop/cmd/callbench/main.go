@@ -19,7 +19,11 @@
 //     step whose window lost under 0.1% of the packets while the generator
 //     itself kept pace. The audio figures (mos_min, loss_max_percent,
 //     jitter_max_ms, dtmf_ok) and the costs (cpu_per_relayed_packet,
-//     memory_per_call) are those of that step.
+//     memory_per_call) are those of that step. memory_per_call is the Go
+//     heap and goroutine stacks after a forced collection, above those of
+//     the idle server, divided by the calls; memory_per_call_rss the same
+//     with the resident set. This stage runs first, on a server that has
+//     carried no calls yet.
 //
 // Figures go to stdout, one per line as "name value unit"; progress and
 // diagnostics go to stderr. A stage that fails prints what it measured and
@@ -132,7 +136,7 @@ func run(o options) error {
 	// as possible: a call takes two port pairs and a released pair rests
 	// 5 s, so 15,383 pairs cap the sustained call rate near 1,500 calls/s
 	// whatever the CPU.
-	srv, err := interop.StartBenchServer(ctx, pbx, work, []string{"--rtp-ports", "2000-32767", "--log-level", "warn"}, o.serveArgs, logf)
+	srv, err := interop.StartBenchServer(ctx, pbx, work, []string{"--rtp-ports", "2000-32767", "--log-level", "warn", "--pprof"}, o.serveArgs, logf)
 	if err != nil {
 		return err
 	}
@@ -149,14 +153,18 @@ func run(o options) error {
 	logf("%d licences with one device each provisioned in %s", len(accs), time.Since(start).Round(time.Millisecond))
 	mediaAccs, cpsAccs := accs[:2*maxCalls], accs[2*maxCalls:]
 
-	if !o.skipCPS {
-		if err := callRate(ctx, o, srv, work, cpsAccs[:cpsPairs], cpsAccs[cpsPairs:]); err != nil {
-			logf("calls_per_second stage: %v", err)
-		}
-	}
+	// The concurrent calls come first: their memory baseline is that of a
+	// server that has not yet carried thousands of short calls (whose
+	// transactions outlive them by up to 32 s, and whose peak heap the Go
+	// runtime returns to the system only slowly).
 	if !o.skipMedia {
 		if err := concurrentCalls(ctx, o, srv, mediaAccs[:maxCalls], mediaAccs[maxCalls:]); err != nil {
 			logf("concurrent calls stage: %v", err)
+		}
+	}
+	if !o.skipCPS {
+		if err := callRate(ctx, o, srv, work, cpsAccs[:cpsPairs], cpsAccs[cpsPairs:]); err != nil {
+			logf("calls_per_second stage: %v", err)
 		}
 	}
 	if !srv.Alive() {
@@ -341,7 +349,7 @@ func concurrentCalls(ctx context.Context, o options, srv *interop.Server, caller
 		return fmt.Errorf("registering the callees: %w", err)
 	}
 	logf("%d callees registered in %s", len(lgCallees), time.Since(start).Round(time.Millisecond))
-	idleGo, idleRSS, err := serverMemory(ctx, srv)
+	idleGo, idleRSS, err := settledMemory(ctx, srv)
 	if err != nil {
 		logf("memory: %v", err)
 	}
@@ -483,11 +491,43 @@ func measureStep(ctx context.Context, o options, srv *interop.Server, g *loadgen
 	return r, nil
 }
 
+// settledMemory is serverMemory once the pbx is idle: it reads the memory
+// every 2 s until two reads differ by less than 1 MB, for at most 30 s.
+func settledMemory(ctx context.Context, srv *interop.Server) (goBytes, rss float64, err error) {
+	deadline := time.Now().Add(30 * time.Second)
+	prev := -1.0
+	for {
+		goBytes, rss, err = serverMemory(ctx, srv)
+		if err != nil || (prev >= 0 && math.Abs(prev-goBytes) < 1<<20) || time.Now().After(deadline) {
+			logf("idle pbx: %.1f MB Go heap+stacks, %.1f MB RSS", goBytes/(1<<20), rss/(1<<20))
+			return goBytes, rss, err
+		}
+		prev = goBytes
+		select {
+		case <-ctx.Done():
+			return goBytes, rss, ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
 // serverMemory returns the Go heap in use plus goroutine stacks (from
-// /metrics) and the resident set size of the pbx, in bytes.
+// /metrics) and the resident set size of the pbx, in bytes. A garbage
+// collection runs first (the heap profile's gc=1), so that the heap counts
+// what is live, not the garbage a GOGC of 400 lets pile up.
 func serverMemory(ctx context.Context, srv *interop.Server) (goBytes, rss float64, err error) {
+	gc, _ := http.NewRequestWithContext(ctx, "GET", srv.HTTPURL+"/debug/pprof/heap?gc=1", nil)
+	res, err := http.DefaultClient.Do(gc)
+	if err != nil {
+		return 0, 0, err
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return 0, 0, fmt.Errorf("garbage collection through /debug/pprof/heap?gc=1: %s", res.Status)
+	}
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.HTTPURL+"/metrics", nil)
-	res, err := http.DefaultClient.Do(req)
+	res, err = http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, 0, err
 	}
