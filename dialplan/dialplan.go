@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,7 +60,9 @@ func (p *Plan) log() *slog.Logger {
 // Route connects the caller to the dialled extension.
 func (p *Plan) Route(ctx context.Context, call *b2bua.Call) {
 	in := call.Inbound
-	leg, callee, cause := p.reach(ctx, call, call.Tenant, call.Dialled, nil, 0)
+	// The device that dials never rings itself: calling one's own
+	// extension rings one's other devices.
+	leg, callee, cause := p.reach(ctx, call, call.Tenant, call.Dialled, nil, call.CallerDevice.ID, 0)
 	if leg == nil {
 		in.Hangup(cause)
 		return
@@ -86,7 +89,7 @@ func (p *Plan) Route(ctx context.Context, call *b2bua.Call) {
 // BlindTransfer dials the REFER target on behalf of the transferee.
 func (p *Plan) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
 	caller := t.Transferee.Remote()
-	leg, _, cause := p.reach(ctx, t.Call, t.Call.Tenant, t.Target, &b2bua.DialOptions{Caller: t.Transferee, CallerID: &caller}, 0)
+	leg, _, cause := p.reach(ctx, t.Call, t.Call.Tenant, t.Target, &b2bua.DialOptions{Caller: t.Transferee, CallerID: &caller}, "", 0)
 	if leg == nil {
 		t.Fail(cause)
 		return
@@ -97,9 +100,10 @@ func (p *Plan) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
 }
 
 // reach finds the destination of number and dials it, following the
-// callee's forwarding. It returns the answered leg and the extension that
-// answered, or the cause of failure.
-func (p *Plan) reach(ctx context.Context, call Dialer, tenant store.Tenant, number string, base *b2bua.DialOptions, hops int) (*b2bua.Leg, string, b2bua.Cause) {
+// callee's forwarding; the device skipDevice (the caller's own, or "") is
+// not rung. It returns the answered leg and the extension that answered, or
+// the cause of failure.
+func (p *Plan) reach(ctx context.Context, call Dialer, tenant store.Tenant, number string, base *b2bua.DialOptions, skipDevice string, hops int) (*b2bua.Leg, string, b2bua.Cause) {
 	maxHops := p.MaxForwards
 	if maxHops <= 0 {
 		maxHops = 5
@@ -123,7 +127,7 @@ func (p *Plan) reach(ctx context.Context, call Dialer, tenant store.Tenant, numb
 		if to == "" || to == number || hops >= maxHops {
 			return nil, "", cause
 		}
-		return p.reach(ctx, call, tenant, to, base, hops+1)
+		return p.reach(ctx, call, tenant, to, base, skipDevice, hops+1)
 	}
 	if u.ForwardAlways != "" {
 		return forward(u.ForwardAlways, b2bua.CauseUnavailable)
@@ -135,6 +139,9 @@ func (p *Plan) reach(ctx context.Context, call Dialer, tenant store.Tenant, numb
 	if err != nil {
 		p.log().Error("dialplan: bindings lookup", "error", err)
 		return nil, "", b2bua.CauseFailure
+	}
+	if skipDevice != "" {
+		bindings = slices.DeleteFunc(bindings, func(b store.Binding) bool { return b.DeviceID == skipDevice })
 	}
 	if len(bindings) == 0 {
 		return forward(u.ForwardNoAnswer, b2bua.CauseUnavailable)

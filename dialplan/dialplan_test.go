@@ -140,7 +140,7 @@ func TestReach(t *testing.T) {
 			}
 			d := &fakeDialer{outcome: tc.outcome}
 			p := &Plan{Store: st, Locator: registered}
-			leg, by, cause := p.reach(context.Background(), d, store.Tenant{ID: tenantID, Domain: "acme.example"}, tc.dial, nil, 0)
+			leg, by, cause := p.reach(context.Background(), d, store.Tenant{ID: tenantID, Domain: "acme.example"}, tc.dial, nil, "", 0)
 			if (leg != nil) != (tc.answeredBy != "") || by != tc.answeredBy || cause != tc.cause {
 				t.Fatalf("reach(%q) = leg %v, by %q, cause %q; want by %q, cause %q", tc.dial, leg != nil, by, cause, tc.answeredBy, tc.cause)
 			}
@@ -170,7 +170,7 @@ func TestReachKeepsCaller(t *testing.T) {
 	p := &Plan{Store: st, Locator: fakeLocator{"u202": {binding("202", "udp")}}}
 	light := b2bua.Party{Name: "Lobby Phone", Domain: "acme.example", UserID: "u900"}
 	base := &b2bua.DialOptions{CallerID: &light}
-	if leg, _, cause := p.reach(context.Background(), d, store.Tenant{ID: tenantID}, "201", base, 0); leg == nil {
+	if leg, _, cause := p.reach(context.Background(), d, store.Tenant{ID: tenantID}, "201", base, "", 0); leg == nil {
 		t.Fatalf("not reached: %s", cause)
 	}
 	if got := d.opts[0].CallerID; got == nil || *got != light {
@@ -192,7 +192,7 @@ func TestMaxForwards(t *testing.T) {
 	}{{0, false}, {5, false}, {10, true}} {
 		d := &fakeDialer{}
 		p := &Plan{Store: st, Locator: loc, MaxForwards: tc.max}
-		leg, _, _ := p.reach(context.Background(), d, store.Tenant{ID: tenantID}, "201", nil, 0)
+		leg, _, _ := p.reach(context.Background(), d, store.Tenant{ID: tenantID}, "201", nil, "", 0)
 		if (leg != nil) != tc.reached {
 			t.Errorf("MaxForwards %d: reached %v", tc.max, leg != nil)
 		}
@@ -227,4 +227,38 @@ func TestRingTimeout(t *testing.T) {
 			t.Errorf("ringTimeout(%+v, %v) = %v, want %v", tc.u, tc.def, got, tc.want)
 		}
 	}
+}
+
+// Calling one's own extension rings one's other devices, never the device
+// that dials; with no other device, it is unavailable (or forwarded).
+func TestReachSkipsTheCallingDevice(t *testing.T) {
+	desk, mobile := binding("201", "udp"), binding("201", "tls")
+	mobile.DeviceID = "d201-mobile"
+	st := &fakeStore{users: map[string]store.User{"201": user("201")}}
+	var got []string
+	d := &targetsDialer{fakeDialer: &fakeDialer{}, seen: &got}
+	p := &Plan{Store: st, Locator: fakeLocator{"u201": {desk, mobile}}}
+	if leg, _, cause := p.reach(context.Background(), d, store.Tenant{ID: tenantID}, "201", nil, "d201", 0); leg == nil {
+		t.Fatalf("not reached: %s", cause)
+	}
+	if !slices.Equal(got, []string{"d201-mobile"}) {
+		t.Fatalf("rang %v, want only the other device", got)
+	}
+	p.Locator = fakeLocator{"u201": {desk}}
+	if leg, _, cause := p.reach(context.Background(), d, store.Tenant{ID: tenantID}, "201", nil, "d201", 0); leg != nil || cause != b2bua.CauseUnavailable {
+		t.Fatalf("only the calling device registered: leg %v, cause %q", leg != nil, cause)
+	}
+}
+
+// targetsDialer records the devices each dial rings.
+type targetsDialer struct {
+	*fakeDialer
+	seen *[]string
+}
+
+func (d *targetsDialer) Dial(ctx context.Context, targets []b2bua.Target, opts b2bua.DialOptions) (*b2bua.Leg, error) {
+	for _, t := range targets {
+		*d.seen = append(*d.seen, t.Label)
+	}
+	return d.fakeDialer.Dial(ctx, targets, opts)
 }

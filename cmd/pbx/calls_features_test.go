@@ -261,3 +261,16 @@ func TestCallRTPInactivityHangsUp(t *testing.T) {
 		t.Fatalf("CDR %+v", cdrs[0])
 	}
 }
+
+// Dialling one's own extension rings one's other devices, never the device
+// that dials.
+func TestCallOwnExtensionRingsOtherDevices(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201")
+	mobileAcc := addDevice(t, a, accs[0].tenant, accs[0].user)
+	desk, mobile := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, mobileAcc, "udp")
+	out, in := connect(t, desk, mobile, "201", "0 101")
+	desk.noIncoming(t, 200*time.Millisecond)
+	requireRelayBoth(t, out, in, 20, 15, "mobile received %d of 20 frames", "desk received %d of 20 frames")
+	endCall(t, a, out, in)
+}
