@@ -141,7 +141,8 @@ func (p *Plan) reach(ctx context.Context, call Dialer, tenant store.Tenant, numb
 		return nil, "", b2bua.CauseFailure
 	}
 	if skipDevice != "" {
-		bindings = slices.DeleteFunc(bindings, func(b store.Binding) bool { return b.DeviceID == skipDevice })
+		// A copy: the locator's slice is not ours to change.
+		bindings = slices.DeleteFunc(slices.Clone(bindings), func(b store.Binding) bool { return b.DeviceID == skipDevice })
 	}
 	if len(bindings) == 0 {
 		return forward(u.ForwardNoAnswer, b2bua.CauseUnavailable)
