@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"math"
 	"math/rand/v2"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -213,13 +211,7 @@ func TestCallTranscodesPCMUToPCMA(t *testing.T) {
 // (a name with its labels), or -1 when there is none.
 func metricLine(t *testing.T, a *app, prefix string) float64 {
 	t.Helper()
-	res, err := http.Get("http://" + a.httpLn.Addr().String() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(metricsText(t, a), "\n") {
 		if strings.HasPrefix(line, prefix+" ") {
 			v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(line, prefix)), 64)
 			if err != nil {

@@ -16,16 +16,25 @@ func digestAuth(acc account) sipgo.DigestAuth {
 }
 
 // metricValue sums the samples of a metric family from /metrics.
-func metricValue(t *testing.T, a *app, name string) float64 {
+// metricsText is what /metrics serves.
+func metricsText(t *testing.T, a *app) string {
 	t.Helper()
 	res, err := http.Get("http://" + a.httpLn.Addr().String() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
+}
+
+func metricValue(t *testing.T, a *app, name string) float64 {
+	t.Helper()
 	var sum float64
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(metricsText(t, a), "\n") {
 		if strings.HasPrefix(line, name+" ") || strings.HasPrefix(line, name+"{") {
 			f := strings.Fields(line)
 			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
