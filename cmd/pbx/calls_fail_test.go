@@ -207,3 +207,60 @@ func TestCallReachesUDPDeviceFromTheSIPPort(t *testing.T) {
 	})
 	hangupAndWait(t, out, in)
 }
+
+// A shutdown (SIGINT/SIGTERM) hangs up the calls in progress: both phones get
+// a BYE before the listeners close, and the calls' CDRs are written.
+func TestShutdownHangsUpCalls(t *testing.T) {
+	dir := t.TempDir()
+	a := testApp(t, dir)
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "tcp")
+	out, in := connect(t, alice, bob, "202", "0 101")
+	if err := a.close(); err != nil {
+		t.Fatal(err)
+	}
+	out.waitEnded(t)
+	in.waitEnded(t)
+	b := testApp(t, dir)
+	cdrs := waitCDR(t, b, accs[0].tenant.ID, 1)
+	if c := cdrs[0]; c.Disposition != "answered" || c.HangupCause != "system_shutdown" || c.End.IsZero() {
+		t.Fatalf("CDR after shutdown: %+v", c)
+	}
+}
+
+// The callee hangs up after the caller got its 200 OK but before the
+// caller's ACK reached the pbx: the caller's dialog is ended with a BYE once
+// the ACK confirms it (RFC 3261 §15), not left up with no BYE at all.
+func TestCalleeHangsUpBeforeCallerAck(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
+	got200, sendAck := make(chan *pcall, 1), make(chan struct{})
+	call := startDial(t, alice, "202", dialOpt{beforeAck: func(pc *pcall) {
+		got200 <- pc
+		<-sendAck
+	}})
+	in := bob.nextIncoming(t)
+	in.answer(t, "0 101")
+	var out *pcall
+	select {
+	case out = <-got200:
+	case <-time.After(20 * time.Second):
+		close(sendAck)
+		t.Fatal("the caller got no 200 OK")
+	}
+	in.hangup(t)
+	select {
+	case <-out.ended:
+		close(sendAck)
+		t.Fatal("BYE before the ACK")
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(sendAck)
+	call.wait(t)
+	out.waitEnded(t)
+	waitIdle(t, a)
+	if c := waitCDR(t, a, accs[0].tenant.ID, 1)[0]; c.Disposition != "answered" {
+		t.Fatalf("CDR %+v", c)
+	}
+}

@@ -260,12 +260,14 @@ func srtpContext(t *testing.T, key string) *srtp.Context {
 }
 
 type dialOpt struct {
-	pts   string
-	srtp  bool
-	body  []byte              // raw SDP instead of a generated one
-	edit  func([]byte) []byte // changes the generated SDP
-	ctx   context.Context
-	noSDP bool
+	pts  string
+	srtp bool
+	body []byte              // raw SDP instead of a generated one
+	edit func([]byte) []byte // changes the generated SDP
+	// beforeAck runs when the 2xx has come, before the ACK is sent.
+	beforeAck func(pc *pcall)
+	ctx       context.Context
+	noSDP     bool
 }
 
 // dial calls ext and waits for the final answer. The error is a
@@ -320,6 +322,9 @@ func (p *softphone) dial(t *testing.T, ext string, o dialOpt) (*pcall, error) {
 	p.track(pc)
 	if err := dcs.WaitAnswer(ctx, sipgo.AnswerOptions{Username: p.acc.device.SIPUsername, Password: p.acc.password}); err != nil {
 		return pc, err
+	}
+	if o.beforeAck != nil {
+		o.beforeAck(pc)
 	}
 	if err := dcs.Ack(context.Background()); err != nil {
 		return pc, err

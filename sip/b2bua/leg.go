@@ -48,6 +48,7 @@ type legState int
 const (
 	legNew legState = iota
 	legRinging
+	legAnswering // inbound: 2xx sent, its ACK not yet received
 	legAnswered
 	legEnded
 )
@@ -81,6 +82,7 @@ type Leg struct {
 	answerAt   time.Time
 	cause      Cause
 	done       chan struct{}
+	ackWait    chan struct{} // inbound: closed when the 2xx's ACK came (or never will)
 	onDTMF     func(rune)
 	digits     chan rune
 	reqMu      sync.Mutex // one in-dialog request at a time
@@ -96,7 +98,7 @@ func (s *Service) newLeg(inbound bool, transport string) (*Leg, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Leg{svc: s, inbound: inbound, transport: strings.ToLower(transport), sess: sess, done: make(chan struct{}),
+	l := &Leg{svc: s, inbound: inbound, transport: strings.ToLower(transport), sess: sess, done: make(chan struct{}), ackWait: make(chan struct{}),
 		digits: make(chan rune, 32)}
 	if l.transport == "" {
 		l.transport = "udp"
@@ -315,20 +317,25 @@ func (l *Leg) Answer(ctx context.Context) error {
 	case legEnded:
 		l.mu.Unlock()
 		return ErrLegEnded
-	case legAnswered:
+	case legAnswering, legAnswered:
 		l.mu.Unlock()
 		return nil
 	}
 	body, err := l.sdpb.Answer(l.offer, l.local)
-	l.mu.Unlock()
 	if err != nil {
+		l.mu.Unlock()
 		l.Hangup(CauseFailure)
 		return fmt.Errorf("b2bua: answer: %w", err)
 	}
+	// The call is answered when our 2xx goes out (billing starts there);
+	// the ACK only confirms the dialog.
+	l.state, l.answerAt = legAnswering, time.Now()
+	l.mu.Unlock()
 	// RespondSDP returns when the ACK came, a BYE ended the dialog, or the
 	// transaction died (64*T1 at most). A BYE racing the ACK still means
 	// the 200 was received: the leg counts as answered.
 	err = l.uas.RespondSDP(body)
+	close(l.ackWait)
 	if err != nil && l.Cause() == CauseNormal {
 		l.answered()
 		return ErrLegEnded
@@ -366,6 +373,20 @@ func (l *Leg) answered() {
 func (l *Leg) Hangup(cause Cause) {
 	prev, ok := l.end(cause)
 	if !ok {
+		return
+	}
+	if l.inbound && prev == legAnswering {
+		// Our 2xx is out: the dialog is ended with a BYE once the ACK
+		// confirms it (RFC 3261 §15), or when the ACK never comes.
+		l.svc.spawn(func() {
+			select {
+			case <-l.ackWait:
+			case <-time.After(64 * sip.T1):
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = l.uas.Bye(ctx)
+		})
 		return
 	}
 	if l.inbound && prev != legAnswered {
@@ -410,7 +431,17 @@ func (l *Leg) end(cause Cause) (legState, bool) {
 	l.mu.Unlock()
 	l.sess.OnInactive(0, nil)
 	l.sess.Close()
-	if l.key != "" {
+	switch {
+	case l.key == "":
+	case prev == legAnswering:
+		// The ACK of our 2xx is still to come: the leg stays findable
+		// until it does (or never will), so that the ACK reaches the
+		// dialog and the BYE can follow it.
+		l.svc.spawn(func() {
+			<-l.ackWait
+			l.svc.unregister(l)
+		})
+	default:
 		l.svc.unregister(l)
 	}
 	return prev, true
