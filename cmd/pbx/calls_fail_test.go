@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -262,5 +263,47 @@ func TestCalleeHangsUpBeforeCallerAck(t *testing.T) {
 	waitIdle(t, a)
 	if c := waitCDR(t, a, accs[0].tenant.ID, 1)[0]; c.Disposition != "answered" {
 		t.Fatalf("CDR %+v", c)
+	}
+}
+
+// Both parties hang up at the same moment: each BYE is answered (200, or 481
+// for the dialog the pbx has already ended), the call ends once, with one
+// CDR, and nothing is left behind.
+func TestBothHangUpAtOnce(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "tcp")
+	for i := 0; i < 5; i++ {
+		out, in := connect(t, alice, bob, "202", "0 101")
+		errs := make(chan error, 2)
+		for _, pc := range []*pcall{out, in} {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				var err error
+				if pc.uac != nil {
+					err = pc.uac.Bye(ctx)
+				} else {
+					err = pc.uas.Bye(ctx)
+				}
+				pc.markEnded()
+				errs <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil && !strings.Contains(err.Error(), "481") {
+				t.Fatalf("BYE: %v", err)
+			}
+		}
+		waitIdle(t, a)
+	}
+	cdrs := waitCDR(t, a, accs[0].tenant.ID, 5)
+	if len(cdrs) != 5 {
+		t.Fatalf("%d CDRs for 5 calls", len(cdrs))
+	}
+	for _, c := range cdrs {
+		if c.Disposition != "answered" {
+			t.Fatalf("CDR %+v", c)
+		}
 	}
 }
