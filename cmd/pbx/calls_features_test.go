@@ -274,3 +274,32 @@ func TestCallOwnExtensionRingsOtherDevices(t *testing.T) {
 	requireRelayBoth(t, out, in, 20, 15, "mobile received %d of 20 frames", "desk received %d of 20 frames")
 	endCall(t, a, out, in)
 }
+
+// A blind transfer that fails (unknown extension, busy target) is reported
+// to the transferor in a NOTIFY, and the original call stays: the
+// transferor resumes it and both parties talk again.
+func TestCallBlindTransferFails(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202", "203")
+	alice, bob, carol := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp"), newSoftphone(t, a, accs[2], "udp")
+	out, in := connect(t, alice, bob, "202", "0 101")
+	in.reinvite(t, "sendonly")
+	in.refer(t, "<sip:299@acme.test>")
+	in.waitNotify(t, "404")
+
+	in.refer(t, "<sip:203@acme.test>")
+	toCarol := carol.nextIncoming(t)
+	toCarol.reject(486, "Busy Here")
+	in.waitNotify(t, "486")
+
+	select {
+	case <-out.ended:
+		t.Fatal("the transferee was hung up after a failed transfer")
+	case <-in.ended:
+		t.Fatal("the transferor was hung up after a failed transfer")
+	default:
+	}
+	in.reinvite(t, "sendrecv")
+	requireRelayBoth(t, out, in, 20, 15, "bob received %d of 20 frames", "alice received %d of 20 frames")
+	endCall(t, a, out, in)
+}
