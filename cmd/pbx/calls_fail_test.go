@@ -307,3 +307,39 @@ func TestBothHangUpAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// The caller cancels just as the callee answers: whichever wins, nothing is
+// left up. A callee whose 200 OK crossed the CANCEL gets ACK then BYE; a
+// caller whose 200 OK came first hangs up normally.
+func TestCancelCrossesAnswer(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
+	answeredFirst := 0
+	for i := 0; i < 10; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		call := startDial(t, alice, "202", dialOpt{ctx: ctx})
+		in := bob.nextIncoming(t)
+		in.rtp = newRTPEnd(t)
+		answerErr := make(chan error, 1)
+		go func() { answerErr <- in.uas.RespondSDP(in.localSDP("0 101", "sendrecv")) }()
+		if i%2 == 1 {
+			time.Sleep(time.Duration(i) * time.Millisecond)
+		}
+		cancel()
+		out, err := call.result()
+		if err == nil {
+			answeredFirst++
+			out.hangup(t)
+		}
+		if err := <-answerErr; err == nil {
+			// Bob's 200 was acknowledged: the pbx must end his dialog.
+			in.waitEnded(t)
+		}
+		waitIdle(t, a)
+	}
+	t.Logf("%d of 10 answers won over the CANCEL", answeredFirst)
+	if cdrs := waitCDR(t, a, accs[0].tenant.ID, 10); len(cdrs) != 10 {
+		t.Fatalf("%d CDRs for 10 calls", len(cdrs))
+	}
+}

@@ -321,6 +321,14 @@ func (p *softphone) dial(t *testing.T, ext string, o dialOpt) (*pcall, error) {
 	pc.callID = req.CallID().Value()
 	p.track(pc)
 	if err := dcs.WaitAnswer(ctx, sipgo.AnswerOptions{Username: p.acc.device.SIPUsername, Password: p.acc.password}); err != nil {
+		if r := dcs.InviteResponse; r != nil && r.IsSuccess() {
+			// A 2xx crossed our CANCEL: acknowledge it, then hang up, as
+			// a UA must (RFC 3261 §9.1).
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = dcs.Ack(ctx)
+			_ = dcs.Bye(ctx)
+		}
 		return pc, err
 	}
 	if o.beforeAck != nil {

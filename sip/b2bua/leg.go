@@ -334,8 +334,21 @@ func (l *Leg) Answer(ctx context.Context) error {
 	// RespondSDP returns when the ACK came, a BYE ended the dialog, or the
 	// transaction died (64*T1 at most). A BYE racing the ACK still means
 	// the 200 was received: the leg counts as answered.
-	err = l.uas.RespondSDP(body)
-	close(l.ackWait)
+	responded := make(chan error, 1)
+	l.svc.spawn(func() {
+		err := l.uas.RespondSDP(body)
+		close(l.ackWait)
+		responded <- err
+	})
+	select {
+	case err = <-responded:
+	case <-l.done:
+		// Ended while the 2xx waits for its ACK (a CANCEL crossing our
+		// answer, a shutdown): the caller learns at once, so that the
+		// other legs are not kept up until the transaction ends; the
+		// ACK is still awaited in the background (see Hangup).
+		return ErrLegEnded
+	}
 	if err != nil && l.Cause() == CauseNormal {
 		l.answered()
 		return ErrLegEnded
