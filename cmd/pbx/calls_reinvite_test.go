@@ -3,6 +3,7 @@ package main
 import (
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,4 +128,35 @@ func bobHearsMusic(t *testing.T, in *pcall) bool {
 		}
 	}
 	return false
+}
+
+// An offerless re-INVITE gets the pbx's offer in the 200; the answer in the
+// ACK is applied: answered sendonly, the other party hears hold music and
+// nothing of the holder; answered sendrecv, they talk again.
+func TestCallOfferlessReinvite(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
+	out, in := connect(t, alice, bob, "202", "0 101")
+	if offer := in.reinviteDelayed(t, "sendonly"); !strings.Contains(offer, "a=sendrecv") {
+		t.Fatalf("the pbx's offer in the 200:\n%s", offer)
+	}
+	// The hold starts when the pbx has the ACK: once the music plays.
+	if !bobHearsMusic(t, out) {
+		t.Fatal("alice hears no music while bob holds")
+	}
+	requireMusic(t, in, out, 30, 10, "alice got %d of bob's frames and %d others (the music)")
+	in.reinviteDelayed(t, "sendrecv")
+	// The resume, too, starts when the pbx has the ACK.
+	for attempt := 0; ; attempt++ {
+		frames := randomFrames(20)
+		if match, _ := countExact(frames, stream(t, in, out, 0, 0, frames)); match >= 15 {
+			break
+		}
+		if attempt == 10 {
+			t.Fatal("alice does not hear bob after he resumed")
+		}
+	}
+	requireRelayBoth(t, out, in, 20, 15, "bob received %d of 20 frames", "alice received %d of 20 frames")
+	endCall(t, a, out, in)
 }

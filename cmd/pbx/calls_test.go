@@ -270,3 +270,34 @@ func TestCallOfferWithImageStream(t *testing.T) {
 	requireRelayBoth(t, out, in, 20, 15, "callee received %d of 20 frames", "caller received %d of 20 frames")
 	endCall(t, a, out, in)
 }
+
+// A caller that sends its INVITE without SDP (a delayed offer) gets the
+// pbx's offer in the 200 and answers in the ACK; the call then carries
+// audio like any other. An ACK without a usable answer ends the call.
+func TestCallDelayedOffer(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
+	out, in := connectWith(t, alice, bob, "202", "8 101", dialOpt{noSDP: true, pts: "0 101"}, nil)
+	if offer, _ := parseTestSDP(out.peerSDP); strings.Join(offer.pts, " ") != "0 8 101" {
+		t.Fatalf("the pbx's offer in the 200 lists %v", offer.pts)
+	}
+	// Alice answered PCMU, Bob took PCMA: transcoded both ways.
+	frames := randomFrames(30)
+	if got := stream(t, out, in, 0, 8, frames); len(got) < 20 {
+		t.Fatalf("bob received %d of 30 frames", len(got))
+	}
+	if got := stream(t, in, out, 8, 0, frames); len(got) < 20 {
+		t.Fatalf("alice received %d of 30 frames", len(got))
+	}
+	endCall(t, a, out, in)
+
+	// No answer in the ACK: the pbx hangs up both sides.
+	call := startDial(t, alice, "202", dialOpt{noSDP: true, ackBody: []byte{}})
+	in = bob.nextIncoming(t)
+	in.answer(t, "0 101")
+	out = call.wait(t)
+	out.waitEnded(t)
+	in.waitEnded(t)
+	waitIdle(t, a)
+}

@@ -267,7 +267,8 @@ type dialOpt struct {
 	// beforeAck runs when the 2xx has come, before the ACK is sent.
 	beforeAck func(pc *pcall)
 	ctx       context.Context
-	noSDP     bool
+	noSDP     bool   // delayed offer: no SDP in the INVITE, the answer in the ACK
+	ackBody   []byte // with noSDP: this ACK body instead of a proper answer
 }
 
 // dial calls ext and waits for the final answer. The error is a
@@ -334,7 +335,19 @@ func (p *softphone) dial(t *testing.T, ext string, o dialOpt) (*pcall, error) {
 	if o.beforeAck != nil {
 		o.beforeAck(pc)
 	}
-	if err := dcs.Ack(context.Background()); err != nil {
+	if o.noSDP {
+		// Delayed offer: the 200 carries the pbx's offer, our answer goes
+		// in the ACK (To, From, Call-ID and CSeq are the dialog's).
+		ack := sip.NewRequest(sip.ACK, dcs.InviteResponse.Contact().Address)
+		ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		ack.SetBody(pc.localSDP(o.pts, "sendrecv"))
+		if o.ackBody != nil {
+			ack.SetBody(o.ackBody)
+		}
+		if err := dcs.WriteAck(context.Background(), ack); err != nil {
+			return pc, err
+		}
+	} else if err := dcs.Ack(context.Background()); err != nil {
 		return pc, err
 	}
 	ans, err := parseTestSDP(string(dcs.InviteResponse.Body()))
@@ -402,6 +415,34 @@ func (pc *pcall) reinvite(t *testing.T, dir string) string {
 		t.Fatalf("re-INVITE %s: %v %v", dir, res, err)
 	}
 	ack := sip.NewRequest(sip.ACK, pc.remoteContact())
+	if pc.uac != nil {
+		err = pc.uac.WriteRequest(ack)
+	} else {
+		err = pc.uas.WriteRequest(ack)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(res.Body())
+}
+
+// reinviteDelayed sends a re-INVITE without SDP and answers the pbx's offer
+// in the ACK with direction dir. It returns the pbx's offer.
+func (pc *pcall) reinviteDelayed(t *testing.T, dir string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := pc.do(ctx, sip.NewRequest(sip.INVITE, pc.remoteContact()))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("offerless re-INVITE: %v %v", res, err)
+	}
+	offer, err := parseTestSDP(string(res.Body()))
+	if err != nil || len(offer.pts) == 0 {
+		t.Fatalf("no offer in the 200 to an offerless re-INVITE: %q", res.Body())
+	}
+	ack := sip.NewRequest(sip.ACK, pc.remoteContact())
+	ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	ack.SetBody(pc.localSDP(strings.Join(offer.pts, " "), dir))
 	if pc.uac != nil {
 		err = pc.uac.WriteRequest(ack)
 	} else {

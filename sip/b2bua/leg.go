@@ -70,11 +70,14 @@ type Leg struct {
 
 	transferring atomic.Bool // a blind transfer of this leg's far end is pending
 
-	mu         sync.Mutex
-	state      legState
-	sdpb       *sdp.Builder     // our o= line and its versions
-	local      sdp.Media        // our audio stream as last offered or answered
-	offer      *sdp.Description // the INVITE's offer, answered by Answer
+	mu    sync.Mutex
+	state legState
+	sdpb  *sdp.Builder     // our o= line and its versions
+	local sdp.Media        // our audio stream as last offered or answered
+	offer *sdp.Description // the INVITE's offer, answered by Answer; nil for a delayed offer
+	// answerDue: an INVITE had no offer, ours went in the 200 and the
+	// answer is due in the ACK (answerInitial, answerReinvite).
+	answerDue  answerDue
 	remoteKey  string
 	heldRemote bool // the far end holds us (sendonly/inactive)
 	bridge     *Bridge
@@ -123,7 +126,12 @@ func (s *Service) newInboundLeg(dlg *sipgo.DialogServerSession, req *sip.Request
 	l.callID = req.CallID().Value()
 	tag, _ := dlg.InviteRequest.To().Params.Get("tag")
 	l.key = legKey(l.callID, tag)
-	if err := l.applyOffer(offer); err != nil {
+	if offer == nil {
+		// Delayed offer: we offer every codec in the 200; the answer comes
+		// in the ACK (ackAnswer).
+		l.local = offerMedia(l.local.Port, nil)
+		l.answerDue = answerInitial
+	} else if err := l.applyOffer(offer); err != nil {
 		l.sess.Close()
 		return nil, err
 	}
@@ -188,6 +196,50 @@ func (l *Leg) setKeys(remote *sdp.Crypto, localKey string) error {
 	}
 	l.remoteKey = remote.Key
 	return nil
+}
+
+type answerDue int
+
+const (
+	answerNone answerDue = iota
+	answerInitial
+	answerReinvite
+)
+
+// ackAnswer applies the answer an ACK carries when the INVITE it
+// acknowledges had no offer (ours went in the 200). Without a usable answer
+// to an initial INVITE, the call has no media: the error makes the caller
+// hang the leg up. A re-INVITE's ACK without an answer keeps the media as it
+// was.
+func (l *Leg) ackAnswer(ack *sip.Request) error {
+	l.mu.Lock()
+	due := l.answerDue
+	l.answerDue = answerNone
+	l.mu.Unlock()
+	switch {
+	case due == answerNone:
+		return nil
+	case len(ack.Body()) == 0 && due == answerReinvite:
+		return nil
+	case len(ack.Body()) == 0:
+		return errors.New("no SDP answer in the ACK")
+	}
+	ans, err := sdp.Parse(ack.Body())
+	if err == nil {
+		l.mu.Lock()
+		offeredSRTP := l.local.Crypto != nil
+		l.mu.Unlock()
+		if ans.Secure() != offeredSRTP {
+			err = errSRTPPolicy // the answer must keep the profile we offered
+		}
+	}
+	if err == nil {
+		err = l.applyAnswer(ans)
+	}
+	if err == nil {
+		l.setHeld(ans.OnHold())
+	}
+	return err
 }
 
 // applyAnswer adopts the far end's answer to our offer.
@@ -321,7 +373,13 @@ func (l *Leg) Answer(ctx context.Context) error {
 		l.mu.Unlock()
 		return nil
 	}
-	body, err := l.sdpb.Answer(l.offer, l.local)
+	var body []byte
+	var err error
+	if l.offer != nil {
+		body, err = l.sdpb.Answer(l.offer, l.local)
+	} else {
+		body, err = l.sdpb.Offer(l.local)
+	}
 	if err != nil {
 		l.mu.Unlock()
 		l.Hangup(CauseFailure)
@@ -563,6 +621,9 @@ func (l *Leg) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 		// stream as it is; the far end's answer comes in the ACK.
 		holding = l.heldRemote
 		body, err = l.sdpb.Offer(l.local)
+		if err == nil {
+			l.answerDue = answerReinvite
+		}
 	}
 	l.mu.Unlock()
 	if err != nil {

@@ -257,9 +257,15 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 503, "Service Unavailable")
 		return
 	}
-	offer, err := sdp.Parse(req.Body())
-	if err == nil && offer.Secure() && !strings.EqualFold(req.Transport(), "TLS") {
-		err = errSRTPPolicy
+	// An INVITE without a body is a delayed offer (RFC 3261 §13.2.1): our
+	// 200 carries the offer and the caller's ACK the answer.
+	var offer *sdp.Description
+	var err error
+	if len(req.Body()) > 0 {
+		offer, err = sdp.Parse(req.Body())
+		if err == nil && offer.Secure() && !strings.EqualFold(req.Transport(), "TLS") {
+			err = errSRTPPolicy
+		}
 	}
 	if err != nil {
 		log.Info("invite rejected", "error", err)
@@ -366,8 +372,13 @@ func (s *Service) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	l.acked(req)
+	answerErr := l.ackAnswer(req)
 	if l.uas != nil {
 		_ = l.uas.ReadAck(req, tx)
+	}
+	if answerErr != nil {
+		s.log.Info("delayed offer: the ACK's answer is refused", "call_id", l.callID, "error", answerErr)
+		l.Hangup(CauseNotAcceptable)
 	}
 }
 
