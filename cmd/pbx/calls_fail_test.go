@@ -277,18 +277,7 @@ func TestBothHangUpAtOnce(t *testing.T) {
 		out, in := connect(t, alice, bob, "202", "0 101")
 		errs := make(chan error, 2)
 		for _, pc := range []*pcall{out, in} {
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				var err error
-				if pc.uac != nil {
-					err = pc.uac.Bye(ctx)
-				} else {
-					err = pc.uas.Bye(ctx)
-				}
-				pc.markEnded()
-				errs <- err
-			}()
+			go func() { errs <- pc.bye() }()
 		}
 		for range 2 {
 			if err := <-errs; err != nil && !strings.Contains(err.Error(), "481") {

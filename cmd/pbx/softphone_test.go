@@ -377,18 +377,20 @@ func statusOf(err error) int {
 // hangup sends BYE.
 func (pc *pcall) hangup(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var err error
-	if pc.uac != nil {
-		err = pc.uac.Bye(ctx)
-	} else {
-		err = pc.uas.Bye(ctx)
-	}
-	if err != nil {
+	if err := pc.bye(); err != nil {
 		t.Fatalf("bye: %v", err)
 	}
-	pc.markEnded()
+}
+
+// bye sends BYE and marks the call ended, whatever the answer.
+func (pc *pcall) bye() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	defer pc.markEnded()
+	if pc.uac != nil {
+		return pc.uac.Bye(ctx)
+	}
+	return pc.uas.Bye(ctx)
 }
 
 // waitEnded waits for a BYE from the pbx.
@@ -414,7 +416,20 @@ func (pc *pcall) reinvite(t *testing.T, dir string) string {
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("re-INVITE %s: %v %v", dir, res, err)
 	}
+	pc.ack(t, nil)
+	return string(res.Body())
+}
+
+// ack acknowledges the 2xx of a re-INVITE, with body as the SDP answer when
+// it is not nil.
+func (pc *pcall) ack(t *testing.T, body []byte) {
+	t.Helper()
 	ack := sip.NewRequest(sip.ACK, pc.remoteContact())
+	if body != nil {
+		ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		ack.SetBody(body)
+	}
+	var err error
 	if pc.uac != nil {
 		err = pc.uac.WriteRequest(ack)
 	} else {
@@ -423,7 +438,6 @@ func (pc *pcall) reinvite(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(res.Body())
 }
 
 // reinviteDelayed sends a re-INVITE without SDP and answers the pbx's offer
@@ -440,17 +454,7 @@ func (pc *pcall) reinviteDelayed(t *testing.T, dir string) string {
 	if err != nil || len(offer.pts) == 0 {
 		t.Fatalf("no offer in the 200 to an offerless re-INVITE: %q", res.Body())
 	}
-	ack := sip.NewRequest(sip.ACK, pc.remoteContact())
-	ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	ack.SetBody(pc.localSDP(strings.Join(offer.pts, " "), dir))
-	if pc.uac != nil {
-		err = pc.uac.WriteRequest(ack)
-	} else {
-		err = pc.uas.WriteRequest(ack)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc.ack(t, pc.localSDP(strings.Join(offer.pts, " "), dir))
 	return string(res.Body())
 }
 
