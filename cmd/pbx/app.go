@@ -211,6 +211,10 @@ func (a *app) start() error {
 	// Tenants' own digest algorithms: reloaded at once when the API changes
 	// a tenant, and periodically for changes made by another node.
 	a.every(10*time.Second, "digest policies", a.loadDigestPolicies)
+	a.every(10*time.Second, "expire subscriptions", func(context.Context) error {
+		a.calls.presence.Sweep(time.Now())
+		return nil
+	})
 	a.every(time.Minute, "reactivate licences", func(ctx context.Context) error {
 		n, err := a.store.ReactivateExpired(ctx, time.Now())
 		if n > 0 {

@@ -10,15 +10,17 @@ import (
 	"pbx/features"
 	"pbx/media"
 	"pbx/sip/b2bua"
+	"pbx/sip/presence"
 )
 
 // calls is the call-control part of the app: the media engine, the b2bua
 // and the dialplan that routes its calls.
 type calls struct {
-	engine *media.Engine
-	b2bua  *b2bua.Service
-	plan   *dialplan.Plan
-	music  *features.HoldMusic
+	engine   *media.Engine
+	b2bua    *b2bua.Service
+	plan     *dialplan.Plan
+	music    *features.HoldMusic
+	presence *presence.Service // busy lamps: the users' dialog states
 }
 
 // setupCalls creates the media engine, the b2bua and the dialplan and
@@ -47,8 +49,15 @@ func (a *app) setupCalls() error {
 		eng.Close()
 		return err
 	}
+	c.presence, err = presence.New(presence.Config{SIP: a.sip, Auth: a.regis, Users: a.store, Logger: a.log,
+		State: func(userID string) string { return c.b2bua.UserState(userID) }})
+	if err != nil {
+		eng.Close()
+		return err
+	}
 	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Auth: a.regis, Router: c.plan, CDRs: cdrs,
-		HoldMusic: c.music.Class, MediaHost: a.cfg.PublicAddr, RTPTimeout: rtpTimeout, Logger: a.log})
+		HoldMusic: c.music.Class, MediaHost: a.cfg.PublicAddr, RTPTimeout: rtpTimeout, Logger: a.log,
+		UserState: c.presence.UserChanged})
 	if err != nil {
 		eng.Close()
 		return err
@@ -58,6 +67,7 @@ func (a *app) setupCalls() error {
 		return err
 	}
 	c.b2bua.Mount(a.sip)
+	c.presence.Mount(a.sip)
 	return nil
 }
 
@@ -67,5 +77,6 @@ func (a *app) closeCalls() {
 		return
 	}
 	a.calls.b2bua.Close()
+	a.calls.presence.Close()
 	a.calls.engine.Close()
 }

@@ -251,6 +251,7 @@ func (c *Call) attemptOnce(ctx context.Context, t Target, opts DialOptions, clai
 		return attemptResult{status: 503}
 	}
 	l.remote = opts.Callee
+	l.setPhase(phaseEarly)
 	actx, abort := context.WithCancel(ctx)
 	l.abort = abort
 	var uri sip.Uri

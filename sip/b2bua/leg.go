@@ -69,6 +69,7 @@ type Leg struct {
 	abort     context.CancelFunc
 
 	transferring atomic.Bool // a blind transfer of this leg's far end is pending
+	phase        legPhase    // for the user's state; guarded by Service.presMu
 
 	mu    sync.Mutex
 	state legState
@@ -432,6 +433,7 @@ func (l *Leg) answered() {
 	l.state = legAnswered
 	held := l.heldRemote
 	l.mu.Unlock()
+	l.setPhase(phaseConfirmed)
 	if d := l.svc.cfg.RTPTimeout; d > 0 {
 		l.sess.OnInactive(d, func() { l.Hangup(CauseMediaTimeout) })
 	}
@@ -502,6 +504,7 @@ func (l *Leg) end(cause Cause) (legState, bool) {
 	l.mu.Unlock()
 	l.sess.OnInactive(0, nil)
 	l.sess.Close()
+	l.setPhase(phaseNone)
 	switch {
 	case l.key == "":
 	case prev == legAnswering:

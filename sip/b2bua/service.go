@@ -55,7 +55,11 @@ type Config struct {
 	// RTPTimeout hangs up a leg that received no RTP for this long while
 	// media was expected (default 60 s; negative disables).
 	RTPTimeout time.Duration
-	Logger     *slog.Logger
+	// UserState, when set, hears every change of a user's dialog state
+	// (UserIdle, UserEarly, UserConfirmed), in order; it must return
+	// quickly and not call back into the b2bua.
+	UserState func(userID, state string)
+	Logger    *slog.Logger
 }
 
 // Service is the back-to-back user agent.
@@ -73,6 +77,9 @@ type Service struct {
 	closed bool
 	dua    map[string]*sipgo.DialogUA // by transport
 	maddr  netip.Addr                 // media address of our SDP, once known
+
+	presMu sync.Mutex          // guards users and every Leg.phase
+	users  map[string]userLegs // legs per user, for UserState
 }
 
 // New returns a Service; call Mount to receive requests.
@@ -86,7 +93,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, legs: map[string]*Leg{}, calls: map[*Call]struct{}{}, dua: map[string]*sipgo.DialogUA{}}
+	s := &Service{cfg: cfg, log: cfg.Logger, legs: map[string]*Leg{}, calls: map[*Call]struct{}{}, dua: map[string]*sipgo.DialogUA{},
+		users: map[string]userLegs{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -310,6 +318,7 @@ func (s *Service) newCall(in *Leg, da store.DeviceAuth, req *sip.Request) *Call 
 	}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	in.remote = callerParty(da)
+	in.setPhase(phaseEarly)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
