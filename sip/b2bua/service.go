@@ -228,13 +228,8 @@ func (s *Service) spawn(fn func()) {
 	}()
 }
 
-func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
-	res := sip.NewResponseFromRequest(req, code, reason, nil)
-	for _, h := range hdrs {
-		res.AppendHeader(h)
-	}
-	_ = tx.Respond(res)
-}
+// respond is sipserver.Respond.
+var respond = sipserver.Respond
 
 func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to != nil {

@@ -153,13 +153,8 @@ func (s *Service) Sweep(now time.Time) int {
 	return len(due)
 }
 
-func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
-	res := sip.NewResponseFromRequest(req, code, reason, nil)
-	for _, h := range hdrs {
-		res.AppendHeader(h)
-	}
-	_ = tx.Respond(res)
-}
+// respond is sipserver.Respond.
+var respond = sipserver.Respond
 
 func (s *Service) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	if req.CallID() == nil || req.From() == nil || req.To() == nil || req.CSeq() == nil {

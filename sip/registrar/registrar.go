@@ -19,6 +19,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbx/sip/sipauth"
+	"pbx/sip/sipserver"
 	"pbx/store"
 )
 
@@ -95,13 +96,8 @@ func (r *Registrar) SweepExpired(ctx context.Context) (int64, error) {
 	return r.store.DeleteExpiredBindings(ctx, r.now())
 }
 
-func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
-	res := sip.NewResponseFromRequest(req, code, reason, nil)
-	for _, h := range hdrs {
-		res.AppendHeader(h)
-	}
-	_ = tx.Respond(res)
-}
+// respond is sipserver.Respond.
+var respond = sipserver.Respond
 
 // SourceIP returns the IP address a request came from.
 func SourceIP(req *sip.Request) string {

@@ -212,6 +212,15 @@ func (s *Server) wrap(h sipgo.RequestHandler) sipgo.RequestHandler {
 	}
 }
 
+// Respond answers req on tx with code and reason and the extra headers.
+func Respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	_ = tx.Respond(res)
+}
+
 func callID(req *sip.Request) string {
 	if h := req.CallID(); h != nil {
 		return h.Value()
