@@ -132,6 +132,9 @@ func TestBusyLampFollowsCalls(t *testing.T) {
 	if res := lamp.refresh(t, 600); res.StatusCode != 200 {
 		t.Fatalf("refresh: %s", res.StartLine())
 	}
+	if st := lamp.next(t); st != "terminated" {
+		t.Fatalf("NOTIFY after the refresh: %s", st)
+	}
 	if res := lamp.refresh(t, 0); res.StatusCode != 200 {
 		t.Fatalf("unsubscribe: %s", res.StartLine())
 	}

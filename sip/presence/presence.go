@@ -122,9 +122,10 @@ func (s *Service) Count() int {
 	return len(s.subs)
 }
 
-// UserChanged notifies the watchers of a user of its new state. It returns
-// at once; the NOTIFYs leave in the background, in order per subscription.
-func (s *Service) UserChanged(userID, state string) {
+// UserChanged notifies the watchers of a user that its state changed. It
+// returns at once; the NOTIFYs leave in the background, each with the state
+// of the moment it is sent.
+func (s *Service) UserChanged(userID, _ string) {
 	s.mu.Lock()
 	subs := make([]*subscription, 0, len(s.byUser[userID]))
 	for sub := range s.byUser[userID] {
@@ -132,7 +133,7 @@ func (s *Service) UserChanged(userID, state string) {
 	}
 	s.mu.Unlock()
 	for _, sub := range subs {
-		s.notifyAsync(sub, state, "")
+		s.notifyAsync(sub, "")
 	}
 }
 
@@ -233,7 +234,7 @@ func (s *Service) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if expires == 0 {
 		// A fetch: one NOTIFY of the current state, then nothing.
-		s.notifyAsync(sub, s.cfg.State(u.ID), "timeout")
+		s.notifyAsync(sub, "timeout")
 		return
 	}
 	s.mu.Lock()
@@ -248,7 +249,7 @@ func (s *Service) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	s.byUser[u.ID][sub] = struct{}{}
 	s.mu.Unlock()
 	s.log.Info("dialog subscription", "watcher", da.Device.ID, "user", u.ID, "expires", expires)
-	s.notifyAsync(sub, s.cfg.State(u.ID), "")
+	s.notifyAsync(sub, "")
 }
 
 // refresh handles a SUBSCRIBE within an existing subscription: new expiry,
@@ -273,7 +274,7 @@ func (s *Service) refresh(req *sip.Request, tx sip.ServerTransaction, ourTag str
 		s.terminate(sub, "timeout")
 		return
 	}
-	s.notifyAsync(sub, s.cfg.State(sub.userID), "")
+	s.notifyGo(sub, "", true)
 }
 
 func mustTag(p sip.HeaderParams) string {
@@ -286,7 +287,7 @@ func subKey(callID, tag string) string { return callID + "|" + tag }
 // terminate removes a subscription and sends its final NOTIFY.
 func (s *Service) terminate(sub *subscription, reason string) {
 	if s.remove(sub) {
-		s.notifyAsync(sub, s.cfg.State(sub.userID), reason)
+		s.notifyAsync(sub, reason)
 	}
 }
 
@@ -319,20 +320,28 @@ func (s *Service) contact(transport string) *sip.ContactHeader {
 	return &sip.ContactHeader{Address: uri}
 }
 
-// notifyAsync sends a NOTIFY with state; a non-empty reason makes it the
-// final one (Subscription-State: terminated).
-func (s *Service) notifyAsync(sub *subscription, state, reason string) {
+// notifyAsync sends a NOTIFY of the watched user's state; a non-empty
+// reason makes it the final one (Subscription-State: terminated).
+func (s *Service) notifyAsync(sub *subscription, reason string) { s.notifyGo(sub, reason, false) }
+
+// notifyGo is notifyAsync; always sends even when the state is the one last
+// sent (the NOTIFY that answers every SUBSCRIBE, RFC 6665 §4.2.1).
+func (s *Service) notifyGo(sub *subscription, reason string, always bool) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.notify(sub, state, reason)
+		s.notify(sub, reason, always)
 	}()
 }
 
-func (s *Service) notify(sub *subscription, state, reason string) {
+// notify reads the state when it sends, under the subscription's lock: the
+// NOTIFYs of concurrent changes may run in any order, each one still sends
+// the latest state, and one with nothing new is skipped.
+func (s *Service) notify(sub *subscription, reason string, always bool) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
-	if reason == "" && state == sub.lastSent {
+	state := s.cfg.State(sub.userID)
+	if reason == "" && !always && state == sub.lastSent {
 		return // nothing new since the last NOTIFY
 	}
 	sub.cseq++
