@@ -151,15 +151,7 @@ func (s *Service) dialogUA(transport string) *sipgo.DialogUA {
 	if d := s.dua[transport]; d != nil {
 		return d
 	}
-	uri := sip.Uri{Scheme: "sip", User: "pbx", Host: s.cfg.SIP.PublicHost(), UriParams: sip.HeaderParams{}}
-	if a := s.cfg.SIP.Addr(transport); a != nil {
-		_, port, _ := net.SplitHostPort(a.String())
-		fmt.Sscan(port, &uri.Port)
-	}
-	if transport != "udp" {
-		uri.UriParams.Add("transport", transport)
-	}
-	d := &sipgo.DialogUA{Client: s.cfg.SIP.Client, ContactHDR: sip.ContactHeader{Address: uri}, RewriteContact: true}
+	d := &sipgo.DialogUA{Client: s.cfg.SIP.Client, ContactHDR: sip.ContactHeader{Address: s.cfg.SIP.ContactURI(transport)}, RewriteContact: true}
 	s.dua[transport] = d
 	return d
 }

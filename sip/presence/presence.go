@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -167,12 +166,10 @@ func (s *Service) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	expires := s.cfg.MaxExpires
-	if h := req.GetHeader("Expires"); h != nil {
-		v, err := strconv.Atoi(strings.TrimSpace(h.Value()))
-		if err != nil || v < 0 {
-			respond(tx, req, 400, "Bad Request - Expires")
-			return
-		}
+	if v, ok, err := sipserver.Expires(req); err != nil {
+		respond(tx, req, 400, "Bad Request - invalid Expires")
+		return
+	} else if ok {
 		expires = min(v, s.cfg.MaxExpires)
 	}
 	if expires > 0 && expires < s.cfg.MinExpires {
@@ -307,17 +304,7 @@ func (s *Service) remove(sub *subscription) bool {
 }
 
 func (s *Service) contact(transport string) *sip.ContactHeader {
-	uri := sip.Uri{Scheme: "sip", User: "pbx", Host: s.cfg.SIP.PublicHost(), UriParams: sip.HeaderParams{}}
-	t := strings.ToLower(transport)
-	if a := s.cfg.SIP.Addr(t); a != nil {
-		if _, port, err := net.SplitHostPort(a.String()); err == nil {
-			uri.Port, _ = strconv.Atoi(port)
-		}
-	}
-	if t != "" && t != "udp" {
-		uri.UriParams.Add("transport", t)
-	}
-	return &sip.ContactHeader{Address: uri}
+	return &sip.ContactHeader{Address: s.cfg.SIP.ContactURI(transport)}
 }
 
 // notifyAsync sends a NOTIFY of the watched user's state; a non-empty

@@ -248,12 +248,10 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	defaultExpires := r.cfg.DefaultExpires
-	if h := req.GetHeader("Expires"); h != nil {
-		v, err := strconv.Atoi(strings.TrimSpace(h.Value()))
-		if err != nil || v < 0 {
-			respond(tx, req, 400, "Bad Request - invalid Expires")
-			return
-		}
+	if v, ok, err := sipserver.Expires(req); err != nil {
+		respond(tx, req, 400, "Bad Request - invalid Expires")
+		return
+	} else if ok {
 		defaultExpires = v
 	}
 	contacts := req.GetHeaders("Contact")

@@ -212,6 +212,40 @@ func (s *Server) wrap(h sipgo.RequestHandler) sipgo.RequestHandler {
 	}
 }
 
+// ContactURI is our Contact for a transport ("udp", "tcp", "tls"; empty
+// means udp): the public host, the port of that listener and, off UDP, the
+// transport parameter.
+func (s *Server) ContactURI(transport string) sip.Uri {
+	t := strings.ToLower(transport)
+	if t == "" {
+		t = "udp"
+	}
+	uri := sip.Uri{Scheme: "sip", User: "pbx", Host: s.PublicHost(), UriParams: sip.HeaderParams{}}
+	if a := s.Addr(t); a != nil {
+		if _, port, err := net.SplitHostPort(a.String()); err == nil {
+			uri.Port, _ = strconv.Atoi(port)
+		}
+	}
+	if t != "udp" {
+		uri.UriParams.Add("transport", t)
+	}
+	return uri
+}
+
+// Expires reads the Expires header of req: its value and whether it is
+// present; a value that is not a non-negative integer is an error.
+func Expires(req *sip.Request) (int, bool, error) {
+	h := req.GetHeader("Expires")
+	if h == nil {
+		return 0, false, nil
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(h.Value()))
+	if err != nil || v < 0 {
+		return 0, true, fmt.Errorf("invalid Expires %q", h.Value())
+	}
+	return v, true, nil
+}
+
 // Respond answers req on tx with code and reason and the extra headers.
 func Respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
