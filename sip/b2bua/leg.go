@@ -621,8 +621,9 @@ func (l *Leg) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 		body, err = l.sdpb.Answer(offer, l.local)
 	} else {
 		// An offerless re-INVITE: our 200 carries an offer of the
-		// stream as it is; the far end's answer comes in the ACK.
-		holding = l.heldRemote
+		// stream as it is; the far end's answer comes in the ACK, and
+		// with it any change of hold (ackAnswer), which may well be
+		// applied before this handler returns.
 		body, err = l.sdpb.Offer(l.local)
 		if err == nil {
 			l.answerDue = answerReinvite
@@ -641,7 +642,9 @@ func (l *Leg) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 	if req.IsInvite() && strings.EqualFold(req.Transport(), "UDP") {
 		l.retransmit2xx(tx, res, req.CSeq().SeqNo)
 	}
-	l.setHeld(holding)
+	if offer != nil {
+		l.setHeld(holding)
+	}
 }
 
 // pendingAck is a 2xx to a re-INVITE waiting for its ACK.
