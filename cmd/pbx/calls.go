@@ -19,6 +19,7 @@ type calls struct {
 	engine   *media.Engine
 	b2bua    *b2bua.Service
 	plan     *dialplan.Plan
+	router   *router // the b2bua's router: the dialplan, or a test's program
 	music    *features.HoldMusic
 	presence *presence.Service // busy lamps: the users' dialog states
 }
@@ -40,6 +41,7 @@ func (a *app) setupCalls() error {
 	}
 	c := &calls{engine: eng, music: &features.HoldMusic{Engine: eng, TenantDir: filepath.Join(a.cfg.DataDir, "moh")}}
 	c.plan = &dialplan.Plan{Store: a.store, Locator: a.regis, Logger: a.log}
+	c.router = &router{plan: c.plan}
 	rtpTimeout := a.cfg.RTPTimeout
 	if rtpTimeout <= 0 {
 		rtpTimeout = -1
@@ -55,7 +57,7 @@ func (a *app) setupCalls() error {
 		eng.Close()
 		return err
 	}
-	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Auth: a.regis, Router: c.plan, CDRs: cdrs,
+	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Auth: a.regis, Router: c.router, CDRs: cdrs,
 		HoldMusic: c.music.Class, MediaHost: a.cfg.PublicAddr, RTPTimeout: rtpTimeout, Logger: a.log,
 		UserState: c.presence.UserChanged})
 	if err != nil {

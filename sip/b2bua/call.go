@@ -106,7 +106,7 @@ func (c *Call) writeCDR() {
 		rec.Disposition = "answered"
 		rec.BillableSeconds = int((end.Sub(at) + time.Second/2) / time.Second)
 	} else {
-		rec.Disposition = cause.disposition()
+		rec.Disposition = disposition(cause)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

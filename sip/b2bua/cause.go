@@ -1,29 +1,33 @@
 package b2bua
 
-// Cause says why a leg or a call ended. The values are written in CDRs.
-type Cause string
+import "pbx/callctl"
+
+// Cause says why a leg or a call ended (callctl.Cause); the names below
+// keep the package's own spelling.
+type Cause = callctl.Cause
 
 // Hang-up causes.
 const (
-	CauseNormal        Cause = "normal_clearing"
-	CauseBusy          Cause = "user_busy"
-	CauseNoAnswer      Cause = "no_answer"
-	CauseUnavailable   Cause = "unavailable"
-	CauseNotFound      Cause = "unallocated_number"
-	CauseCancelled     Cause = "originator_cancel"
-	CauseRejected      Cause = "call_rejected"
-	CauseNotAcceptable Cause = "incompatible_destination"
-	CauseMediaTimeout  Cause = "media_timeout"
-	CauseTransferred   Cause = "transferred"
-	CauseShutdown      Cause = "system_shutdown"
-	CauseFailure       Cause = "network_failure"
-	// CauseCongestion: we had no resource (RTP port) for the call.
-	CauseCongestion Cause = "congestion"
+	CauseNormal            = callctl.CauseNormal
+	CauseBusy              = callctl.CauseBusy
+	CauseNoAnswer          = callctl.CauseNoAnswer
+	CauseUnavailable       = callctl.CauseUnavailable
+	CauseNotFound          = callctl.CauseNotFound
+	CauseCancelled         = callctl.CauseCancelled
+	CauseRejected          = callctl.CauseRejected
+	CauseNotAcceptable     = callctl.CauseNotAcceptable
+	CauseMediaTimeout      = callctl.CauseMediaTimeout
+	CauseTransferred       = callctl.CauseTransferred
+	CauseShutdown          = callctl.CauseShutdown
+	CauseFailure           = callctl.CauseFailure
+	CauseCongestion        = callctl.CauseCongestion
+	CauseForbidden         = callctl.CauseForbidden
+	CauseAnsweredElsewhere = callctl.CauseAnsweredElsewhere
 )
 
 // SIPStatus is the final response that rejects an unanswered inbound leg
-// for this cause.
-func (c Cause) SIPStatus() (int, string) {
+// for cause c.
+func SIPStatus(c Cause) (int, string) {
 	switch c {
 	case CauseBusy:
 		return 486, "Busy Here"
@@ -37,6 +41,8 @@ func (c Cause) SIPStatus() (int, string) {
 		return 487, "Request Terminated"
 	case CauseRejected:
 		return 603, "Decline"
+	case CauseForbidden:
+		return 403, "Forbidden"
 	case CauseNotAcceptable:
 		return 488, "Not Acceptable Here"
 	case CauseShutdown, CauseCongestion:
@@ -67,7 +73,7 @@ func causeOfStatus(code int) Cause {
 }
 
 // disposition is the CDR disposition of an unanswered call that ended for c.
-func (c Cause) disposition() string {
+func disposition(c Cause) string {
 	switch c {
 	case CauseBusy:
 		return "busy"

@@ -283,7 +283,7 @@ func (c *Call) attemptOnce(ctx context.Context, t Target, opts DialOptions, clai
 
 	req := sip.NewRequest(sip.INVITE, uri)
 	caller := *opts.CallerID
-	from := &sip.FromHeader{DisplayName: caller.Name, Address: caller.uri(), Params: sip.NewParams()}
+	from := &sip.FromHeader{DisplayName: caller.Name, Address: partyURI(caller), Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)
 	calleeURI := sip.Uri{Scheme: "sip", User: opts.Callee.Number, Host: opts.Callee.Domain}
@@ -295,7 +295,7 @@ func (c *Call) attemptOnce(ctx context.Context, t Target, opts DialOptions, clai
 	}
 	req.AppendHeader(&sip.ToHeader{DisplayName: opts.Callee.Name, Address: calleeURI, Params: sip.NewParams()})
 	if caller.Number != "" {
-		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", (&sip.FromHeader{DisplayName: caller.Name, Address: caller.uri()}).Value()))
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", (&sip.FromHeader{DisplayName: caller.Name, Address: partyURI(caller)}).Value()))
 	}
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REFER, NOTIFY, UPDATE, INFO"))
 	req.AppendHeader(sip.NewHeader("Supported", "replaces"))

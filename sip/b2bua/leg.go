@@ -12,30 +12,26 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"pbx/callctl"
 	"pbx/media"
 	"pbx/media/sdp"
 	"pbx/store"
 )
 
 // ErrLegEnded is returned by operations on a leg that has ended.
-var ErrLegEnded = errors.New("b2bua: leg ended")
+var ErrLegEnded = callctl.ErrLegEnded
 
 // Party is one end's identity as presented in signalling.
-type Party struct {
-	Name   string // display name
-	Number string // extension or number; empty for a licence without one
-	Domain string // SIP domain (the tenant's)
-	UserID string // the licence, when known
-}
+type Party = callctl.Party
 
 func callerParty(da store.DeviceAuth) Party {
 	name := strings.TrimSpace(da.User.FirstName + " " + da.User.LastName)
 	return Party{Name: name, Number: da.User.Extension, Domain: da.Tenant.Domain, UserID: da.User.ID}
 }
 
-// uri is the party's SIP URI; a licence without a number presents as
-// anonymous user part with its name.
-func (p Party) uri() sip.Uri {
+// partyURI is the party's SIP URI; a licence without a number presents
+// as anonymous user part with its name.
+func partyURI(p Party) sip.Uri {
 	user := p.Number
 	if user == "" {
 		user = "anonymous"
@@ -466,7 +462,7 @@ func (l *Leg) Hangup(cause Cause) {
 		// Synchronous: the INVITE handler must not return (and its
 		// transaction end) before the final response is out. The
 		// transaction absorbs the ACK.
-		code, reason := cause.SIPStatus()
+		code, reason := SIPStatus(cause)
 		_ = l.inviteTx.Respond(sip.NewResponseFromRequest(l.uas.InviteRequest, code, reason, nil))
 		return
 	}

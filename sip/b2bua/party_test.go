@@ -22,7 +22,7 @@ func TestCallerParty(t *testing.T) {
 		if p.Name != tc.name || p.Number != tc.number || p.UserID != tc.user.ID || p.Domain != "acme.example" {
 			t.Errorf("callerParty(%s) = %+v", tc.user.Licence, p)
 		}
-		if u := p.uri(); u.User != tc.uriUser || u.Host != "acme.example" {
+		if u := partyURI(p); u.User != tc.uriUser || u.Host != "acme.example" {
 			t.Errorf("uri of %+v = %s", p, u.String())
 		}
 	}

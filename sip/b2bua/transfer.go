@@ -52,7 +52,7 @@ func (t *Transfer) Fail(cause Cause) {
 		return
 	}
 	t.Transferor.transferring.Store(false)
-	code, reason := cause.SIPStatus()
+	code, reason := SIPStatus(cause)
 	t.Transferor.notifyRefer(code, reason, true)
 	t.wakeBridge()
 }

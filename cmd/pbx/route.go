@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"sync/atomic"
+
+	"pbx/dialplan"
+	"pbx/sip/b2bua"
+)
+
+// router hands calls to the dialplan. Tests of the call-control primitives
+// run a program of their own in its place (setProgram), through the same
+// SIP and media path as any call.
+type router struct {
+	plan    *dialplan.Plan
+	program atomic.Pointer[func(context.Context, *b2bua.Call)]
+}
+
+func (r *router) Route(ctx context.Context, call *b2bua.Call) {
+	if p := r.program.Load(); p != nil {
+		(*p)(ctx, call)
+		return
+	}
+	r.plan.Route(ctx, call)
+}
+
+func (r *router) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
+	r.plan.BlindTransfer(ctx, t)
+}
+
+// setProgram routes every new call to p (nil: back to the dialplan).
+func (r *router) setProgram(p func(context.Context, *b2bua.Call)) {
+	if p == nil {
+		r.program.Store(nil)
+		return
+	}
+	r.program.Store(&p)
+}
