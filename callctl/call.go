@@ -80,10 +80,10 @@ type LegState int
 
 // Leg states.
 const (
-	LegNew       LegState = iota // created, nothing sent
-	LegRinging                   // inbound: 180 sent; outbound: ringing
-	LegEarly                     // early media: 183 with SDP sent or received
-	LegAnswered                  // 2xx sent or received
+	LegNew      LegState = iota // created, nothing sent
+	LegRinging                  // inbound: 180 sent; outbound: ringing
+	LegEarly                    // early media: 183 with SDP sent or received
+	LegAnswered                 // 2xx sent or received
 	LegEnded
 )
 
