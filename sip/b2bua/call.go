@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"pbx/callctl"
 	"pbx/store"
 )
 
@@ -23,6 +24,8 @@ type Call struct {
 	Dialled string
 	Start   time.Time
 
+	origin callctl.Origin // who placed the call, as admission found it
+
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -30,6 +33,9 @@ type Call struct {
 	legs   []*Leg
 	callee string // what the CDR names as callee, default Dialled
 }
+
+// Origin is who placed the call, as admission found it.
+func (c *Call) Origin() callctl.Origin { return c.origin }
 
 // Caller is the caller's identity as presented to the callees.
 func (c *Call) Caller() Party { return c.Inbound.remote }

@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"pbx/callctl"
 	"pbx/media"
 	"pbx/media/sdp"
 	"pbx/sip/sipserver"
@@ -305,6 +306,8 @@ func (s *Service) newCall(in *Leg, da store.DeviceAuth, req *sip.Request) *Call 
 	}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	in.remote = callerParty(da)
+	c.origin = callctl.Origin{Kind: callctl.OriginDevice, TenantID: da.Tenant.ID, Domain: da.Tenant.Domain, UserID: da.User.ID,
+		DeviceID: da.Device.ID, Source: req.Source(), Caller: in.remote}
 	in.setPhase(phaseEarly)
 	s.mu.Lock()
 	if s.closed {
