@@ -36,9 +36,9 @@ func TestNormalize(t *testing.T) {
 func TestNormalizeRefuses(t *testing.T) {
 	for _, in := range []string{
 		"", "abc", "1234", "112", "+32", "0", "02123456", // one digit short
-		"0212345678",    // one digit long
-		"04712345678",   // mobile one digit long
-		"047123456",     // mobile one digit short
+		"0212345678",  // one digit long
+		"04712345678", // mobile one digit long
+		"047123456",   // mobile one digit short
 		"+32 2 123 45 6x", "++3221234567", "+0123456789",
 		"+1234567890123456", // 16 digits
 		"0800123456",        // freephone one digit long
