@@ -20,7 +20,8 @@ const (
 )
 
 // feedKind is what currently feeds a session's outgoing stream. At most one
-// feeder sends at a time, by priority: playback, then music, then bridge.
+// feeder sends at a time, by priority: an outgoing DTMF event, playback,
+// then music, then bridge.
 type feedKind uint8
 
 const (
@@ -28,6 +29,7 @@ const (
 	feedBridge
 	feedMusic
 	feedPlay
+	feedDTMF
 )
 
 // outStream is the sending direction of a session: one SSRC whose sequence
@@ -47,6 +49,7 @@ type outStream struct {
 	bridge   *Bridge
 	music    *MusicClass
 	play     *Playback
+	dtmf     uint64 // id of the DTMF event being sent, 0 if none
 	active   feedKind
 	activeID uint64
 
@@ -84,6 +87,8 @@ func (o *outStream) init(s *Session) {
 func (o *outStream) updateLocked() {
 	kind, id := feedNone, uint64(0)
 	switch {
+	case o.dtmf != 0:
+		kind, id = feedDTMF, o.dtmf
 	case o.play != nil:
 		kind, id = feedPlay, o.play.id
 	case o.music != nil:

@@ -64,6 +64,7 @@ type Session struct {
 	onDTMF  atomic.Pointer[func(rune)]
 	taps    atomic.Pointer[[]*tapEntry] // immutable; nil when none
 	tapMu   sync.Mutex                  // serialises changes to taps
+	dtmfMu  sync.Mutex                  // serialises SendDTMF
 	lastRx  atomic.Int64                // engine-monotonic ns of the last accepted packet
 
 	received, ignored, sent atomic.Uint64
