@@ -1,5 +1,41 @@
 package store
 
+// Migrations, and the portable SQL they and every query of the store are
+// written in.
+//
+// One list serves SQLite and PostgreSQL. A migration is written once, in the
+// portable subset below; on PostgreSQL it is translated word by word
+// (postgresDDL): INTEGER -> BIGINT, BLOB -> BYTEA, REAL -> DOUBLE PRECISION,
+// TEXT -> TEXT COLLATE "C". A migration that cannot be said portably gets a
+// per-dialect override (overrides, below) and keeps its portable text for
+// SQLite.
+//
+// The portable subset:
+//   - Column types: TEXT, INTEGER (64-bit everywhere: times are Unix seconds
+//     or milliseconds in INTEGER columns), BLOB, REAL. Booleans are INTEGER
+//     0/1, compared with "= 1" (PostgreSQL has no integer truthiness);
+//     timestamps are never DATETIME/TIMESTAMP.
+//   - Keys are TEXT ids made by NewID: no AUTOINCREMENT, no INTEGER PRIMARY
+//     KEY as a row id, no ROWID, no WITHOUT ROWID.
+//   - Constraints: PRIMARY KEY, UNIQUE, NOT NULL, CHECK, DEFAULT with a
+//     literal, REFERENCES ... ON DELETE CASCADE/SET NULL; CREATE INDEX;
+//     ALTER TABLE ... ADD COLUMN. Changing or dropping a column needs an
+//     override (SQLite rebuilds the table, PostgreSQL alters it).
+//   - Statements: INSERT ... ON CONFLICT (cols) DO UPDATE/DO NOTHING (never
+//     INSERT OR IGNORE/REPLACE; the conflict columns must be a PRIMARY KEY or
+//     UNIQUE constraint), RETURNING, COALESCE, CAST(x AS TEXT). No LIKE
+//     (case-insensitive in SQLite, not in PostgreSQL): compare lower(x). No
+//     GLOB, PRAGMA, IFNULL, strftime or date functions: compute times in Go.
+//   - Parameters are "?", each one a value; PostgreSQL must infer a type for
+//     it, so a bare "? IS NULL" needs CAST(? AS TEXT).
+//   - TEXT compares and sorts byte-wise on both (COLLATE "C" on PostgreSQL).
+//   - Errors are matched with isUnique and isForeignKey, never by message.
+//   - A write transaction (Store.tx) may be rerun on PostgreSQL after a
+//     serialisation failure: its function must only run queries.
+//
+// A new migration written this way needs nothing else: the contract tests
+// (forEachDialect) run it on both engines.
+
 import (
 	"context"
 	"fmt"
@@ -127,8 +163,24 @@ var migrations = []string{
 	`ALTER TABLE tenants ADD COLUMN sip_digest TEXT NOT NULL DEFAULT '';`,
 }
 
+// overrides replaces, on one dialect, the migration of a version (1-based)
+// that cannot be written portably: overrides["postgres"][7] = `...`.
+var overrides = map[string]map[int]string{}
+
+// migrationSQL returns the statements of migration version v on dialect d.
+func migrationSQL(d dialect, list []string, v int) (string, error) {
+	if q, ok := overrides[d.name][v]; ok {
+		return q, nil
+	}
+	return d.ddl(list[v-1])
+}
+
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+	table, err := s.d.ddl(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`)
+	if err != nil {
+		return err
+	}
+	if _, err := s.w.ExecContext(ctx, table); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
 	var current int
@@ -138,13 +190,16 @@ func (s *Store) migrate(ctx context.Context) error {
 	if current > len(migrations) {
 		return fmt.Errorf("store: database schema version %d is newer than this binary (%d)", current, len(migrations))
 	}
-	for i := current; i < len(migrations); i++ {
-		v := i + 1
+	for v := current + 1; v <= len(migrations); v++ {
+		q, err := migrationSQL(s.d, migrations, v)
+		if err != nil {
+			return fmt.Errorf("store: migration %d: %w", v, err)
+		}
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("store: migration %d: %w", v, err)
 		}

@@ -4,9 +4,10 @@
 // define the small interfaces they need and *Store satisfies them.
 //
 // The default engine is SQLite (modernc.org/sqlite, pure Go) in WAL mode with
-// foreign keys on and versioned migrations applied at start-up. The SQL is kept
-// portable (no SQLite-only syntax outside the driver set-up) so that a
-// PostgreSQL implementation can follow without touching callers.
+// foreign keys on; PostgreSQL (pgx) serves when Options.URL names one. Both run
+// the same queries and the same versioned migrations, applied at start-up: the
+// SQL is written once in a portable subset (see migrate.go) and what differs
+// between the engines is kept in a dialect (dialect.go).
 package store
 
 import (
@@ -18,10 +19,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // Errors returned by the store. Callers match them with errors.Is.
@@ -37,15 +35,19 @@ type Options struct {
 	// Path of the SQLite database file; ":memory:" is not supported because
 	// readers and the writer use separate connections.
 	Path string
+	// URL of a PostgreSQL database (postgres://user:pass@host/db?...); when
+	// set, the store runs on it and Path is not used.
+	URL string
 	// SecretKey is the 32-byte AES-256-GCM key that encrypts device SIP
 	// passwords at rest.
 	SecretKey []byte
 }
 
-// Store is the SQLite implementation.
+// Store is the database of the softswitch, on SQLite or PostgreSQL.
 type Store struct {
-	w    *sql.DB // single writer connection: SQLite serialises writes anyway
-	r    *sql.DB // pool of readers (WAL allows them to run beside the writer)
+	w    *sql.DB // writers (one connection on SQLite: it serialises writes anyway)
+	r    *sql.DB // pool of readers (WAL lets them run beside the SQLite writer)
+	d    dialect
 	aead cipher.AEAD
 
 	// Statements of the REGISTER hot path, prepared once: parsing SQL costs
@@ -55,8 +57,11 @@ type Store struct {
 
 // Open opens (creating if needed) the database and applies migrations.
 func Open(ctx context.Context, opt Options) (*Store, error) {
-	if opt.Path == "" {
+	if opt.Path == "" && opt.URL == "" {
 		return nil, errors.New("store: empty database path")
+	}
+	if opt.URL != "" && !IsPostgresURL(opt.URL) {
+		return nil, fmt.Errorf("store: database URL %s: want postgres:// or postgresql://", RedactURL(opt.URL))
 	}
 	if len(opt.SecretKey) != 32 {
 		return nil, fmt.Errorf("store: secret key must be 32 bytes, got %d", len(opt.SecretKey))
@@ -69,27 +74,18 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
-		q.Add("_pragma", p)
+	d := sqliteDialect
+	var w, r *sql.DB
+	if opt.URL != "" {
+		d = postgresDialect
+		w, r, err = openPostgres(opt.URL)
+	} else {
+		w, r, err = openSQLite(opt.Path)
 	}
-	q.Set("_txlock", "immediate")
-	dsn := "file:" + opt.Path + "?" + q.Encode()
-	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", opt.Path, err)
+		return nil, err
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	r, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", opt.Path, err)
-	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
-	s := &Store{w: w, r: r, aead: aead}
+	s := &Store{w: w, r: r, d: d, aead: aead}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -164,9 +160,23 @@ func (s *Store) decrypt(sealed []byte) (string, error) {
 	return string(plain), nil
 }
 
-// tx runs fn in a write transaction, rolling back on error.
+// tx runs fn in a write transaction, rolling back on error. On PostgreSQL a
+// transaction that lost a race with a concurrent one (serialisation failure)
+// is run again: fn must do nothing but run its queries.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	for attempt := 1; ; attempt++ {
+		err := s.tx1(ctx, fn)
+		if err == nil || attempt == maxTxAttempts || !isSerialization(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// maxTxAttempts bounds the reruns of a write transaction that keeps losing.
+const maxTxAttempts = 20
+
+func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, s.d.txOptions)
 	if err != nil {
 		return err
 	}

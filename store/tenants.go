@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -28,10 +27,6 @@ type Site struct {
 	Street, Number, PostalCode, City string
 	Country                          string
 	CreatedAt                        time.Time
-}
-
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 // CreateTenant inserts t; ID and CreatedAt are filled in when empty.
@@ -141,7 +136,7 @@ func (s *Store) CreateSite(ctx context.Context, st Site) (Site, error) {
 	st.CreatedAt = time.Now().UTC().Truncate(time.Second)
 	_, err := s.w.ExecContext(ctx, `INSERT INTO sites(id, tenant_id, name, street, number, postal_code, city, country, created_at) VALUES (?,?,?,?,?,?,?,?,?)`,
 		st.ID, st.TenantID, st.Name, st.Street, st.Number, st.PostalCode, st.City, st.Country, st.CreatedAt.Unix())
-	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+	if isForeignKey(err) {
 		return Site{}, ErrNotFound
 	}
 	return st, err

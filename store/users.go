@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -99,7 +98,7 @@ func (s *Store) CreateUser(ctx context.Context, u User) (User, error) {
 	switch {
 	case isUnique(err):
 		return User{}, fmt.Errorf("extension %q: %w", u.Extension, ErrConflict)
-	case err != nil && strings.Contains(err.Error(), "FOREIGN KEY"):
+	case isForeignKey(err):
 		return User{}, ErrNotFound
 	}
 	return u, err
