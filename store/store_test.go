@@ -3,29 +3,16 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-func openTest(t *testing.T, path string) *Store {
-	t.Helper()
-	key := make([]byte, 32)
-	for i := range key {
-		key[i] = byte(i)
-	}
-	s, err := Open(context.Background(), Options{Path: path, SecretKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func TestLicencesDevicesBindings(t *testing.T) { forEachDialect(t, testLicencesDevicesBindings) }
 
-func TestLicencesDevicesBindings(t *testing.T) {
+func testLicencesDevicesBindings(t *testing.T, db testDB) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "pbx.db")
-	s := openTest(t, path)
+	s := db.open(t)
 	ten, err := s.CreateTenant(ctx, Tenant{Name: "Acme", Domain: "acme.test"})
 	if err != nil {
 		t.Fatal(err)
@@ -85,8 +72,7 @@ func TestLicencesDevicesBindings(t *testing.T) {
 	s.Close()
 
 	// Reopen: migrations are not re-applied and bindings survive.
-	s = openTest(t, path)
-	defer s.Close()
+	s = db.open(t)
 	bs, err := s.UserBindings(ctx, full.ID, time.Now())
 	if err != nil || len(bs) != 2 {
 		t.Fatalf("bindings after reopen: %v %v", bs, err)
@@ -118,11 +104,10 @@ func TestLicencesDevicesBindings(t *testing.T) {
 	}
 }
 
-func TestDeviceMACIDSealed(t *testing.T) {
+func TestDeviceMACIDSealed(t *testing.T) { forEachStore(t, testDeviceMACIDSealed) }
+
+func testDeviceMACIDSealed(t *testing.T, s *Store) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "pbx.db")
-	s := openTest(t, path)
-	defer s.Close()
 	ten, err := s.CreateTenant(ctx, Tenant{Name: "Acme", Domain: "acme.test"})
 	if err != nil {
 		t.Fatal(err)
