@@ -62,6 +62,12 @@ type Store interface {
 	UserBindings(ctx context.Context, userID string, now time.Time) ([]store.Binding, error)
 
 	CDRs(ctx context.Context, tenantID string, limit int) ([]store.CDR, error)
+
+	CreateTrunk(ctx context.Context, t store.Trunk) (store.Trunk, error)
+	UpdateTrunk(ctx context.Context, t store.Trunk) error
+	Trunk(ctx context.Context, id string) (store.Trunk, error)
+	Trunks(ctx context.Context) ([]store.Trunk, error)
+	DeleteTrunk(ctx context.Context, id string) error
 }
 
 // Options configure New.

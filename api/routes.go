@@ -48,6 +48,7 @@ func (s *server) routes() []route {
 		site     = tenant + "/sites/{site}"
 		conflict = http.StatusConflict
 		forbid   = http.StatusForbidden
+		trunk    = v1 + "/trunks/{trunk}"
 	)
 	return []route{
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", summary: "This OpenAPI 3.1 document", access: public, out: map[string]any{}, status: 200, h: s.getOpenAPI},
@@ -86,6 +87,12 @@ func (s *server) routes() []route {
 		{method: "GET", path: tenant + "/registrations", op: "listRegistrations", summary: "List the tenant's current registrations (contact bindings)", access: tenantScope, out: []registrationJSON{}, status: 200, h: s.listRegistrations},
 		{method: "GET", path: tenant + "/cdrs", op: "listCDRs", summary: "List call detail records, newest first", access: tenantScope, out: []cdrJSON{}, status: 200,
 			query: []queryParam{{name: "limit", typ: "integer", doc: "at most this many records (1-1000, default 100)"}}, h: s.listCDRs},
+
+		{method: "POST", path: v1 + "/trunks", op: "createTrunk", summary: "Add a carrier trunk; calls from its inbound sources are routed by the called number", access: adminOnly, in: trunkRequest{}, out: trunkJSON{}, status: 201, errs: []int{conflict, forbid}, h: s.createTrunk},
+		{method: "GET", path: v1 + "/trunks", op: "listTrunks", summary: "List the carrier trunks (never their passwords)", access: adminOnly, out: []trunkJSON{}, status: 200, errs: []int{forbid}, h: s.listTrunks},
+		{method: "GET", path: trunk, op: "getTrunk", summary: "Get a carrier trunk (never its password)", access: adminOnly, out: trunkJSON{}, status: 200, errs: []int{forbid}, h: s.getTrunk},
+		{method: "PATCH", path: trunk, op: "updateTrunk", summary: "Change some fields of a carrier trunk", access: adminOnly, in: updateTrunkRequest{}, out: trunkJSON{}, status: 200, errs: []int{conflict, forbid}, h: s.updateTrunk},
+		{method: "DELETE", path: trunk, op: "deleteTrunk", summary: "Remove a carrier trunk", access: adminOnly, status: 204, errs: []int{forbid}, h: s.deleteTrunk},
 	}
 }
 

@@ -51,6 +51,8 @@ type Store struct {
 	// Statements of the REGISTER hot path, prepared once: parsing SQL costs
 	// more than running these queries.
 	stDeviceAuth, stDeviceRegistration, stDeviceBindings, stUpsertBinding, stDeleteBinding *sql.Stmt
+
+	trunks trunkCache // source matcher of TrunkBySource
 }
 
 // Open opens (creating if needed) the database and applies migrations.
