@@ -68,6 +68,34 @@ type Store interface {
 	Trunk(ctx context.Context, id string) (store.Trunk, error)
 	Trunks(ctx context.Context) ([]store.Trunk, error)
 	DeleteTrunk(ctx context.Context, id string) error
+
+	CreateNumber(ctx context.Context, n store.Number) (store.Number, error)
+	Number(ctx context.Context, tenantID, id string) (store.Number, error)
+	Numbers(ctx context.Context, tenantID string) ([]store.Number, error)
+	SetNumberDestination(ctx context.Context, tenantID, id string, d store.Destination) error
+	DeleteNumber(ctx context.Context, tenantID, id string) error
+	SetUserCallerID(ctx context.Context, tenantID, userID, numberID string) error
+	UserCallerIDs(ctx context.Context, tenantID string) (map[string]string, error)
+
+	CreateHuntGroup(ctx context.Context, g store.HuntGroup) (store.HuntGroup, error)
+	UpdateHuntGroup(ctx context.Context, g store.HuntGroup) error
+	HuntGroup(ctx context.Context, tenantID, id string) (store.HuntGroup, error)
+	HuntGroupByExtension(ctx context.Context, tenantID, ext string) (store.HuntGroup, error)
+	HuntGroups(ctx context.Context, tenantID string) ([]store.HuntGroup, error)
+	DeleteHuntGroup(ctx context.Context, tenantID, id string) error
+
+	CreateCallFlow(ctx context.Context, tenantID, name string, graph []byte, refs []store.FlowRef) (store.CallFlow, error)
+	PublishCallFlow(ctx context.Context, tenantID, id, name string, graph []byte, refs []store.FlowRef) (store.CallFlow, error)
+	CallFlow(ctx context.Context, tenantID, id string) (store.CallFlow, error)
+	CallFlowVersion(ctx context.Context, tenantID, id string, version int) (store.CallFlow, error)
+	CallFlows(ctx context.Context, tenantID string) ([]store.CallFlow, error)
+	CallFlowVersions(ctx context.Context, tenantID, id string) ([]store.CallFlowVersionInfo, error)
+	DeleteCallFlow(ctx context.Context, tenantID, id string) error
+
+	CreateAudio(ctx context.Context, a store.Audio) (store.Audio, error)
+	Audio(ctx context.Context, tenantID, id string) (store.Audio, error)
+	Audios(ctx context.Context, tenantID string) ([]store.Audio, error)
+	DeleteAudio(ctx context.Context, tenantID, id string) error
 }
 
 // Options configure New.

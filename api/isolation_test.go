@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 // fixture is a tenant with one of everything.
 type fixture struct {
 	tenant, token, user, user2, device, site string
+	number                                   string
 }
 
 func (e *env) fixture(name, ext string) fixture {
@@ -27,6 +29,8 @@ func (e *env) fixture(name, ext string) fixture {
 	f.device = e.device(f.tenant, f.token, f.user, map[string]any{"kind": "softphone"}).str("id")
 	f.site = e.must(201, "POST", base+"/sites", f.token, map[string]any{"name": name, "street": "Rue", "number": "1", "postal_code": "1000", "city": "Bruxelles"}).str("id")
 	e.must(200, "PUT", base+"/users/"+f.user+"/blf", f.token, []map[string]any{{"position": 1, "target_user_id": f.user2}})
+	f.number = e.must(201, "POST", base+"/numbers", f.token, map[string]any{"number": "+3250" + ext + "111",
+		"destination": map[string]any{"type": "user", "id": f.user}}).str("id")
 	now := time.Now()
 	if err := e.st.ApplyBindings(ctx, []store.BindingChange{{Binding: store.Binding{DeviceID: f.device, TenantID: f.tenant,
 		Contact: "sip:" + f.device + "@192.0.2.9", Source: "192.0.2.9:5060", Transport: "udp", ExpiresAt: now.Add(time.Hour), UpdatedAt: now}}}); err != nil {
@@ -52,6 +56,8 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"suspendUser":       map[string]any{"until": now.AddDate(0, 0, 7).Format(time.DateOnly)},
 		"putBLFKeys":        []map[string]any{{"position": 1, "target_user_id": f.user}},
 		"createDevice":      map[string]any{"kind": "softphone"},
+		"createNumber":      map[string]any{"number": "+3250666666", "destination": map[string]any{"type": "user", "id": f.user}},
+		"updateNumber":      map[string]any{"destination": map[string]any{"type": "voicemail", "id": f.user}},
 	}
 }
 
@@ -86,8 +92,11 @@ func (e *env) operations() []operation {
 	return ops
 }
 
+var pathParams = regexp.MustCompile(`\{[a-z_]+\}`)
+
 func fill(path string, f fixture, tenant string) string {
-	return strings.NewReplacer("{tenant}", tenant, "{user}", f.user, "{device}", f.device, "{site}", f.site).Replace(path)
+	return strings.NewReplacer("{tenant}", tenant, "{user}", f.user, "{device}", f.device, "{site}", f.site,
+		"{number}", f.number).Replace(path)
 }
 
 // TestTenantIsolation: a tenant administrator of A gets 404 on every
@@ -126,7 +135,7 @@ func TestTenantIsolation(t *testing.T) {
 			t.Fatalf("%s %s reveals B exists:\n%s\n%s", op.method, path, r.raw, r2.raw)
 		}
 		// B's ids under A's own path.
-		if strings.Contains(op.path, "{user}") || strings.Contains(op.path, "{site}") || strings.Contains(op.path, "{device}") {
+		if len(pathParams.FindAllString(op.path, -1)) > 1 { // an id besides {tenant}
 			path := fill(op.path, b, a.tenant)
 			isProblem(t, e.call(op.method, path, a.token, body), 404)
 		}
@@ -136,12 +145,13 @@ func TestTenantIsolation(t *testing.T) {
 
 	// A's lists show A only.
 	base := "/api/v1/tenants/" + a.tenant
-	for _, p := range []string{"/users", "/devices", "/sites", "/registrations", "/cdrs", "/users/" + a.user + "/devices", "/users/" + a.user + "/blf"} {
+	for _, p := range []string{"/users", "/devices", "/sites", "/registrations", "/cdrs", "/users/" + a.user + "/devices", "/users/" + a.user + "/blf",
+		"/numbers"} {
 		r := e.must(200, "GET", base+p, a.token, nil)
 		if len(r.arr) == 0 {
 			t.Fatalf("%s: empty list %s", p, r.raw)
 		}
-		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo"} {
+		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo", b.number} {
 			if strings.Contains(string(r.raw), id) {
 				t.Fatalf("%s shows B's %s: %s", p, id, r.raw)
 			}

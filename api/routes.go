@@ -49,6 +49,7 @@ func (s *server) routes() []route {
 		conflict = http.StatusConflict
 		forbid   = http.StatusForbidden
 		trunk    = v1 + "/trunks/{trunk}"
+		number   = tenant + "/numbers/{number}"
 	)
 	return []route{
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", summary: "This OpenAPI 3.1 document", access: public, out: map[string]any{}, status: 200, h: s.getOpenAPI},
@@ -87,6 +88,12 @@ func (s *server) routes() []route {
 		{method: "GET", path: tenant + "/registrations", op: "listRegistrations", summary: "List the tenant's current registrations (contact bindings)", access: tenantScope, out: []registrationJSON{}, status: 200, h: s.listRegistrations},
 		{method: "GET", path: tenant + "/cdrs", op: "listCDRs", summary: "List call detail records, newest first", access: tenantScope, out: []cdrJSON{}, status: 200,
 			query: []queryParam{{name: "limit", typ: "integer", doc: "at most this many records (1-1000, default 100)"}}, h: s.listCDRs},
+
+		{method: "POST", path: tenant + "/numbers", op: "createNumber", summary: "Assign a public number to the tenant and say where its calls go", access: tenantScope, in: createNumberRequest{}, out: numberJSON{}, status: 201, errs: []int{conflict}, h: s.createNumber},
+		{method: "GET", path: tenant + "/numbers", op: "listNumbers", summary: "List the tenant's numbers", access: tenantScope, out: []numberJSON{}, status: 200, h: s.listNumbers},
+		{method: "GET", path: number, op: "getNumber", summary: "Get a number and its destination", access: tenantScope, out: numberJSON{}, status: 200, h: s.getNumber},
+		{method: "PATCH", path: number, op: "updateNumber", summary: "Change where a number leads", access: tenantScope, in: updateNumberRequest{}, out: numberJSON{}, status: 200, h: s.updateNumber},
+		{method: "DELETE", path: number, op: "deleteNumber", summary: "Release a number; users showing it as caller id return to the default", access: tenantScope, status: 204, h: s.deleteNumber},
 
 		{method: "POST", path: v1 + "/trunks", op: "createTrunk", summary: "Add a carrier trunk; calls from its inbound sources are routed by the called number", access: adminOnly, in: trunkRequest{}, out: trunkJSON{}, status: 201, errs: []int{conflict, forbid}, h: s.createTrunk},
 		{method: "GET", path: v1 + "/trunks", op: "listTrunks", summary: "List the carrier trunks (never their passwords)", access: adminOnly, out: []trunkJSON{}, status: 200, errs: []int{forbid}, h: s.listTrunks},
