@@ -15,7 +15,7 @@ import (
 // fixture is a tenant with one of everything.
 type fixture struct {
 	tenant, token, user, user2, device, site string
-	number                                   string
+	number, group                            string
 }
 
 func (e *env) fixture(name, ext string) fixture {
@@ -29,6 +29,8 @@ func (e *env) fixture(name, ext string) fixture {
 	f.device = e.device(f.tenant, f.token, f.user, map[string]any{"kind": "softphone"}).str("id")
 	f.site = e.must(201, "POST", base+"/sites", f.token, map[string]any{"name": name, "street": "Rue", "number": "1", "postal_code": "1000", "city": "Bruxelles"}).str("id")
 	e.must(200, "PUT", base+"/users/"+f.user+"/blf", f.token, []map[string]any{{"position": 1, "target_user_id": f.user2}})
+	f.group = e.must(201, "POST", base+"/hunt_groups", f.token, map[string]any{"name": "G" + name, "extension": ext + "8", "strategy": "linear",
+		"members": []string{f.user, f.user2}, "member_timeout": 10, "timeout": 30, "overflow": map[string]any{"type": "user", "id": f.user}}).str("id")
 	f.number = e.must(201, "POST", base+"/numbers", f.token, map[string]any{"number": "+3250" + ext + "111",
 		"destination": map[string]any{"type": "user", "id": f.user}}).str("id")
 	now := time.Now()
@@ -58,6 +60,9 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"createDevice":      map[string]any{"kind": "softphone"},
 		"createNumber":      map[string]any{"number": "+3250666666", "destination": map[string]any{"type": "user", "id": f.user}},
 		"updateNumber":      map[string]any{"destination": map[string]any{"type": "voicemail", "id": f.user}},
+		"createHuntGroup": map[string]any{"name": "Evil", "strategy": "ring_all", "members": []string{f.user}, "member_timeout": 10, "timeout": 30,
+			"overflow": map[string]any{"type": "hunt_group", "id": f.group}},
+		"updateHuntGroup": map[string]any{"name": "Evil"},
 	}
 }
 
@@ -96,7 +101,7 @@ var pathParams = regexp.MustCompile(`\{[a-z_]+\}`)
 
 func fill(path string, f fixture, tenant string) string {
 	return strings.NewReplacer("{tenant}", tenant, "{user}", f.user, "{device}", f.device, "{site}", f.site,
-		"{number}", f.number).Replace(path)
+		"{number}", f.number, "{hunt_group}", f.group).Replace(path)
 }
 
 // TestTenantIsolation: a tenant administrator of A gets 404 on every
@@ -146,12 +151,12 @@ func TestTenantIsolation(t *testing.T) {
 	// A's lists show A only.
 	base := "/api/v1/tenants/" + a.tenant
 	for _, p := range []string{"/users", "/devices", "/sites", "/registrations", "/cdrs", "/users/" + a.user + "/devices", "/users/" + a.user + "/blf",
-		"/numbers"} {
+		"/numbers", "/hunt_groups"} {
 		r := e.must(200, "GET", base+p, a.token, nil)
 		if len(r.arr) == 0 {
 			t.Fatalf("%s: empty list %s", p, r.raw)
 		}
-		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo", b.number} {
+		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo", b.number, b.group} {
 			if strings.Contains(string(r.raw), id) {
 				t.Fatalf("%s shows B's %s: %s", p, id, r.raw)
 			}

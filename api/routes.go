@@ -50,6 +50,7 @@ func (s *server) routes() []route {
 		forbid   = http.StatusForbidden
 		trunk    = v1 + "/trunks/{trunk}"
 		number   = tenant + "/numbers/{number}"
+		group    = tenant + "/hunt_groups/{hunt_group}"
 	)
 	return []route{
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", summary: "This OpenAPI 3.1 document", access: public, out: map[string]any{}, status: 200, h: s.getOpenAPI},
@@ -94,6 +95,12 @@ func (s *server) routes() []route {
 		{method: "GET", path: number, op: "getNumber", summary: "Get a number and its destination", access: tenantScope, out: numberJSON{}, status: 200, h: s.getNumber},
 		{method: "PATCH", path: number, op: "updateNumber", summary: "Change where a number leads", access: tenantScope, in: updateNumberRequest{}, out: numberJSON{}, status: 200, h: s.updateNumber},
 		{method: "DELETE", path: number, op: "deleteNumber", summary: "Release a number; users showing it as caller id return to the default", access: tenantScope, status: 204, h: s.deleteNumber},
+
+		{method: "POST", path: tenant + "/hunt_groups", op: "createHuntGroup", summary: "Create a hunt group: colleagues rung by a strategy, an optional queue, an overflow", access: tenantScope, in: huntGroupRequest{}, out: huntGroupJSON{}, status: 201, errs: []int{conflict}, h: s.createHuntGroup},
+		{method: "GET", path: tenant + "/hunt_groups", op: "listHuntGroups", summary: "List the tenant's hunt groups", access: tenantScope, out: []huntGroupJSON{}, status: 200, h: s.listHuntGroups},
+		{method: "GET", path: group, op: "getHuntGroup", summary: "Get a hunt group", access: tenantScope, out: huntGroupJSON{}, status: 200, h: s.getHuntGroup},
+		{method: "PATCH", path: group, op: "updateHuntGroup", summary: "Change some settings or the members of a hunt group", access: tenantScope, in: updateHuntGroupRequest{}, out: huntGroupJSON{}, status: 200, errs: []int{conflict}, h: s.updateHuntGroup},
+		{method: "DELETE", path: group, op: "deleteHuntGroup", summary: "Delete a hunt group no number, overflow or call flow leads to", access: tenantScope, status: 204, errs: []int{conflict}, h: s.deleteHuntGroup},
 
 		{method: "POST", path: v1 + "/trunks", op: "createTrunk", summary: "Add a carrier trunk; calls from its inbound sources are routed by the called number", access: adminOnly, in: trunkRequest{}, out: trunkJSON{}, status: 201, errs: []int{conflict, forbid}, h: s.createTrunk},
 		{method: "GET", path: v1 + "/trunks", op: "listTrunks", summary: "List the carrier trunks (never their passwords)", access: adminOnly, out: []trunkJSON{}, status: 200, errs: []int{forbid}, h: s.listTrunks},

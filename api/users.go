@@ -103,7 +103,7 @@ func (c *call) extensionTaken(ext, self string) error {
 	other, err := c.s.store.UserByExtension(c.ctx(), c.tenant.ID, ext)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil
+		return c.extensionOfGroup(ext, "")
 	case err != nil:
 		return err
 	case other.ID != self:
