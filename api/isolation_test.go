@@ -15,7 +15,7 @@ import (
 // fixture is a tenant with one of everything.
 type fixture struct {
 	tenant, token, user, user2, device, site string
-	number, group                            string
+	number, group, flow                      string
 }
 
 func (e *env) fixture(name, ext string) fixture {
@@ -31,6 +31,7 @@ func (e *env) fixture(name, ext string) fixture {
 	e.must(200, "PUT", base+"/users/"+f.user+"/blf", f.token, []map[string]any{{"position": 1, "target_user_id": f.user2}})
 	f.group = e.must(201, "POST", base+"/hunt_groups", f.token, map[string]any{"name": "G" + name, "extension": ext + "8", "strategy": "linear",
 		"members": []string{f.user, f.user2}, "member_timeout": 10, "timeout": 30, "overflow": map[string]any{"type": "user", "id": f.user}}).str("id")
+	f.flow = e.must(201, "POST", base+"/call_flows", f.token, simpleFlow(f.user)).str("id")
 	f.number = e.must(201, "POST", base+"/numbers", f.token, map[string]any{"number": "+3250" + ext + "111",
 		"destination": map[string]any{"type": "user", "id": f.user}}).str("id")
 	now := time.Now()
@@ -63,6 +64,10 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"createHuntGroup": map[string]any{"name": "Evil", "strategy": "ring_all", "members": []string{f.user}, "member_timeout": 10, "timeout": 30,
 			"overflow": map[string]any{"type": "hunt_group", "id": f.group}},
 		"updateHuntGroup": map[string]any{"name": "Evil"},
+		"createCallFlow":  simpleFlow(f.user),
+		"putCallFlow":     simpleFlow(f.user),
+		"restoreCallFlow": map[string]any{"version": 1},
+		"dryRunCallFlow":  map[string]any{"at": now.Format(time.RFC3339), "digits": "1"},
 	}
 }
 
@@ -101,7 +106,7 @@ var pathParams = regexp.MustCompile(`\{[a-z_]+\}`)
 
 func fill(path string, f fixture, tenant string) string {
 	return strings.NewReplacer("{tenant}", tenant, "{user}", f.user, "{device}", f.device, "{site}", f.site,
-		"{number}", f.number, "{hunt_group}", f.group).Replace(path)
+		"{number}", f.number, "{hunt_group}", f.group, "{call_flow}", f.flow).Replace(path)
 }
 
 // TestTenantIsolation: a tenant administrator of A gets 404 on every
@@ -151,12 +156,12 @@ func TestTenantIsolation(t *testing.T) {
 	// A's lists show A only.
 	base := "/api/v1/tenants/" + a.tenant
 	for _, p := range []string{"/users", "/devices", "/sites", "/registrations", "/cdrs", "/users/" + a.user + "/devices", "/users/" + a.user + "/blf",
-		"/numbers", "/hunt_groups"} {
+		"/numbers", "/hunt_groups", "/call_flows", "/call_flows/" + a.flow + "/versions"} {
 		r := e.must(200, "GET", base+p, a.token, nil)
 		if len(r.arr) == 0 {
 			t.Fatalf("%s: empty list %s", p, r.raw)
 		}
-		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo", b.number, b.group} {
+		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo", b.number, b.group, b.flow} {
 			if strings.Contains(string(r.raw), id) {
 				t.Fatalf("%s shows B's %s: %s", p, id, r.raw)
 			}
@@ -186,4 +191,9 @@ func TestTenantIsolation(t *testing.T) {
 	// A's BLF keys cannot point at B's users either.
 	r := e.call("PUT", base+"/users/"+a.user+"/blf", a.token, []map[string]any{{"position": 1, "target_user_id": b.user}})
 	isProblem(t, r, 422)
+}
+
+// simpleFlow sends every call to a user.
+func simpleFlow(user string) map[string]any {
+	return map[string]any{"name": "To " + user, "start": "u", "nodes": map[string]any{"u": map[string]any{"type": "user", "id": user}}}
 }

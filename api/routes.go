@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"pbx/features/callflow"
 	"pbx/store"
 )
 
@@ -51,6 +52,7 @@ func (s *server) routes() []route {
 		trunk    = v1 + "/trunks/{trunk}"
 		number   = tenant + "/numbers/{number}"
 		group    = tenant + "/hunt_groups/{hunt_group}"
+		flow     = tenant + "/call_flows/{call_flow}"
 	)
 	return []route{
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", summary: "This OpenAPI 3.1 document", access: public, out: map[string]any{}, status: 200, h: s.getOpenAPI},
@@ -101,6 +103,15 @@ func (s *server) routes() []route {
 		{method: "GET", path: group, op: "getHuntGroup", summary: "Get a hunt group", access: tenantScope, out: huntGroupJSON{}, status: 200, h: s.getHuntGroup},
 		{method: "PATCH", path: group, op: "updateHuntGroup", summary: "Change some settings or the members of a hunt group", access: tenantScope, in: updateHuntGroupRequest{}, out: huntGroupJSON{}, status: 200, errs: []int{conflict}, h: s.updateHuntGroup},
 		{method: "DELETE", path: group, op: "deleteHuntGroup", summary: "Delete a hunt group no number, overflow or call flow leads to", access: tenantScope, status: 204, errs: []int{conflict}, h: s.deleteHuntGroup},
+
+		{method: "POST", path: tenant + "/call_flows", op: "createCallFlow", summary: "Create a call flow from its graph (version 1); every problem of the graph is reported at once", access: tenantScope, in: callflow.Graph{}, out: callFlowJSON{}, status: 201, h: s.createCallFlow},
+		{method: "GET", path: tenant + "/call_flows", op: "listCallFlows", summary: "List the tenant's call flows", access: tenantScope, out: []callFlowSummaryJSON{}, status: 200, h: s.listCallFlows},
+		{method: "GET", path: flow, op: "getCallFlow", summary: "Get a call flow's current version and graph", access: tenantScope, out: callFlowJSON{}, status: 200, h: s.getCallFlow},
+		{method: "PUT", path: flow, op: "putCallFlow", summary: "Publish a new version of a call flow; calls already in it finish on theirs", access: tenantScope, in: callflow.Graph{}, out: callFlowJSON{}, status: 200, h: s.putCallFlow},
+		{method: "DELETE", path: flow, op: "deleteCallFlow", summary: "Delete a call flow no number or overflow leads to", access: tenantScope, status: 204, errs: []int{conflict}, h: s.deleteCallFlow},
+		{method: "GET", path: flow + "/versions", op: "listCallFlowVersions", summary: "List the published versions of a call flow", access: tenantScope, out: []callFlowVersionJSON{}, status: 200, h: s.listCallFlowVersions},
+		{method: "POST", path: flow + "/restore", op: "restoreCallFlow", summary: "Publish an earlier version's graph again, as a new version", access: tenantScope, in: restoreRequest{}, out: callFlowJSON{}, status: 200, h: s.restoreCallFlow},
+		{method: "POST", path: flow + "/dry_run", op: "dryRunCallFlow", summary: "Say where a call at a given time pressing given keys would go, placing no call", access: tenantScope, in: dryRunRequest{}, out: dryRunJSON{}, status: 200, h: s.dryRunCallFlow},
 
 		{method: "POST", path: v1 + "/trunks", op: "createTrunk", summary: "Add a carrier trunk; calls from its inbound sources are routed by the called number", access: adminOnly, in: trunkRequest{}, out: trunkJSON{}, status: 201, errs: []int{conflict, forbid}, h: s.createTrunk},
 		{method: "GET", path: v1 + "/trunks", op: "listTrunks", summary: "List the carrier trunks (never their passwords)", access: adminOnly, out: []trunkJSON{}, status: 200, errs: []int{forbid}, h: s.listTrunks},
