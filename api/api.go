@@ -117,6 +117,10 @@ type Options struct {
 	// what is derived from it (the digest algorithms of its realm) follows at
 	// once. Nil: nothing to do.
 	TenantChanged func(ctx context.Context)
+	// DataDir is the server's data directory: uploaded audio is kept,
+	// converted, under DataDir/audio/<tenant>/<id>.wav. Empty: audio
+	// uploads answer 503.
+	DataDir string
 }
 
 // DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
@@ -133,6 +137,7 @@ type server struct {
 	validModel func(string) bool
 	changed    func(ctx context.Context)
 	now        func() time.Time
+	dataDir    string
 	mux        *http.ServeMux
 	patterns   []string
 	openapi    []byte
@@ -157,6 +162,7 @@ func newServer(opts Options) *server {
 		validModel: opts.ValidModel,
 		changed:    opts.TenantChanged,
 		now:        opts.Now,
+		dataDir:    opts.DataDir,
 	}
 	if s.baseDomain == "" {
 		s.baseDomain = DefaultBaseDomain

@@ -15,7 +15,7 @@ import (
 // fixture is a tenant with one of everything.
 type fixture struct {
 	tenant, token, user, user2, device, site string
-	number, group, flow                      string
+	number, group, flow, audio               string
 }
 
 func (e *env) fixture(name, ext string) fixture {
@@ -31,6 +31,7 @@ func (e *env) fixture(name, ext string) fixture {
 	e.must(200, "PUT", base+"/users/"+f.user+"/blf", f.token, []map[string]any{{"position": 1, "target_user_id": f.user2}})
 	f.group = e.must(201, "POST", base+"/hunt_groups", f.token, map[string]any{"name": "G" + name, "extension": ext + "8", "strategy": "linear",
 		"members": []string{f.user, f.user2}, "member_timeout": 10, "timeout": 30, "overflow": map[string]any{"type": "user", "id": f.user}}).str("id")
+	f.audio = e.uploadRaw(f.tenant, f.token, "audio/wav", wavFile(8000, 1, 16, 1)).str("id")
 	f.flow = e.must(201, "POST", base+"/call_flows", f.token, simpleFlow(f.user)).str("id")
 	f.number = e.must(201, "POST", base+"/numbers", f.token, map[string]any{"number": "+3250" + ext + "111",
 		"destination": map[string]any{"type": "user", "id": f.user}}).str("id")
@@ -68,6 +69,7 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"putCallFlow":     simpleFlow(f.user),
 		"restoreCallFlow": map[string]any{"version": 1},
 		"dryRunCallFlow":  map[string]any{"at": now.Format(time.RFC3339), "digits": "1"},
+		"uploadAudio":     map[string]any{"file": "not checked: the tenant is"},
 	}
 }
 
@@ -106,7 +108,7 @@ var pathParams = regexp.MustCompile(`\{[a-z_]+\}`)
 
 func fill(path string, f fixture, tenant string) string {
 	return strings.NewReplacer("{tenant}", tenant, "{user}", f.user, "{device}", f.device, "{site}", f.site,
-		"{number}", f.number, "{hunt_group}", f.group, "{call_flow}", f.flow).Replace(path)
+		"{number}", f.number, "{hunt_group}", f.group, "{call_flow}", f.flow, "{audio}", f.audio).Replace(path)
 }
 
 // TestTenantIsolation: a tenant administrator of A gets 404 on every
@@ -156,12 +158,12 @@ func TestTenantIsolation(t *testing.T) {
 	// A's lists show A only.
 	base := "/api/v1/tenants/" + a.tenant
 	for _, p := range []string{"/users", "/devices", "/sites", "/registrations", "/cdrs", "/users/" + a.user + "/devices", "/users/" + a.user + "/blf",
-		"/numbers", "/hunt_groups", "/call_flows", "/call_flows/" + a.flow + "/versions"} {
+		"/numbers", "/hunt_groups", "/call_flows", "/call_flows/" + a.flow + "/versions", "/audio"} {
 		r := e.must(200, "GET", base+p, a.token, nil)
 		if len(r.arr) == 0 {
 			t.Fatalf("%s: empty list %s", p, r.raw)
 		}
-		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo", b.number, b.group, b.flow} {
+		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo", b.number, b.group, b.flow, b.audio} {
 			if strings.Contains(string(r.raw), id) {
 				t.Fatalf("%s shows B's %s: %s", p, id, r.raw)
 			}

@@ -26,9 +26,11 @@ type route struct {
 	op      string // OpenAPI operationId
 	summary string
 	access  access
-	in      any // request body type (a zero value), nil when the operation takes none
-	out     any // success response body type, nil for 204
-	status  int // success status
+	in      any      // request body type (a zero value), nil when the operation takes none
+	rawIn   []string // media types of a body that is not JSON (an upload)
+	rawOut  string   // media type of a success body that is not JSON (a download)
+	out     any      // success response body type, nil for 204
+	status  int      // success status
 	errs    []int
 	query   []queryParam
 	h       func(*call) error
@@ -53,6 +55,7 @@ func (s *server) routes() []route {
 		number   = tenant + "/numbers/{number}"
 		group    = tenant + "/hunt_groups/{hunt_group}"
 		flow     = tenant + "/call_flows/{call_flow}"
+		audio    = tenant + "/audio/{audio}"
 	)
 	return []route{
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", summary: "This OpenAPI 3.1 document", access: public, out: map[string]any{}, status: 200, h: s.getOpenAPI},
@@ -112,6 +115,13 @@ func (s *server) routes() []route {
 		{method: "GET", path: flow + "/versions", op: "listCallFlowVersions", summary: "List the published versions of a call flow", access: tenantScope, out: []callFlowVersionJSON{}, status: 200, h: s.listCallFlowVersions},
 		{method: "POST", path: flow + "/restore", op: "restoreCallFlow", summary: "Publish an earlier version's graph again, as a new version", access: tenantScope, in: restoreRequest{}, out: callFlowJSON{}, status: 200, h: s.restoreCallFlow},
 		{method: "POST", path: flow + "/dry_run", op: "dryRunCallFlow", summary: "Say where a call at a given time pressing given keys would go, placing no call", access: tenantScope, in: dryRunRequest{}, out: dryRunJSON{}, status: 200, h: s.dryRunCallFlow},
+
+		{method: "POST", path: tenant + "/audio", op: "uploadAudio", summary: "Upload an announcement or prompt (WAV of any rate and channel count, or MP3; at most 20 MB and 10 minutes), stored as 8 kHz mono WAV; the query parameter name names it", access: tenantScope, rawIn: audioUploadTypes, out: audioJSON{}, status: 201, errs: []int{http.StatusServiceUnavailable},
+			query: []queryParam{{name: "name", typ: "string", doc: "a name for people; the uploaded file's name by default"}}, h: s.uploadAudio},
+		{method: "GET", path: tenant + "/audio", op: "listAudio", summary: "List the tenant's audio", access: tenantScope, out: []audioJSON{}, status: 200, h: s.listAudio},
+		{method: "GET", path: audio, op: "getAudio", summary: "Get an audio's description", access: tenantScope, out: audioJSON{}, status: 200, h: s.getAudio},
+		{method: "GET", path: audio + "/file", op: "getAudioFile", summary: "Download the stored 8 kHz mono WAV", access: tenantScope, rawOut: "audio/wav", status: 200, h: s.getAudioFile},
+		{method: "DELETE", path: audio, op: "deleteAudio", summary: "Delete an audio no call flow's current version plays", access: tenantScope, status: 204, errs: []int{conflict}, h: s.deleteAudio},
 
 		{method: "POST", path: v1 + "/trunks", op: "createTrunk", summary: "Add a carrier trunk; calls from its inbound sources are routed by the called number", access: adminOnly, in: trunkRequest{}, out: trunkJSON{}, status: 201, errs: []int{conflict, forbid}, h: s.createTrunk},
 		{method: "GET", path: v1 + "/trunks", op: "listTrunks", summary: "List the carrier trunks (never their passwords)", access: adminOnly, out: []trunkJSON{}, status: 200, errs: []int{forbid}, h: s.listTrunks},
