@@ -152,8 +152,29 @@ func TestTenantIsolation(t *testing.T) {
 			isProblem(t, e.call(op.method, path, a.token, body), 404)
 		}
 	}
-	// Admin-only operations are refused outright.
+	// Admin-only operations are refused outright: every platform-level
+	// one (trunks included) answers a tenant token 403 and changes nothing.
 	isProblem(t, e.call("GET", "/api/v1/tenants", a.token, nil), 403)
+	trunk := e.must(201, "POST", "/api/v1/trunks", e.admin, map[string]any{"name": "Carrier", "host": "192.0.2.50", "transport": "udp",
+		"inbound_sources": []string{"192.0.2.50"}}).str("id")
+	platform := 0
+	for _, op := range ops {
+		if !op.admin || strings.Contains(op.path, "{tenant}") {
+			continue
+		}
+		platform++
+		var body any
+		if op.body {
+			body = map[string]any{"name": "Evil"}
+		}
+		isProblem(t, e.call(op.method, strings.ReplaceAll(op.path, "{trunk}", trunk), a.token, body), 403)
+	}
+	if platform < 7 {
+		t.Fatalf("only %d platform operations documented", platform)
+	}
+	if r := e.must(200, "GET", "/api/v1/trunks/"+trunk, e.admin, nil); r.str("name") != "Carrier" {
+		t.Fatalf("trunk changed by a tenant token: %s", r.raw)
+	}
 
 	// A's lists show A only.
 	base := "/api/v1/tenants/" + a.tenant
