@@ -180,6 +180,8 @@ func (g *schemaGen) schema(t reflect.Type, request bool) map[string]any {
 		return map[string]any{"type": "number"}
 	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
 		return map[string]any{"type": "array", "items": g.schema(t.Elem(), request)}
+	case t.Kind() == reflect.Map && t.Elem().Kind() != reflect.Interface:
+		return map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem(), request)}
 	case t.Kind() == reflect.Map || t.Kind() == reflect.Interface:
 		return map[string]any{"type": "object"}
 	case t.Kind() == reflect.Struct:
