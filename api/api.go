@@ -1,6 +1,7 @@
 // Package api owns the REST administration interface of the softswitch under
-// /api/v1: tenants, sites, licences (users), devices, BLF keys, registrations
-// and call records, authenticated by bearer tokens.
+// /api/v1: tenants, sites, licences (users), devices, BLF keys, registrations,
+// call records, carrier trunks, public numbers, hunt groups, call flows and
+// their audio, authenticated by bearer tokens.
 //
 // Every route is declared once, in the table of routes.go; the HTTP mux and the
 // OpenAPI document served at /api/v1/openapi.json are both built from that

@@ -328,6 +328,17 @@ func (s *server) getAudioFile(c *call) error {
 	return nil
 }
 
+// removeTenantAudio removes the audio files of a deleted tenant (their rows
+// went with it).
+func (s *server) removeTenantAudio(c *call) {
+	if s.dataDir == "" || !safeID.MatchString(c.tenant.ID) {
+		return
+	}
+	if err := os.RemoveAll(filepath.Join(s.dataDir, "audio", c.tenant.ID)); err != nil {
+		s.log.WarnContext(c.ctx(), "api: remove a deleted tenant's audio", "tenant", c.tenant.ID, "err", err)
+	}
+}
+
 func (s *server) deleteAudio(c *call) error {
 	id := c.path("audio")
 	switch err := s.store.DeleteAudio(c.ctx(), c.tenant.ID, id); {

@@ -137,6 +137,11 @@ func TestAudioUploadConverts(t *testing.T) {
 	if n := len(e.storedFiles()); n != 5 {
 		t.Fatalf("%d files stored", n)
 	}
+	// A deleted tenant's audio goes with it.
+	e.must(204, "DELETE", "/api/v1/tenants/"+a, e.admin, nil)
+	if files := e.storedFiles(); len(files) != 0 {
+		t.Fatalf("files left after the tenant: %v", files)
+	}
 }
 
 func TestAudioBadUploadsStoreNothing(t *testing.T) {

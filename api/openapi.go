@@ -142,7 +142,7 @@ func errorStatuses(rt route) []int {
 
 // routeTag groups operations by the resource they act on.
 func routeTag(path string) string {
-	for _, t := range []string{"openapi", "tokens", "devices", "blf", "registrations", "cdrs", "caller_id", "numbers", "hunt_groups", "call_flows", "audio", "users", "sites", "trunks"} {
+	for _, t := range []string{"openapi", "tokens", "devices", "blf", "registrations", "cdrs", "numbers", "hunt_groups", "call_flows", "audio", "users", "sites", "trunks"} {
 		if strings.Contains(path, "/"+t) {
 			if t == "openapi" {
 				return "meta"

@@ -155,6 +155,7 @@ func (s *server) deleteTenant(c *call) error {
 		}
 		return err
 	}
+	s.removeTenantAudio(c)
 	return c.noContent()
 }
 

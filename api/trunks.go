@@ -58,8 +58,8 @@ func toTrunkJSON(t store.Trunk) trunkJSON {
 
 var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 
-// checkTrunk validates every field of t (password excluded from nothing:
-// its value is checked, never echoed).
+// checkTrunk validates every field of t and puts the sources in canonical
+// form; the password's value is checked, never echoed in a problem.
 func checkTrunk(fe *fieldErrors, t *store.Trunk) {
 	t.Name = fe.text("name", t.Name, true, 100)
 	t.Host = strings.TrimSpace(t.Host)
