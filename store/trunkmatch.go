@@ -69,6 +69,7 @@ type trunkCache struct {
 	cur atomic.Pointer[cachedMatcher]
 	mu  sync.Mutex // serialises rebuilds
 	gen atomic.Uint64
+	now func() time.Time // nil: time.Now (a test sets a fake clock)
 }
 
 type cachedMatcher struct {
@@ -80,8 +81,12 @@ type cachedMatcher struct {
 func (c *trunkCache) invalidate() { c.gen.Add(1) }
 
 func (c *trunkCache) get(ctx context.Context, load func(context.Context) (*trunkMatcher, error)) (*trunkMatcher, error) {
+	now := c.now
+	if now == nil {
+		now = time.Now
+	}
 	fresh := func(cm *cachedMatcher) bool {
-		return cm != nil && cm.gen == c.gen.Load() && time.Since(cm.loaded) < trunkMatcherTTL
+		return cm != nil && cm.gen == c.gen.Load() && now().Sub(cm.loaded) < trunkMatcherTTL
 	}
 	if cm := c.cur.Load(); fresh(cm) {
 		return cm.m, nil
@@ -98,6 +103,6 @@ func (c *trunkCache) get(ctx context.Context, load func(context.Context) (*trunk
 	if err != nil {
 		return nil, err
 	}
-	c.cur.Store(&cachedMatcher{m: m, gen: gen, loaded: time.Now()})
+	c.cur.Store(&cachedMatcher{m: m, gen: gen, loaded: now()})
 	return m, nil
 }

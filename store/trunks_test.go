@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestParseTrunkSource(t *testing.T) {
@@ -128,20 +129,34 @@ func TestTrunksAndSourceMatching(t *testing.T) {
 	}
 
 	// A write by another node sharing the database (here: a second Store
-	// on the same file) is seen after ReloadTrunks (or the TTL).
+	// on the same file) is seen once the matcher is older than its TTL, or
+	// at once after ReloadTrunks.
 	other := openTest(t, s.path(t))
 	defer other.Close()
-	if _, err := other.TrunkBySource(ctx, netip.MustParseAddrPort("10.1.2.3:1")); err != nil {
-		t.Fatal(err)
+	clock := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	other.trunks.now = func() time.Time { return clock }
+	if got, err := other.TrunkBySource(ctx, netip.MustParseAddrPort("10.1.2.3:1")); err != nil || got.ID != host.ID {
+		t.Fatalf("other node: %+v, %v", got, err)
 	}
 	if err := s.DeleteTrunk(ctx, host.ID); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(trunkMatcherTTL - time.Millisecond)
+	if got, _ := other.TrunkBySource(ctx, netip.MustParseAddrPort("10.1.2.3:1")); got.ID != host.ID {
+		t.Fatalf("the cached matcher was not used: %q", got.ID)
+	}
+	clock = clock.Add(time.Millisecond)
+	if got, _ := other.TrunkBySource(ctx, netip.MustParseAddrPort("10.1.2.3:1")); got.ID != narrow.ID {
+		t.Fatalf("after the TTL the other node still sees %q", got.ID)
+	}
+	if _, err := s.CreateTrunk(ctx, Trunk{Name: "late", Host: "h", Port: 5060, Transport: "udp", InboundSources: []string{"10.1.2.3"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := other.ReloadTrunks(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := other.TrunkBySource(ctx, netip.MustParseAddrPort("10.1.2.3:1")); got.ID != narrow.ID {
-		t.Fatalf("other node still sees %q", got.ID)
+	if got, _ := other.TrunkBySource(ctx, netip.MustParseAddrPort("10.1.2.3:1")); got.Name != "late" {
+		t.Fatalf("after ReloadTrunks the other node sees %q", got.Name)
 	}
 }
 
