@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -99,7 +100,7 @@ func (c *call) readUpload() ([]byte, string, error) {
 			}
 			break
 		}
-	case contains(wavTypes, mt) || contains(mp3Types, mt):
+	case slices.Contains(wavTypes, mt) || slices.Contains(mp3Types, mt):
 		data, err = io.ReadAll(io.LimitReader(body, maxAudioUpload+1))
 		if err != nil {
 			return nil, "", uploadReadError(err)
@@ -122,15 +123,6 @@ func uploadReadError(err error) error {
 		return httpProblem(http.StatusRequestEntityTooLarge, fmt.Sprintf("audio files are at most %d MB", maxAudioUpload>>20))
 	}
 	return malformed("", "cannot read the upload: "+err.Error())
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // decodeAudio turns an uploaded WAV (any format media.DecodeWAV reads) or

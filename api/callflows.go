@@ -1,11 +1,13 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"pbx/features/callflow"
@@ -155,22 +157,9 @@ func flowRefs(g callflow.Graph) []store.FlowRef {
 		}
 	}
 	slices.SortFunc(refs, func(a, b store.FlowRef) int {
-		if a.Kind != b.Kind {
-			return cmpString(a.Kind, b.Kind)
-		}
-		return cmpString(a.ID, b.ID)
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID))
 	})
 	return refs
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // flowStoreError: something the flow refers to vanished between its
