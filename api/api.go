@@ -1,6 +1,7 @@
 // Package api owns the REST administration interface of the softswitch under
-// /api/v1: tenants, sites, licences (users), devices, BLF keys, registrations
-// and call records, authenticated by bearer tokens.
+// /api/v1: tenants, sites, licences (users), devices, BLF keys, registrations,
+// call records, carrier trunks, public numbers, hunt groups, call flows and
+// their audio, authenticated by bearer tokens.
 //
 // Every route is declared once, in the table of routes.go; the HTTP mux and the
 // OpenAPI document served at /api/v1/openapi.json are both built from that
@@ -62,6 +63,40 @@ type Store interface {
 	UserBindings(ctx context.Context, userID string, now time.Time) ([]store.Binding, error)
 
 	CDRs(ctx context.Context, tenantID string, limit int) ([]store.CDR, error)
+
+	CreateTrunk(ctx context.Context, t store.Trunk) (store.Trunk, error)
+	UpdateTrunk(ctx context.Context, t store.Trunk) error
+	Trunk(ctx context.Context, id string) (store.Trunk, error)
+	Trunks(ctx context.Context) ([]store.Trunk, error)
+	DeleteTrunk(ctx context.Context, id string) error
+
+	CreateNumber(ctx context.Context, n store.Number) (store.Number, error)
+	Number(ctx context.Context, tenantID, id string) (store.Number, error)
+	Numbers(ctx context.Context, tenantID string) ([]store.Number, error)
+	SetNumberDestination(ctx context.Context, tenantID, id string, d store.Destination) error
+	DeleteNumber(ctx context.Context, tenantID, id string) error
+	SetUserCallerID(ctx context.Context, tenantID, userID, numberID string) error
+	UserCallerIDs(ctx context.Context, tenantID string) (map[string]string, error)
+
+	CreateHuntGroup(ctx context.Context, g store.HuntGroup) (store.HuntGroup, error)
+	UpdateHuntGroup(ctx context.Context, g store.HuntGroup) error
+	HuntGroup(ctx context.Context, tenantID, id string) (store.HuntGroup, error)
+	HuntGroupByExtension(ctx context.Context, tenantID, ext string) (store.HuntGroup, error)
+	HuntGroups(ctx context.Context, tenantID string) ([]store.HuntGroup, error)
+	DeleteHuntGroup(ctx context.Context, tenantID, id string) error
+
+	CreateCallFlow(ctx context.Context, tenantID, name string, graph []byte, refs []store.FlowRef) (store.CallFlow, error)
+	PublishCallFlow(ctx context.Context, tenantID, id, name string, graph []byte, refs []store.FlowRef) (store.CallFlow, error)
+	CallFlow(ctx context.Context, tenantID, id string) (store.CallFlow, error)
+	CallFlowVersion(ctx context.Context, tenantID, id string, version int) (store.CallFlow, error)
+	CallFlows(ctx context.Context, tenantID string) ([]store.CallFlow, error)
+	CallFlowVersions(ctx context.Context, tenantID, id string) ([]store.CallFlowVersionInfo, error)
+	DeleteCallFlow(ctx context.Context, tenantID, id string) error
+
+	CreateAudio(ctx context.Context, a store.Audio) (store.Audio, error)
+	Audio(ctx context.Context, tenantID, id string) (store.Audio, error)
+	Audios(ctx context.Context, tenantID string) ([]store.Audio, error)
+	DeleteAudio(ctx context.Context, tenantID, id string) error
 }
 
 // Options configure New.
@@ -83,6 +118,10 @@ type Options struct {
 	// what is derived from it (the digest algorithms of its realm) follows at
 	// once. Nil: nothing to do.
 	TenantChanged func(ctx context.Context)
+	// DataDir is the server's data directory: uploaded audio is kept,
+	// converted, under DataDir/audio/<tenant>/<id>.wav. Empty: audio
+	// uploads answer 503.
+	DataDir string
 }
 
 // DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
@@ -99,6 +138,7 @@ type server struct {
 	validModel func(string) bool
 	changed    func(ctx context.Context)
 	now        func() time.Time
+	dataDir    string
 	mux        *http.ServeMux
 	patterns   []string
 	openapi    []byte
@@ -123,6 +163,7 @@ func newServer(opts Options) *server {
 		validModel: opts.ValidModel,
 		changed:    opts.TenantChanged,
 		now:        opts.Now,
+		dataDir:    opts.DataDir,
 	}
 	if s.baseDomain == "" {
 		s.baseDomain = DefaultBaseDomain

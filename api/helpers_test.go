@@ -34,6 +34,7 @@ type env struct {
 	admin string
 	now   time.Time
 	logs  *syncBuffer
+	data  string // Options.DataDir
 }
 
 type syncBuffer struct {
@@ -80,10 +81,12 @@ func newEnv(t *testing.T, tweak ...func(*api.Options)) *env {
 		Logger:            slog.New(slog.NewJSONHandler(e.logs, nil)),
 		IssueProvisioning: stubProvisioning,
 		Now:               func() time.Time { return e.now },
+		DataDir:           t.TempDir(),
 	}
 	for _, f := range tweak {
 		f(&opts)
 	}
+	e.data = opts.DataDir
 	e.srv = httptest.NewServer(api.New(opts))
 	t.Cleanup(e.srv.Close)
 	return e

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 // fixture is a tenant with one of everything.
 type fixture struct {
 	tenant, token, user, user2, device, site string
+	number, group, flow, audio               string
 }
 
 func (e *env) fixture(name, ext string) fixture {
@@ -27,6 +29,12 @@ func (e *env) fixture(name, ext string) fixture {
 	f.device = e.device(f.tenant, f.token, f.user, map[string]any{"kind": "softphone"}).str("id")
 	f.site = e.must(201, "POST", base+"/sites", f.token, map[string]any{"name": name, "street": "Rue", "number": "1", "postal_code": "1000", "city": "Bruxelles"}).str("id")
 	e.must(200, "PUT", base+"/users/"+f.user+"/blf", f.token, []map[string]any{{"position": 1, "target_user_id": f.user2}})
+	f.group = e.must(201, "POST", base+"/hunt_groups", f.token, map[string]any{"name": "G" + name, "extension": ext + "8", "strategy": "linear",
+		"members": []string{f.user, f.user2}, "member_timeout": 10, "timeout": 30, "overflow": map[string]any{"type": "user", "id": f.user}}).str("id")
+	f.audio = e.uploadRaw(f.tenant, f.token, "audio/wav", wavFile(8000, 1, 16, 1)).str("id")
+	f.flow = e.must(201, "POST", base+"/call_flows", f.token, simpleFlow(f.user)).str("id")
+	f.number = e.must(201, "POST", base+"/numbers", f.token, map[string]any{"number": "+3250" + ext + "111",
+		"destination": map[string]any{"type": "user", "id": f.user}}).str("id")
 	now := time.Now()
 	if err := e.st.ApplyBindings(ctx, []store.BindingChange{{Binding: store.Binding{DeviceID: f.device, TenantID: f.tenant,
 		Contact: "sip:" + f.device + "@192.0.2.9", Source: "192.0.2.9:5060", Transport: "udp", ExpiresAt: now.Add(time.Hour), UpdatedAt: now}}}); err != nil {
@@ -52,6 +60,16 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"suspendUser":       map[string]any{"until": now.AddDate(0, 0, 7).Format(time.DateOnly)},
 		"putBLFKeys":        []map[string]any{{"position": 1, "target_user_id": f.user}},
 		"createDevice":      map[string]any{"kind": "softphone"},
+		"createNumber":      map[string]any{"number": "+3250666666", "destination": map[string]any{"type": "user", "id": f.user}},
+		"updateNumber":      map[string]any{"destination": map[string]any{"type": "voicemail", "id": f.user}},
+		"createHuntGroup": map[string]any{"name": "Evil", "strategy": "ring_all", "members": []string{f.user}, "member_timeout": 10, "timeout": 30,
+			"overflow": map[string]any{"type": "hunt_group", "id": f.group}},
+		"updateHuntGroup": map[string]any{"name": "Evil"},
+		"createCallFlow":  simpleFlow(f.user),
+		"putCallFlow":     simpleFlow(f.user),
+		"restoreCallFlow": map[string]any{"version": 1},
+		"dryRunCallFlow":  map[string]any{"at": now.Format(time.RFC3339), "digits": "1"},
+		"uploadAudio":     map[string]any{"file": "not checked: the tenant is"},
 	}
 }
 
@@ -86,8 +104,11 @@ func (e *env) operations() []operation {
 	return ops
 }
 
+var pathParams = regexp.MustCompile(`\{[a-z_]+\}`)
+
 func fill(path string, f fixture, tenant string) string {
-	return strings.NewReplacer("{tenant}", tenant, "{user}", f.user, "{device}", f.device, "{site}", f.site).Replace(path)
+	return strings.NewReplacer("{tenant}", tenant, "{user}", f.user, "{device}", f.device, "{site}", f.site,
+		"{number}", f.number, "{hunt_group}", f.group, "{call_flow}", f.flow, "{audio}", f.audio).Replace(path)
 }
 
 // TestTenantIsolation: a tenant administrator of A gets 404 on every
@@ -126,22 +147,44 @@ func TestTenantIsolation(t *testing.T) {
 			t.Fatalf("%s %s reveals B exists:\n%s\n%s", op.method, path, r.raw, r2.raw)
 		}
 		// B's ids under A's own path.
-		if strings.Contains(op.path, "{user}") || strings.Contains(op.path, "{site}") || strings.Contains(op.path, "{device}") {
+		if len(pathParams.FindAllString(op.path, -1)) > 1 { // an id besides {tenant}
 			path := fill(op.path, b, a.tenant)
 			isProblem(t, e.call(op.method, path, a.token, body), 404)
 		}
 	}
-	// Admin-only operations are refused outright.
+	// Admin-only operations are refused outright: every platform-level
+	// one (trunks included) answers a tenant token 403 and changes nothing.
 	isProblem(t, e.call("GET", "/api/v1/tenants", a.token, nil), 403)
+	trunk := e.must(201, "POST", "/api/v1/trunks", e.admin, map[string]any{"name": "Carrier", "host": "192.0.2.50", "transport": "udp",
+		"inbound_sources": []string{"192.0.2.50"}}).str("id")
+	platform := 0
+	for _, op := range ops {
+		if !op.admin || strings.Contains(op.path, "{tenant}") {
+			continue
+		}
+		platform++
+		var body any
+		if op.body {
+			body = map[string]any{"name": "Evil"}
+		}
+		isProblem(t, e.call(op.method, strings.ReplaceAll(op.path, "{trunk}", trunk), a.token, body), 403)
+	}
+	if platform < 7 {
+		t.Fatalf("only %d platform operations documented", platform)
+	}
+	if r := e.must(200, "GET", "/api/v1/trunks/"+trunk, e.admin, nil); r.str("name") != "Carrier" {
+		t.Fatalf("trunk changed by a tenant token: %s", r.raw)
+	}
 
 	// A's lists show A only.
 	base := "/api/v1/tenants/" + a.tenant
-	for _, p := range []string{"/users", "/devices", "/sites", "/registrations", "/cdrs", "/users/" + a.user + "/devices", "/users/" + a.user + "/blf"} {
+	for _, p := range []string{"/users", "/devices", "/sites", "/registrations", "/cdrs", "/users/" + a.user + "/devices", "/users/" + a.user + "/blf",
+		"/numbers", "/hunt_groups", "/call_flows", "/call_flows/" + a.flow + "/versions", "/audio"} {
 		r := e.must(200, "GET", base+p, a.token, nil)
 		if len(r.arr) == 0 {
 			t.Fatalf("%s: empty list %s", p, r.raw)
 		}
-		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo"} {
+		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo", b.number, b.group, b.flow, b.audio} {
 			if strings.Contains(string(r.raw), id) {
 				t.Fatalf("%s shows B's %s: %s", p, id, r.raw)
 			}
@@ -171,4 +214,9 @@ func TestTenantIsolation(t *testing.T) {
 	// A's BLF keys cannot point at B's users either.
 	r := e.call("PUT", base+"/users/"+a.user+"/blf", a.token, []map[string]any{{"position": 1, "target_user_id": b.user}})
 	isProblem(t, r, 422)
+}
+
+// simpleFlow sends every call to a user.
+func simpleFlow(user string) map[string]any {
+	return map[string]any{"name": "To " + user, "start": "u", "nodes": map[string]any{"u": map[string]any{"type": "user", "id": user}}}
 }

@@ -44,9 +44,24 @@ func openAPIDocument(rs []route) map[string]any {
 				"content":  map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.in), true)}},
 			}
 		}
+		if len(rt.rawIn) > 0 {
+			content := map[string]any{}
+			for _, mt := range rt.rawIn {
+				if mt == "multipart/form-data" {
+					content[mt] = map[string]any{"schema": map[string]any{"type": "object", "required": []string{"file"},
+						"properties": map[string]any{"file": map[string]any{"type": "string", "contentMediaType": "application/octet-stream"}}}}
+					continue
+				}
+				content[mt] = map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": mt}}
+			}
+			op["requestBody"] = map[string]any{"required": true, "content": content}
+		}
 		success := map[string]any{"description": http.StatusText(rt.status)}
 		if rt.out != nil {
 			success["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.out), false)}}
+		}
+		if rt.rawOut != "" {
+			success["content"] = map[string]any{rt.rawOut: map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": rt.rawOut}}}
 		}
 		responses := map[string]any{strconv.Itoa(rt.status): success}
 		for _, code := range errorStatuses(rt) {
@@ -81,7 +96,7 @@ func openAPIDocument(rs []route) map[string]any {
 			"title":   "PBX administration API",
 			"version": "1.0.0",
 			"description": "REST administration of the hosted PBX: tenants, sites, licences, devices, BLF keys, " +
-				"registrations and call records. Errors are RFC 9457 application/problem+json documents; " +
+				"registrations, call records, carrier trunks, numbers, hunt groups, call flows and audio. Errors are RFC 9457 application/problem+json documents; " +
 				"fields named in `errors[].field` are the JSON names of the request.",
 		},
 		"security": []any{map[string]any{"bearer": []any{}}},
@@ -107,7 +122,7 @@ func errorStatuses(rt route) []int {
 	if strings.Contains(rt.path, "{") {
 		set[http.StatusNotFound] = true
 	}
-	if rt.in != nil {
+	if rt.in != nil || len(rt.rawIn) > 0 {
 		for _, c := range []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity} {
 			set[c] = true
 		}
@@ -127,7 +142,7 @@ func errorStatuses(rt route) []int {
 
 // routeTag groups operations by the resource they act on.
 func routeTag(path string) string {
-	for _, t := range []string{"openapi", "tokens", "devices", "blf", "registrations", "cdrs", "users", "sites"} {
+	for _, t := range []string{"openapi", "tokens", "devices", "blf", "registrations", "cdrs", "numbers", "hunt_groups", "call_flows", "audio", "users", "sites", "trunks"} {
 		if strings.Contains(path, "/"+t) {
 			if t == "openapi" {
 				return "meta"
@@ -165,6 +180,8 @@ func (g *schemaGen) schema(t reflect.Type, request bool) map[string]any {
 		return map[string]any{"type": "number"}
 	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
 		return map[string]any{"type": "array", "items": g.schema(t.Elem(), request)}
+	case t.Kind() == reflect.Map && t.Elem().Kind() != reflect.Interface:
+		return map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem(), request)}
 	case t.Kind() == reflect.Map || t.Kind() == reflect.Interface:
 		return map[string]any{"type": "object"}
 	case t.Kind() == reflect.Struct:

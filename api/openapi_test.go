@@ -87,7 +87,8 @@ func TestOpenAPIInSync(t *testing.T) {
 			t.Errorf("dangling $ref %q", ref)
 		}
 	})
-	for _, name := range []string{"Problem", "FieldError", "Tenant", "User", "Device", "DeviceCredentials", "Registration", "CreateUserRequest"} {
+	for _, name := range []string{"Problem", "FieldError", "Tenant", "User", "Device", "DeviceCredentials", "Registration", "CreateUserRequest",
+		"Trunk", "Number", "Destination", "HuntGroup", "Graph", "Node", "CallFlow", "DryRun", "Audio"} {
 		if schemas[name] == nil {
 			t.Errorf("schema %s missing", name)
 		}

@@ -44,7 +44,10 @@ type problem struct {
 // fieldError is one offending field. Field is the JSON name as sent, with
 // "[i]." in front for an element of a top-level array, or a query parameter name.
 type fieldError struct {
-	Field  string `json:"field"`
+	Field string `json:"field"`
+	// Node names the call-flow node the field belongs to, when it does
+	// (Field is then "nodes.<node>.<field>").
+	Node   string `json:"node,omitempty"`
 	Detail string `json:"detail"`
 }
 

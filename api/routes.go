@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"pbx/features/callflow"
 	"pbx/store"
 )
 
@@ -25,9 +26,11 @@ type route struct {
 	op      string // OpenAPI operationId
 	summary string
 	access  access
-	in      any // request body type (a zero value), nil when the operation takes none
-	out     any // success response body type, nil for 204
-	status  int // success status
+	in      any      // request body type (a zero value), nil when the operation takes none
+	rawIn   []string // media types of a body that is not JSON (an upload)
+	rawOut  string   // media type of a success body that is not JSON (a download)
+	out     any      // success response body type, nil for 204
+	status  int      // success status
 	errs    []int
 	query   []queryParam
 	h       func(*call) error
@@ -48,6 +51,11 @@ func (s *server) routes() []route {
 		site     = tenant + "/sites/{site}"
 		conflict = http.StatusConflict
 		forbid   = http.StatusForbidden
+		trunk    = v1 + "/trunks/{trunk}"
+		number   = tenant + "/numbers/{number}"
+		group    = tenant + "/hunt_groups/{hunt_group}"
+		flow     = tenant + "/call_flows/{call_flow}"
+		audio    = tenant + "/audio/{audio}"
 	)
 	return []route{
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", summary: "This OpenAPI 3.1 document", access: public, out: map[string]any{}, status: 200, h: s.getOpenAPI},
@@ -86,6 +94,40 @@ func (s *server) routes() []route {
 		{method: "GET", path: tenant + "/registrations", op: "listRegistrations", summary: "List the tenant's current registrations (contact bindings)", access: tenantScope, out: []registrationJSON{}, status: 200, h: s.listRegistrations},
 		{method: "GET", path: tenant + "/cdrs", op: "listCDRs", summary: "List call detail records, newest first", access: tenantScope, out: []cdrJSON{}, status: 200,
 			query: []queryParam{{name: "limit", typ: "integer", doc: "at most this many records (1-1000, default 100)"}}, h: s.listCDRs},
+
+		{method: "POST", path: tenant + "/numbers", op: "createNumber", summary: "Assign a public number to the tenant and say where its calls go", access: tenantScope, in: createNumberRequest{}, out: numberJSON{}, status: 201, errs: []int{conflict}, h: s.createNumber},
+		{method: "GET", path: tenant + "/numbers", op: "listNumbers", summary: "List the tenant's numbers", access: tenantScope, out: []numberJSON{}, status: 200, h: s.listNumbers},
+		{method: "GET", path: number, op: "getNumber", summary: "Get a number and its destination", access: tenantScope, out: numberJSON{}, status: 200, h: s.getNumber},
+		{method: "PATCH", path: number, op: "updateNumber", summary: "Change where a number leads", access: tenantScope, in: updateNumberRequest{}, out: numberJSON{}, status: 200, h: s.updateNumber},
+		{method: "DELETE", path: number, op: "deleteNumber", summary: "Release a number; users showing it as caller id return to the default", access: tenantScope, status: 204, h: s.deleteNumber},
+
+		{method: "POST", path: tenant + "/hunt_groups", op: "createHuntGroup", summary: "Create a hunt group: colleagues rung by a strategy, an optional queue, an overflow", access: tenantScope, in: huntGroupRequest{}, out: huntGroupJSON{}, status: 201, errs: []int{conflict}, h: s.createHuntGroup},
+		{method: "GET", path: tenant + "/hunt_groups", op: "listHuntGroups", summary: "List the tenant's hunt groups", access: tenantScope, out: []huntGroupJSON{}, status: 200, h: s.listHuntGroups},
+		{method: "GET", path: group, op: "getHuntGroup", summary: "Get a hunt group", access: tenantScope, out: huntGroupJSON{}, status: 200, h: s.getHuntGroup},
+		{method: "PATCH", path: group, op: "updateHuntGroup", summary: "Change some settings or the members of a hunt group", access: tenantScope, in: updateHuntGroupRequest{}, out: huntGroupJSON{}, status: 200, errs: []int{conflict}, h: s.updateHuntGroup},
+		{method: "DELETE", path: group, op: "deleteHuntGroup", summary: "Delete a hunt group no number, overflow or call flow leads to", access: tenantScope, status: 204, errs: []int{conflict}, h: s.deleteHuntGroup},
+
+		{method: "POST", path: tenant + "/call_flows", op: "createCallFlow", summary: "Create a call flow from its graph (version 1); every problem of the graph is reported at once", access: tenantScope, in: callflow.Graph{}, out: callFlowJSON{}, status: 201, h: s.createCallFlow},
+		{method: "GET", path: tenant + "/call_flows", op: "listCallFlows", summary: "List the tenant's call flows", access: tenantScope, out: []callFlowSummaryJSON{}, status: 200, h: s.listCallFlows},
+		{method: "GET", path: flow, op: "getCallFlow", summary: "Get a call flow's current version and graph", access: tenantScope, out: callFlowJSON{}, status: 200, h: s.getCallFlow},
+		{method: "PUT", path: flow, op: "putCallFlow", summary: "Publish a new version of a call flow; calls already in it finish on theirs", access: tenantScope, in: callflow.Graph{}, out: callFlowJSON{}, status: 200, h: s.putCallFlow},
+		{method: "DELETE", path: flow, op: "deleteCallFlow", summary: "Delete a call flow no number or overflow leads to", access: tenantScope, status: 204, errs: []int{conflict}, h: s.deleteCallFlow},
+		{method: "GET", path: flow + "/versions", op: "listCallFlowVersions", summary: "List the published versions of a call flow", access: tenantScope, out: []callFlowVersionJSON{}, status: 200, h: s.listCallFlowVersions},
+		{method: "POST", path: flow + "/restore", op: "restoreCallFlow", summary: "Publish an earlier version's graph again, as a new version", access: tenantScope, in: restoreRequest{}, out: callFlowJSON{}, status: 200, h: s.restoreCallFlow},
+		{method: "POST", path: flow + "/dry_run", op: "dryRunCallFlow", summary: "Say where a call at a given time pressing given keys would go, placing no call", access: tenantScope, in: dryRunRequest{}, out: dryRunJSON{}, status: 200, h: s.dryRunCallFlow},
+
+		{method: "POST", path: tenant + "/audio", op: "uploadAudio", summary: "Upload an announcement or prompt (WAV of any rate and channel count, or MP3; at most 20 MB and 10 minutes), stored as 8 kHz mono WAV; the query parameter name names it", access: tenantScope, rawIn: audioUploadTypes, out: audioJSON{}, status: 201, errs: []int{http.StatusServiceUnavailable},
+			query: []queryParam{{name: "name", typ: "string", doc: "a name for people; the uploaded file's name by default"}}, h: s.uploadAudio},
+		{method: "GET", path: tenant + "/audio", op: "listAudio", summary: "List the tenant's audio", access: tenantScope, out: []audioJSON{}, status: 200, h: s.listAudio},
+		{method: "GET", path: audio, op: "getAudio", summary: "Get an audio's description", access: tenantScope, out: audioJSON{}, status: 200, h: s.getAudio},
+		{method: "GET", path: audio + "/file", op: "getAudioFile", summary: "Download the stored 8 kHz mono WAV", access: tenantScope, rawOut: "audio/wav", status: 200, h: s.getAudioFile},
+		{method: "DELETE", path: audio, op: "deleteAudio", summary: "Delete an audio no call flow's current version plays", access: tenantScope, status: 204, errs: []int{conflict}, h: s.deleteAudio},
+
+		{method: "POST", path: v1 + "/trunks", op: "createTrunk", summary: "Add a carrier trunk; calls from its inbound sources are routed by the called number", access: adminOnly, in: trunkRequest{}, out: trunkJSON{}, status: 201, errs: []int{conflict, forbid}, h: s.createTrunk},
+		{method: "GET", path: v1 + "/trunks", op: "listTrunks", summary: "List the carrier trunks (never their passwords)", access: adminOnly, out: []trunkJSON{}, status: 200, errs: []int{forbid}, h: s.listTrunks},
+		{method: "GET", path: trunk, op: "getTrunk", summary: "Get a carrier trunk (never its password)", access: adminOnly, out: trunkJSON{}, status: 200, errs: []int{forbid}, h: s.getTrunk},
+		{method: "PATCH", path: trunk, op: "updateTrunk", summary: "Change some fields of a carrier trunk", access: adminOnly, in: updateTrunkRequest{}, out: trunkJSON{}, status: 200, errs: []int{conflict, forbid}, h: s.updateTrunk},
+		{method: "DELETE", path: trunk, op: "deleteTrunk", summary: "Remove a carrier trunk", access: adminOnly, status: 204, errs: []int{forbid}, h: s.deleteTrunk},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"pbx/features/callflow"
 	"pbx/store"
 )
 
@@ -13,11 +14,13 @@ type createTenantRequest struct {
 	Name                string   `json:"name" doc:"display name; the SIP domain is derived from it"`
 	Slug                string   `json:"slug,omitempty" doc:"DNS label to use instead of the one derived from the name"`
 	SIPDigestAlgorithms []string `json:"sip_digest_algorithms,omitempty" enum:"SHA-256,MD5" doc:"see Tenant"`
+	Timezone            string   `json:"timezone,omitempty" doc:"IANA time zone of the tenant's schedules; Europe/Brussels when omitted"`
 }
 
 type updateTenantRequest struct {
 	Name                *string   `json:"name,omitempty"`
 	SIPDigestAlgorithms *[]string `json:"sip_digest_algorithms,omitempty" enum:"SHA-256,MD5" doc:"see Tenant; [] returns to the server's default"`
+	Timezone            *string   `json:"timezone,omitempty" doc:"IANA time zone such as Europe/Brussels"`
 }
 
 type tenantJSON struct {
@@ -26,6 +29,7 @@ type tenantJSON struct {
 	Domain              string    `json:"domain" doc:"SIP domain and digest realm of the tenant's devices"`
 	BillingState        string    `json:"billing_state" enum:"active,restricted,service_minimum,suspended"`
 	SIPDigestAlgorithms []string  `json:"sip_digest_algorithms,omitempty" enum:"SHA-256,MD5" doc:"digest algorithms the tenant's devices are challenged with and may answer with, most preferred first; MD5 alone for devices that fail on a SHA-256 challenge, SHA-256 alone to refuse MD5; absent: the server's default"`
+	Timezone            string    `json:"timezone" doc:"IANA time zone of call-flow schedules that name none"`
 	CreatedAt           time.Time `json:"created_at"`
 }
 
@@ -34,7 +38,7 @@ func toTenantJSON(t store.Tenant) tenantJSON {
 	if t.SIPDigest != "" {
 		algs = strings.Split(t.SIPDigest, ",")
 	}
-	return tenantJSON{ID: t.ID, Name: t.Name, Domain: t.Domain, BillingState: t.BillingState, SIPDigestAlgorithms: algs, CreatedAt: t.CreatedAt}
+	return tenantJSON{ID: t.ID, Name: t.Name, Domain: t.Domain, BillingState: t.BillingState, SIPDigestAlgorithms: algs, Timezone: tenantTimezone(t), CreatedAt: t.CreatedAt}
 }
 
 // digestAlgorithms checks a list of digest algorithms and returns it in the
@@ -76,6 +80,9 @@ func (s *server) updateTenant(c *call) error {
 	if in.SIPDigestAlgorithms != nil {
 		t.SIPDigest = digestAlgorithms(&fe, *in.SIPDigestAlgorithms)
 	}
+	if in.Timezone != nil {
+		t.Timezone = timezone(&fe, "timezone", *in.Timezone)
+	}
 	if err := fe.err(); err != nil {
 		return err
 	}
@@ -97,6 +104,7 @@ func (s *server) createTenant(c *call) error {
 	var fe fieldErrors
 	name := fe.text("name", in.Name, true, 100)
 	algs := digestAlgorithms(&fe, in.SIPDigestAlgorithms)
+	tz := timezone(&fe, "timezone", in.Timezone)
 	slug := in.Slug
 	switch {
 	case slug != "" && !slugRE.MatchString(slug):
@@ -109,7 +117,7 @@ func (s *server) createTenant(c *call) error {
 	if err := fe.err(); err != nil {
 		return err
 	}
-	t, err := s.store.CreateTenant(c.ctx(), store.Tenant{Name: name, Domain: slug + "." + s.baseDomain, SIPDigest: algs})
+	t, err := s.store.CreateTenant(c.ctx(), store.Tenant{Name: name, Domain: slug + "." + s.baseDomain, SIPDigest: algs, Timezone: tz})
 	if errors.Is(err, store.ErrConflict) {
 		field := "name"
 		if in.Slug != "" {
@@ -147,6 +155,7 @@ func (s *server) deleteTenant(c *call) error {
 		}
 		return err
 	}
+	s.removeTenantAudio(c)
 	return c.noContent()
 }
 
@@ -177,4 +186,26 @@ func (s *server) createTenantToken(c *call) error {
 		return err
 	}
 	return c.reply(201, tokenJSON{ID: tok.ID, Token: secret, Scope: tok.Scope, TenantID: tok.TenantID, Name: tok.Name})
+}
+
+// timezone checks an IANA time zone name; "" keeps the default.
+func timezone(fe *fieldErrors, field, v string) string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return ""
+	}
+	// "Local" and "UTC" load everywhere but "Local" means the server's zone,
+	// which is not the customer's.
+	if _, err := time.LoadLocation(v); err != nil || v == "Local" {
+		fe.add(field, "must be an IANA time zone such as Europe/Brussels")
+	}
+	return v
+}
+
+// tenantTimezone is the zone a tenant's schedules use.
+func tenantTimezone(t store.Tenant) string {
+	if t.Timezone == "" {
+		return callflow.DefaultTimezone
+	}
+	return t.Timezone
 }

@@ -31,6 +31,7 @@ type updateUserRequest struct {
 	ForwardBusy     *string `json:"forward_busy,omitempty" doc:"extension or number; empty to cancel"`
 	ForwardNoAnswer *string `json:"forward_no_answer,omitempty" doc:"extension or number; empty to cancel"`
 	NoAnswerSeconds *int    `json:"no_answer_seconds,omitempty" doc:"5 to 120"`
+	CallerIDNumber  *string `json:"caller_id_number_id,omitempty" doc:"id of one of the tenant's numbers to show on outgoing calls; empty for the default"`
 }
 
 type suspendRequest struct {
@@ -54,6 +55,7 @@ type userJSON struct {
 	ForwardNoAnswer string    `json:"forward_no_answer"`
 	NoAnswerSeconds int       `json:"no_answer_seconds"`
 	MaxDevices      int       `json:"max_devices"`
+	CallerIDNumber  string    `json:"caller_id_number_id,omitempty" doc:"id of the number shown on outgoing calls, if chosen"`
 	CreatedAt       time.Time `json:"created_at"`
 }
 
@@ -101,13 +103,36 @@ func (c *call) extensionTaken(ext, self string) error {
 	other, err := c.s.store.UserByExtension(c.ctx(), c.tenant.ID, ext)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil
+		return c.extensionOfGroup(ext, "")
 	case err != nil:
 		return err
 	case other.ID != self:
 		return conflictOn("extension", fmt.Sprintf("extension %s is already used by user %s", ext, other.ID))
 	}
+	return c.extensionOfGroup(ext, "")
+}
+
+// extensionOfGroup returns a 409 when a hunt group of the tenant other
+// than self has ext: users and groups share the tenant's extensions.
+func (c *call) extensionOfGroup(ext, self string) error {
+	g, err := c.s.store.HuntGroupByExtension(c.ctx(), c.tenant.ID, ext)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case g.ID != self:
+		return conflictOn("extension", fmt.Sprintf("extension %s is already used by hunt group %s", ext, g.ID))
+	}
 	return nil
+}
+
+// withCallerID answers with the user and the caller id they chose.
+func (c *call) withCallerID(u store.User) (userJSON, error) {
+	j := c.s.toUserJSON(u)
+	ids, err := c.s.store.UserCallerIDs(c.ctx(), c.tenant.ID)
+	j.CallerIDNumber = ids[u.ID]
+	return j, err
 }
 
 func (s *server) createUser(c *call) error {
@@ -159,9 +184,15 @@ func (s *server) listUsers(c *call) error {
 	if err != nil {
 		return err
 	}
+	ids, err := s.store.UserCallerIDs(c.ctx(), c.tenant.ID)
+	if err != nil {
+		return err
+	}
 	out := make([]userJSON, 0, len(us))
 	for _, u := range us {
-		out = append(out, s.toUserJSON(u))
+		j := s.toUserJSON(u)
+		j.CallerIDNumber = ids[u.ID]
+		out = append(out, j)
 	}
 	return c.reply(200, out)
 }
@@ -171,7 +202,11 @@ func (s *server) getUser(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.reply(200, s.toUserJSON(u))
+	j, err := c.withCallerID(u)
+	if err != nil {
+		return err
+	}
+	return c.reply(200, j)
 }
 
 func (s *server) updateUser(c *call) error {
@@ -239,6 +274,14 @@ func (s *server) updateUser(c *call) error {
 			fe.add("no_answer_seconds", "must be between 5 and 120")
 		}
 	}
+	if in.CallerIDNumber != nil && *in.CallerIDNumber != "" {
+		_, err := s.store.Number(c.ctx(), c.tenant.ID, *in.CallerIDNumber)
+		if errors.Is(err, store.ErrNotFound) {
+			fe.add("caller_id_number_id", "no number %q in this tenant", *in.CallerIDNumber)
+		} else if err != nil {
+			return err
+		}
+	}
 	if err := fe.err(); err != nil {
 		return err
 	}
@@ -256,7 +299,21 @@ func (s *server) updateUser(c *call) error {
 	case err != nil:
 		return err
 	}
-	return c.reply(200, s.toUserJSON(u))
+	if in.CallerIDNumber != nil {
+		err := s.store.SetUserCallerID(c.ctx(), c.tenant.ID, u.ID, *in.CallerIDNumber)
+		if errors.Is(err, store.ErrNotFound) {
+			// The number was released since it was checked.
+			return invalid("caller_id_number_id", "no number %q in this tenant", *in.CallerIDNumber)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	j, err := c.withCallerID(u)
+	if err != nil {
+		return err
+	}
+	return c.reply(200, j)
 }
 
 // userAfter answers with the user as stored after a state change.
@@ -268,7 +325,11 @@ func (c *call) userAfter(id string) error {
 	if err != nil {
 		return err
 	}
-	return c.reply(200, c.s.toUserJSON(u))
+	j, err := c.withCallerID(u)
+	if err != nil {
+		return err
+	}
+	return c.reply(200, j)
 }
 
 func (s *server) suspendUser(c *call) error {

@@ -36,7 +36,7 @@ const (
 var ErrInvalid = errors.New("numbering: not a valid telephone number")
 
 // Normalize turns a number in any usual form into E.164 ("+3221234567"):
-// "+32 2 123 45 67", "0032 2 123 45 67", "02/123.45.67" (national, with
+// "+32 2 123 45 67", "+32 (0)2 123 45 67", "0032 2 123 45 67", "02/123.45.67" (national, with
 // its trunk prefix), "3221234567" (country code without prefix), and the
 // user part of a tel: or sip: URI ("+3221234567;user=phone"). Separators
 // (space . - / ( )) are ignored. A Belgian number must have the length its
@@ -48,6 +48,11 @@ func Normalize(s string) (string, error) {
 		s = s[:i]
 	}
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "tel:"), "sip:")
+	// "+32 (0)2 123 45 67": the trunk prefix shown in brackets after the
+	// country code is not dialled.
+	if i := strings.Index(s, "(0)"); i > 0 {
+		s = s[:i] + s[i+3:]
+	}
 	var b strings.Builder
 	for i, r := range strings.TrimSpace(s) {
 		switch {

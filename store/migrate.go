@@ -161,6 +161,107 @@ var migrations = []string{
 	`ALTER TABLE devices ADD COLUMN mac_id_enc BLOB;`,
 	// 4: per-tenant SIP digest algorithms ("" = the server's default).
 	`ALTER TABLE tenants ADD COLUMN sip_digest TEXT NOT NULL DEFAULT '';`,
+	// 5: carrier trunks, public numbers, hunt groups, call flows (versioned
+	// graphs) and audio; a tenant's time zone; a user's outgoing caller id
+	// and the end of their last call (longest-idle hunting).
+	`ALTER TABLE tenants ADD COLUMN timezone TEXT NOT NULL DEFAULT '';
+	CREATE TABLE trunks (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL UNIQUE,
+		host TEXT NOT NULL,
+		port INTEGER NOT NULL,
+		transport TEXT NOT NULL CHECK (transport IN ('udp','tcp','tls')),
+		username TEXT NOT NULL DEFAULT '',
+		password_enc BLOB,
+		register INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE TABLE trunk_sources (
+		trunk_id TEXT NOT NULL REFERENCES trunks(id) ON DELETE CASCADE,
+		source TEXT NOT NULL UNIQUE,
+		position INTEGER NOT NULL,
+		PRIMARY KEY (trunk_id, source)
+	);
+	CREATE TABLE numbers (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		e164 TEXT NOT NULL UNIQUE,
+		dest_type TEXT NOT NULL CHECK (dest_type IN ('user','hunt_group','call_flow','voicemail','external')),
+		dest_id TEXT NOT NULL DEFAULT '',
+		dest_number TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX numbers_tenant ON numbers(tenant_id);
+	CREATE INDEX numbers_dest ON numbers(dest_type, dest_id);
+	CREATE TABLE user_caller_ids (
+		user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+		number_id TEXT NOT NULL REFERENCES numbers(id) ON DELETE CASCADE
+	);
+	CREATE INDEX user_caller_ids_number ON user_caller_ids(number_id);
+	CREATE TABLE user_call_state (
+		user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+		last_call_ended_at INTEGER NOT NULL
+	);
+	CREATE TABLE hunt_groups (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		extension TEXT,
+		strategy TEXT NOT NULL CHECK (strategy IN ('ring_all','linear','round_robin','longest_idle','random')),
+		member_timeout INTEGER NOT NULL,
+		timeout INTEGER NOT NULL,
+		queue INTEGER NOT NULL DEFAULT 0,
+		queue_max_wait INTEGER NOT NULL DEFAULT 0,
+		queue_music TEXT NOT NULL DEFAULT '',
+		queue_announce_position INTEGER NOT NULL DEFAULT 0,
+		overflow_type TEXT NOT NULL,
+		overflow_id TEXT NOT NULL DEFAULT '',
+		overflow_number TEXT NOT NULL DEFAULT '',
+		last_answered_member TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		UNIQUE (tenant_id, extension)
+	);
+	CREATE INDEX hunt_groups_overflow ON hunt_groups(overflow_type, overflow_id);
+	CREATE TABLE hunt_group_members (
+		group_id TEXT NOT NULL REFERENCES hunt_groups(id) ON DELETE CASCADE,
+		user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		position INTEGER NOT NULL,
+		PRIMARY KEY (group_id, user_id)
+	);
+	CREATE INDEX hunt_group_members_user ON hunt_group_members(user_id);
+	CREATE TABLE call_flows (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		current_version INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX call_flows_tenant ON call_flows(tenant_id);
+	CREATE TABLE call_flow_versions (
+		flow_id TEXT NOT NULL REFERENCES call_flows(id) ON DELETE CASCADE,
+		version INTEGER NOT NULL,
+		graph TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (flow_id, version)
+	);
+	CREATE TABLE call_flow_refs (
+		flow_id TEXT NOT NULL REFERENCES call_flows(id) ON DELETE CASCADE,
+		kind TEXT NOT NULL,
+		ref_id TEXT NOT NULL,
+		PRIMARY KEY (flow_id, kind, ref_id)
+	);
+	CREATE INDEX call_flow_refs_ref ON call_flow_refs(kind, ref_id);
+	CREATE TABLE audio (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		duration_ms INTEGER NOT NULL,
+		size INTEGER NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX audio_tenant ON audio(tenant_id);`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)

@@ -1,6 +1,7 @@
 // Package store owns everything the softswitch keeps on disk: tenants, sites,
 // users (licences), devices, registrations (contact bindings), API tokens, BLF
-// keys and call detail records. It imports nothing else of the project; callers
+// keys, call detail records, carrier trunks, public numbers, hunt groups,
+// versioned call flows and the description of audio files. It imports nothing else of the project; callers
 // define the small interfaces they need and *Store satisfies them.
 //
 // The default engine is SQLite (modernc.org/sqlite, pure Go) in WAL mode with
@@ -53,6 +54,8 @@ type Store struct {
 	// Statements of the REGISTER hot path, prepared once: parsing SQL costs
 	// more than running these queries.
 	stDeviceAuth, stDeviceRegistration, stDeviceBindings, stUpsertBinding, stDeleteBinding *sql.Stmt
+
+	trunks trunkCache // source matcher of TrunkBySource
 }
 
 // Open opens (creating if needed) the database and applies migrations.

@@ -18,6 +18,8 @@ type Tenant struct {
 	// comma-separated in order of preference ("SHA-256,MD5", "MD5"); empty
 	// means the server's default.
 	SIPDigest string
+	// Timezone is the IANA time zone of its schedules ("" = Europe/Brussels).
+	Timezone  string
 	CreatedAt time.Time
 }
 
@@ -38,20 +40,20 @@ func (s *Store) CreateTenant(ctx context.Context, t Tenant) (Tenant, error) {
 		t.BillingState = "active"
 	}
 	t.CreatedAt = time.Now().UTC().Truncate(time.Second)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO tenants(id, name, domain, billing_state, sip_digest, created_at) VALUES (?,?,?,?,?,?)`,
-		t.ID, t.Name, t.Domain, t.BillingState, t.SIPDigest, t.CreatedAt.Unix())
+	_, err := s.w.ExecContext(ctx, `INSERT INTO tenants(id, name, domain, billing_state, sip_digest, timezone, created_at) VALUES (?,?,?,?,?,?,?)`,
+		t.ID, t.Name, t.Domain, t.BillingState, t.SIPDigest, t.Timezone, t.CreatedAt.Unix())
 	if isUnique(err) {
 		return Tenant{}, fmt.Errorf("tenant domain %q: %w", t.Domain, ErrConflict)
 	}
 	return t, err
 }
 
-const tenantCols = `id, name, domain, billing_state, sip_digest, created_at`
+const tenantCols = `id, name, domain, billing_state, sip_digest, timezone, created_at`
 
 func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
 	var t Tenant
 	var created int64
-	err := row.Scan(&t.ID, &t.Name, &t.Domain, &t.BillingState, &t.SIPDigest, &created)
+	err := row.Scan(&t.ID, &t.Name, &t.Domain, &t.BillingState, &t.SIPDigest, &t.Timezone, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Tenant{}, ErrNotFound
 	}
@@ -80,9 +82,9 @@ func (s *Store) SetTenantBillingState(ctx context.Context, id, state string) err
 	return affected(res, err)
 }
 
-// UpdateTenant replaces the name and the digest algorithms of a tenant.
+// UpdateTenant replaces the name, the digest algorithms and the time zone of a tenant.
 func (s *Store) UpdateTenant(ctx context.Context, t Tenant) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE tenants SET name = ?, sip_digest = ? WHERE id = ?`, t.Name, t.SIPDigest, t.ID)
+	res, err := s.w.ExecContext(ctx, `UPDATE tenants SET name = ?, sip_digest = ?, timezone = ? WHERE id = ?`, t.Name, t.SIPDigest, t.Timezone, t.ID)
 	return affected(res, err)
 }
 

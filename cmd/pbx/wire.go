@@ -16,6 +16,7 @@ func (a *app) mountHTTP(mux *http.ServeMux) {
 		Logger:            a.log,
 		IssueProvisioning: a.issueProvisioning,
 		ValidModel:        validModel,
+		DataDir:           a.cfg.DataDir,
 		TenantChanged: func(ctx context.Context) {
 			if err := a.loadDigestPolicies(ctx); err != nil {
 				a.log.Error("reload after a tenant change", "error", err)

@@ -213,3 +213,24 @@ func TestBelgianHolidays(t *testing.T) {
 		}
 	}
 }
+
+func TestClock(t *testing.T) {
+	for in, want := range map[string]int{"00:00": 0, "08:30": 510, "24:00": 1440, "23:59": 1439} {
+		if got, err := clock(in); err != nil || got != want {
+			t.Errorf("clock(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"-1:00", " 8:00", "8:00", "24:01", "12:60", "1a:00", "12:3-", "+1:00"} {
+		if got, err := clock(in); err == nil {
+			t.Errorf("clock(%q) = %d, want an error", in, got)
+		}
+	}
+}
+
+func TestNodeNames(t *testing.T) {
+	g := mustParse(t, `{"name":"x","start":"a.b","nodes":{"a.b":{"type":"hangup"}}}`)
+	err := Validate(context.Background(), g, dir{})
+	if err == nil || !strings.Contains(err.Error(), `node name "a.b"`) {
+		t.Fatalf("dotted node name: %v", err)
+	}
+}

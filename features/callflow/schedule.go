@@ -16,11 +16,13 @@ var dayNames = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "
 // clock parses "HH:MM" into minutes since midnight; "24:00" is the end of
 // the day.
 func clock(s string) (int, error) {
-	var h, m int
-	if len(s) != 5 || s[2] != ':' {
+	if len(s) != 5 || s[2] != ':' || !digits(s[:2]) || !digits(s[3:]) {
 		return 0, fmt.Errorf("must be HH:MM")
 	}
-	if _, err := fmt.Sscanf(s, "%02d:%02d", &h, &m); err != nil || h > 24 || m > 59 || (h == 24 && m != 0) {
+	// Sscanf alone would take "-1:00" or " 8:00"; the digits are checked above.
+	h := int(s[0]-'0')*10 + int(s[1]-'0')
+	m := int(s[3]-'0')*10 + int(s[4]-'0')
+	if h > 24 || m > 59 || (h == 24 && m != 0) {
 		return 0, fmt.Errorf("must be a time of day HH:MM between 00:00 and 24:00")
 	}
 	return h*60 + m, nil
@@ -80,4 +82,13 @@ func inHours(hours []Hours, wd time.Weekday, minute int, anyDay bool) bool {
 		}
 	}
 	return false
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

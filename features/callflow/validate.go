@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -47,6 +48,8 @@ type Directory interface {
 	Audio(ctx context.Context, id string) error
 }
 
+var nodeNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
 // MaxNodes bounds a flow's size.
 const MaxNodes = 200
 
@@ -77,6 +80,12 @@ func Validate(ctx context.Context, g Graph, dir Directory) error {
 		add("", "start", "names no node (%q)", g.Start)
 	}
 	for _, name := range sortedKeys(g.Nodes) {
+		if !nodeNameRE.MatchString(name) {
+			// Problems name fields "nodes.<node>.<field>": a dot or a
+			// bracket in a node's name would make them ambiguous.
+			add("", "nodes", "node name %q must be 1 to 64 letters, digits, - or _", name)
+			continue
+		}
 		n := g.Nodes[name]
 		checkNode(ctx, name, n, g, dir, add)
 	}

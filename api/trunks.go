@@ -1,0 +1,232 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+	"time"
+
+	"pbx/store"
+)
+
+type trunkRequest struct {
+	Name           string   `json:"name"`
+	Host           string   `json:"host" doc:"the carrier's SIP server: a host name or an IP address"`
+	Port           int      `json:"port,omitempty" doc:"1-65535; 5060 (5061 for tls) when omitted"`
+	Transport      string   `json:"transport" enum:"udp,tcp,tls"`
+	InboundSources []string `json:"inbound_sources" doc:"addresses the carrier's calls come from: \"ip\", \"ip:port\" or \"CIDR\"; a call from one of them is a carrier call (the most specific source wins)"`
+	Username       string   `json:"username,omitempty"`
+	Password       string   `json:"password,omitempty" doc:"kept encrypted, never returned"`
+	Register       bool     `json:"register,omitempty" doc:"register to the carrier (needs username and password)"`
+}
+
+type updateTrunkRequest struct {
+	Name           *string   `json:"name,omitempty"`
+	Host           *string   `json:"host,omitempty"`
+	Port           *int      `json:"port,omitempty"`
+	Transport      *string   `json:"transport,omitempty" enum:"udp,tcp,tls"`
+	InboundSources *[]string `json:"inbound_sources,omitempty"`
+	Username       *string   `json:"username,omitempty"`
+	Password       *string   `json:"password,omitempty" doc:"empty to remove"`
+	Register       *bool     `json:"register,omitempty"`
+}
+
+type trunkJSON struct {
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	Host           string    `json:"host"`
+	Port           int       `json:"port"`
+	Transport      string    `json:"transport" enum:"udp,tcp,tls"`
+	InboundSources []string  `json:"inbound_sources"`
+	Username       string    `json:"username"`
+	PasswordSet    bool      `json:"password_set" doc:"whether a password is stored (it is never returned)"`
+	Register       bool      `json:"register"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+func toTrunkJSON(t store.Trunk) trunkJSON {
+	srcs := t.InboundSources
+	if srcs == nil {
+		srcs = []string{}
+	}
+	return trunkJSON{ID: t.ID, Name: t.Name, Host: t.Host, Port: t.Port, Transport: t.Transport, InboundSources: srcs,
+		Username: t.Username, PasswordSet: t.PasswordSet, Register: t.Register, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+}
+
+var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+
+// checkTrunk validates every field of t and puts the sources in canonical
+// form; the password's value is checked, never echoed in a problem.
+func checkTrunk(fe *fieldErrors, t *store.Trunk) {
+	t.Name = fe.text("name", t.Name, true, 100)
+	t.Host = strings.TrimSpace(t.Host)
+	if _, err := netip.ParseAddr(t.Host); err != nil && (t.Host == "" || len(t.Host) > 253 || !hostRE.MatchString(t.Host)) {
+		fe.add("host", "must be a host name or an IP address")
+	}
+	fe.oneOf("transport", t.Transport, true, "udp", "tcp", "tls")
+	if t.Port == 0 {
+		t.Port = 5060
+		if t.Transport == "tls" {
+			t.Port = 5061
+		}
+	}
+	if t.Port < 1 || t.Port > 65535 {
+		fe.add("port", "must be between 1 and 65535")
+	}
+	seen := map[string]int{}
+	for i, src := range t.InboundSources {
+		field := fmt.Sprintf("inbound_sources[%d]", i)
+		canon, err := store.ParseTrunkSource(strings.TrimSpace(src))
+		if err != nil {
+			fe.add(field, "must be an IP address, IP address:port or CIDR prefix such as 192.0.2.0/24")
+			continue
+		}
+		if j, dup := seen[canon]; dup {
+			fe.add(field, "is inbound_sources[%d] again", j)
+		}
+		seen[canon] = i
+		t.InboundSources[i] = canon
+	}
+	t.Username = fe.text("username", t.Username, false, 100)
+	if len(t.Password) > 128 || strings.ContainsFunc(t.Password, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		fe.add("password", "must be at most 128 characters, without control characters")
+	}
+}
+
+func (s *server) createTrunk(c *call) error {
+	var in trunkRequest
+	if err := c.decode(&in); err != nil {
+		return err
+	}
+	t := store.Trunk{Name: in.Name, Host: in.Host, Port: in.Port, Transport: in.Transport, InboundSources: in.InboundSources,
+		Username: in.Username, Password: in.Password, SetPassword: in.Password != "", Register: in.Register}
+	if t.InboundSources == nil {
+		t.InboundSources = []string{}
+	}
+	var fe fieldErrors
+	checkTrunk(&fe, &t)
+	if t.Register && (t.Username == "" || t.Password == "") {
+		fe.add("register", "needs a username and a password")
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
+	t, err := s.store.CreateTrunk(c.ctx(), t)
+	if err != nil {
+		return trunkConflict(err)
+	}
+	return c.created(v1+"/trunks/"+t.ID, toTrunkJSON(t))
+}
+
+// trunkConflict names the field a store conflict is about.
+func trunkConflict(err error) error {
+	if errors.Is(err, store.ErrConflict) {
+		field := "name"
+		if strings.Contains(err.Error(), "inbound source") {
+			field = "inbound_sources"
+		}
+		return conflictOn(field, err.Error())
+	}
+	return err
+}
+
+func (c *call) trunk() (store.Trunk, error) {
+	id := c.path("trunk")
+	t, err := c.s.store.Trunk(c.ctx(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return t, notFound("trunk %q not found", id)
+	}
+	return t, err
+}
+
+func (s *server) listTrunks(c *call) error {
+	ts, err := s.store.Trunks(c.ctx())
+	if err != nil {
+		return err
+	}
+	out := make([]trunkJSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, toTrunkJSON(t))
+	}
+	return c.reply(200, out)
+}
+
+func (s *server) getTrunk(c *call) error {
+	t, err := c.trunk()
+	if err != nil {
+		return err
+	}
+	return c.reply(200, toTrunkJSON(t))
+}
+
+func (s *server) updateTrunk(c *call) error {
+	t, err := c.trunk()
+	if err != nil {
+		return err
+	}
+	var in updateTrunkRequest
+	if err := c.decode(&in); err != nil {
+		return err
+	}
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&t.Name, in.Name)
+	set(&t.Host, in.Host)
+	set(&t.Transport, in.Transport)
+	set(&t.Username, in.Username)
+	if in.Port != nil {
+		t.Port = *in.Port
+		if t.Port == 0 {
+			t.Port = -1 // explicit 0 is invalid, not "default"
+		}
+	}
+	if in.InboundSources != nil {
+		t.InboundSources = *in.InboundSources
+	}
+	if in.Password != nil {
+		t.Password, t.SetPassword = *in.Password, true
+	}
+	if in.Register != nil {
+		t.Register = *in.Register
+	}
+	var fe fieldErrors
+	checkTrunk(&fe, &t)
+	hasPassword := t.PasswordSet
+	if t.SetPassword {
+		hasPassword = t.Password != ""
+	}
+	if t.Register && (t.Username == "" || !hasPassword) {
+		fe.add("register", "needs a username and a password")
+	}
+	if err := fe.err(); err != nil {
+		return err
+	}
+	if err := s.store.UpdateTrunk(c.ctx(), t); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("trunk %q not found", t.ID)
+		}
+		return trunkConflict(err)
+	}
+	t, err = c.trunk()
+	if err != nil {
+		return err
+	}
+	return c.reply(200, toTrunkJSON(t))
+}
+
+func (s *server) deleteTrunk(c *call) error {
+	id := c.path("trunk")
+	if err := s.store.DeleteTrunk(c.ctx(), id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("trunk %q not found", id)
+		}
+		return err
+	}
+	return c.noContent()
+}
