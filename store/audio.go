@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -45,7 +44,7 @@ func (s *Store) CreateAudio(ctx context.Context, a Audio) (Audio, error) {
 	a.CreatedAt = time.Now().UTC().Truncate(time.Second)
 	_, err := s.w.ExecContext(ctx, `INSERT INTO audio(id, tenant_id, name, duration_ms, size, created_at) VALUES (?,?,?,?,?,?)`,
 		a.ID, a.TenantID, a.Name, a.Duration.Milliseconds(), a.Size, a.CreatedAt.Unix())
-	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+	if isForeignKey(err) {
 		return Audio{}, ErrNotFound
 	}
 	return a, err

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -45,7 +44,7 @@ func (s *Store) CreateCallFlow(ctx context.Context, tenantID, name string, graph
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO call_flows(id, tenant_id, name, current_version, created_at, updated_at) VALUES (?,?,?,?,?,?)`,
 			f.ID, tenantID, name, 1, f.CreatedAt.Unix(), f.UpdatedAt.Unix())
-		if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+		if isForeignKey(err) {
 			return ErrNotFound
 		}
 		if err != nil {
@@ -119,7 +118,7 @@ func publish(ctx context.Context, tx *sql.Tx, f CallFlow, refs []FlowRef) error 
 		if n == 0 {
 			return fmt.Errorf("%s %q: %w", r.Kind, r.ID, ErrNotFound)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO call_flow_refs(flow_id, kind, ref_id) VALUES (?,?,?)`, f.ID, r.Kind, r.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO call_flow_refs(flow_id, kind, ref_id) VALUES (?,?,?) ON CONFLICT DO NOTHING`, f.ID, r.Kind, r.ID); err != nil {
 			return err
 		}
 	}

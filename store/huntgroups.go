@@ -126,7 +126,7 @@ func (s *Store) CreateHuntGroup(ctx context.Context, g HuntGroup) (HuntGroup, er
 		switch {
 		case isUnique(err):
 			return fmt.Errorf("extension %s is another hunt group's: %w", g.Extension, ErrExtensionTaken)
-		case err != nil && strings.Contains(err.Error(), "FOREIGN KEY"):
+		case isForeignKey(err):
 			return ErrNotFound
 		case err != nil:
 			return err
@@ -261,8 +261,8 @@ func (s *Store) HuntGroupAnswered(ctx context.Context, groupID, userID string) e
 // UserCallEnded records when a user's last call ended (longest-idle hunting).
 func (s *Store) UserCallEnded(ctx context.Context, userID string, at time.Time) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO user_call_state(user_id, last_call_ended_at) VALUES (?,?)
-		ON CONFLICT(user_id) DO UPDATE SET last_call_ended_at = MAX(last_call_ended_at, excluded.last_call_ended_at)`, userID, at.UnixMilli())
-	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+		ON CONFLICT(user_id) DO UPDATE SET last_call_ended_at = CASE WHEN user_call_state.last_call_ended_at > excluded.last_call_ended_at THEN user_call_state.last_call_ended_at ELSE excluded.last_call_ended_at END`, userID, at.UnixMilli())
+	if isForeignKey(err) {
 		return ErrNotFound
 	}
 	return err

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -57,7 +56,7 @@ func (s *Store) CreateNumber(ctx context.Context, n Number) (Number, error) {
 	switch {
 	case isUnique(err):
 		return Number{}, fmt.Errorf("number %s: %w", n.E164, ErrConflict)
-	case err != nil && strings.Contains(err.Error(), "FOREIGN KEY"):
+	case isForeignKey(err):
 		return Number{}, ErrNotFound
 	}
 	return n, err

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,11 +15,10 @@ type routingFixture struct {
 	a1, a2, aLight, b1 User
 }
 
-func newRoutingFixture(t *testing.T) routingFixture {
+func newRoutingFixture(t *testing.T, s *Store) routingFixture {
 	t.Helper()
 	ctx := context.Background()
-	f := routingFixture{s: openTest(t, filepath.Join(t.TempDir(), "pbx.db"))}
-	t.Cleanup(func() { f.s.Close() })
+	f := routingFixture{s: s}
 	var err error
 	must := func(u User, err error) User {
 		t.Helper()
@@ -42,10 +40,11 @@ func newRoutingFixture(t *testing.T) routingFixture {
 	return f
 }
 
-func TestNumbersStore(t *testing.T) {
+func TestNumbersStore(t *testing.T) { forEachStore(t, testNumbersStore) }
+
+func testNumbersStore(t *testing.T, s *Store) {
 	ctx := context.Background()
-	f := newRoutingFixture(t)
-	s := f.s
+	f := newRoutingFixture(t, s)
 	if got, _ := s.Tenant(ctx, f.a.ID); got.Timezone != "Europe/Paris" {
 		t.Fatalf("tenant time zone %q", got.Timezone)
 	}
@@ -92,10 +91,11 @@ func TestNumbersStore(t *testing.T) {
 	}
 }
 
-func TestHuntGroupsStore(t *testing.T) {
+func TestHuntGroupsStore(t *testing.T) { forEachStore(t, testHuntGroupsStore) }
+
+func testHuntGroupsStore(t *testing.T, s *Store) {
 	ctx := context.Background()
-	f := newRoutingFixture(t)
-	s := f.s
+	f := newRoutingFixture(t, s)
 	g := HuntGroup{TenantID: f.a.ID, Name: "Sales", Extension: "600", Strategy: StrategyRoundRobin, Members: []string{f.a2.ID, f.a1.ID},
 		MemberTimeout: 15 * time.Second, Timeout: time.Minute, Queue: &Queue{MaxWait: 2 * time.Minute, Music: "jazz", AnnouncePosition: true},
 		Overflow: Destination{Type: DestVoicemail, ID: f.a1.ID}}
@@ -176,10 +176,11 @@ func TestHuntGroupsStore(t *testing.T) {
 	}
 }
 
-func TestCallFlowsStore(t *testing.T) {
+func TestCallFlowsStore(t *testing.T) { forEachStore(t, testCallFlowsStore) }
+
+func testCallFlowsStore(t *testing.T, s *Store) {
 	ctx := context.Background()
-	f := newRoutingFixture(t)
-	s := f.s
+	f := newRoutingFixture(t, s)
 	au, err := s.CreateAudio(ctx, Audio{TenantID: f.a.ID, Name: "hello.wav", Duration: 1500 * time.Millisecond, Size: 24044})
 	if err != nil {
 		t.Fatal(err)

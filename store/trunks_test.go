@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"net/netip"
 	"path/filepath"
@@ -35,9 +34,12 @@ func TestParseTrunkSource(t *testing.T) {
 }
 
 func TestTrunksAndSourceMatching(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, db testDB) { testTrunksAndSourceMatching(t, db) })
+}
+
+func testTrunksAndSourceMatching(t *testing.T, db testDB) {
 	ctx := context.Background()
-	s := openTest(t, filepath.Join(t.TempDir(), "pbx.db"))
-	defer s.Close()
+	s := db.open(t)
 	wide, err := s.CreateTrunk(ctx, Trunk{Name: "wide", Host: "sip.carrier.test", Port: 5060, Transport: "udp",
 		InboundSources: []string{"10.0.0.0/8"}, Username: "acct", Password: "s3cret-trunk", SetPassword: true, Register: true})
 	if err != nil {
@@ -131,8 +133,7 @@ func TestTrunksAndSourceMatching(t *testing.T) {
 	// A write by another node sharing the database (here: a second Store
 	// on the same file) is seen once the matcher is older than its TTL, or
 	// at once after ReloadTrunks.
-	other := openTest(t, s.path(t))
-	defer other.Close()
+	other := db.open(t)
 	clock := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	other.trunks.now = func() time.Time { return clock }
 	if got, err := other.TrunkBySource(ctx, netip.MustParseAddrPort("10.1.2.3:1")); err != nil || got.ID != host.ID {
@@ -158,17 +159,6 @@ func TestTrunksAndSourceMatching(t *testing.T) {
 	if got, _ := other.TrunkBySource(ctx, netip.MustParseAddrPort("10.1.2.3:1")); got.Name != "late" {
 		t.Fatalf("after ReloadTrunks the other node sees %q", got.Name)
 	}
-}
-
-// path is the database file of a test store.
-func (s *Store) path(t *testing.T) string {
-	t.Helper()
-	var seq int
-	var name, file string
-	if err := s.r.QueryRow(`PRAGMA database_list`).Scan(&seq, &name, &file); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		t.Fatal(err)
-	}
-	return file
 }
 
 func BenchmarkTrunkBySource(b *testing.B) {
