@@ -44,6 +44,7 @@ type legState int
 const (
 	legNew legState = iota
 	legRinging
+	legEarly     // inbound: 183 with our SDP sent
 	legAnswering // inbound: 2xx sent, its ACK not yet received
 	legAnswered
 	legEnded
@@ -51,6 +52,7 @@ const (
 
 // Leg is one side of a call: one SIP dialog and one media session.
 type Leg struct {
+	id        string
 	svc       *Service
 	inbound   bool
 	callID    string
@@ -61,7 +63,7 @@ type Leg struct {
 	inviteTx  sip.ServerTransaction
 	uac       *sipgo.DialogClientSession
 	sess      *media.Session
-	remote    Party // who is at the far end
+	remote    Party // who is at the far end; set before any goroutine sees the leg
 	abort     context.CancelFunc
 
 	transferring atomic.Bool // a blind transfer of this leg's far end is pending
@@ -83,8 +85,17 @@ type Leg struct {
 	cause      Cause
 	done       chan struct{}
 	ackWait    chan struct{} // inbound: closed when the 2xx's ACK came (or never will)
+	early      []byte        // the SDP of our 183, which the 200 repeats
 	onDTMF     func(rune)
+
+	// digits is the type-ahead buffer Prompt reads (see leg_dtmf.go);
+	// events the leg's event stream (leg_events.go).
 	digits     chan rune
+	digitMu    sync.Mutex
+	events     chan callctl.Event
+	evMu       sync.Mutex
+	evClosed   bool
+	evDropped  bool
 	reqMu      sync.Mutex // one in-dialog request at a time
 	pendingAck *pendingAck
 }
@@ -98,8 +109,9 @@ func (s *Service) newLeg(inbound bool, transport string) (*Leg, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Leg{svc: s, inbound: inbound, transport: strings.ToLower(transport), sess: sess, done: make(chan struct{}), ackWait: make(chan struct{}),
-		digits: make(chan rune, 32)}
+	l := &Leg{id: fmt.Sprintf("leg-%d", s.legSeq.Add(1)), svc: s, inbound: inbound, transport: strings.ToLower(transport), sess: sess,
+		done: make(chan struct{}), ackWait: make(chan struct{}),
+		digits: make(chan rune, digitBuffer), events: make(chan callctl.Event, eventBuffer)}
 	if l.transport == "" {
 		l.transport = "udp"
 	}
@@ -112,12 +124,14 @@ func (s *Service) newLeg(inbound bool, transport string) (*Leg, error) {
 }
 
 // newInboundLeg answers the offer of an INVITE with our media (without
-// sending anything yet).
-func (s *Service) newInboundLeg(dlg *sipgo.DialogServerSession, req *sip.Request, tx sip.ServerTransaction, offer *sdp.Description) (*Leg, error) {
+// sending anything yet). remote is the caller: it is set before the leg's
+// dialog watch starts, which reads it when the caller cancels.
+func (s *Service) newInboundLeg(dlg *sipgo.DialogServerSession, req *sip.Request, tx sip.ServerTransaction, offer *sdp.Description, remote Party) (*Leg, error) {
 	l, err := s.newLeg(true, req.Transport())
 	if err != nil {
 		return nil, err
 	}
+	l.remote = remote
 	l.uas = dlg
 	l.inviteTx = tx
 	l.callID = req.CallID().Value()
@@ -227,10 +241,20 @@ func (l *Leg) Ring() {
 	_ = l.uas.Respond(180, "Ringing", nil)
 }
 
-// Answer answers an inbound leg with our SDP and waits for the ACK.
+// Answer answers an inbound leg with our SDP and waits for the ACK. After
+// Progress, the 200 repeats the 183's SDP (same o= version).
+//
+// ctx: if it has ended before the 200 is sent, Answer returns ctx.Err()
+// and the leg stays unanswered (the program may still hang it up with a
+// cause of its choosing). If it ends while the 200 awaits its ACK, the
+// answer cannot be taken back: the leg counts as answered, is hung up (a
+// BYE follows the ACK, or its absence) and Answer returns ctx.Err().
 func (l *Leg) Answer(ctx context.Context) error {
 	if !l.inbound {
 		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	l.mu.Lock()
 	switch l.state {
@@ -241,13 +265,7 @@ func (l *Leg) Answer(ctx context.Context) error {
 		l.mu.Unlock()
 		return nil
 	}
-	var body []byte
-	var err error
-	if l.offer != nil {
-		body, err = l.sdpb.Answer(l.offer, l.local)
-	} else {
-		body, err = l.sdpb.Offer(l.local)
-	}
+	body, err := l.localSDP()
 	if err != nil {
 		l.mu.Unlock()
 		l.Hangup(CauseFailure)
@@ -274,6 +292,9 @@ func (l *Leg) Answer(ctx context.Context) error {
 		// other legs are not kept up until the transaction ends; the
 		// ACK is still awaited in the background (see Hangup).
 		return ErrLegEnded
+	case <-ctx.Done():
+		l.Hangup(CauseFailure)
+		return ctx.Err()
 	}
 	if err != nil && l.Cause() == CauseNormal {
 		l.answered()
@@ -284,6 +305,62 @@ func (l *Leg) Answer(ctx context.Context) error {
 		return fmt.Errorf("b2bua: answer: %w", err)
 	}
 	l.answered()
+	return nil
+}
+
+// localSDP is the body of our answer (or, for a delayed offer, of our
+// offer) to the INVITE; once sent in a 183 the same bytes go in the 200.
+// l.mu is held.
+func (l *Leg) localSDP() ([]byte, error) {
+	if l.early != nil {
+		return l.early, nil
+	}
+	if l.offer != nil {
+		return l.sdpb.Answer(l.offer, l.local)
+	}
+	return l.sdpb.Offer(l.local)
+}
+
+// Progress sends 183 Session Progress with our SDP on an unanswered
+// inbound leg: the caller hears what is played to the leg, or what the leg
+// is bridged with, before any answer. An INVITE without an offer cannot
+// be given early media (our offer would have to go in a reliable
+// response): Progress then fails and the leg is unchanged.
+func (l *Leg) Progress(ctx context.Context) error {
+	if !l.inbound {
+		return errors.New("b2bua: progress on an outbound leg")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	switch {
+	case l.state == legEnded:
+		l.mu.Unlock()
+		return ErrLegEnded
+	case l.state == legEarly:
+		l.mu.Unlock()
+		return nil
+	case l.state != legNew && l.state != legRinging:
+		l.mu.Unlock()
+		return errors.New("b2bua: progress on an answered leg")
+	case l.offer == nil:
+		l.mu.Unlock()
+		return errors.New("b2bua: progress needs the INVITE's offer")
+	}
+	body, err := l.localSDP()
+	if err != nil {
+		l.mu.Unlock()
+		return fmt.Errorf("b2bua: progress: %w", err)
+	}
+	l.early = body
+	l.state = legEarly
+	l.mu.Unlock()
+	res := sip.NewResponseFromRequest(l.uas.InviteRequest, 183, "Session Progress", body)
+	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	if err := l.uas.WriteResponse(res); err != nil {
+		return fmt.Errorf("b2bua: progress: %w", err)
+	}
 	return nil
 }
 
@@ -300,6 +377,7 @@ func (l *Leg) answered() {
 	l.state = legAnswered
 	held := l.heldRemote
 	l.mu.Unlock()
+	l.emit(callctl.Event{Kind: callctl.EventAnswer})
 	l.setPhase(phaseConfirmed)
 	if d := l.svc.cfg.RTPTimeout; d > 0 {
 		l.sess.OnInactive(d, func() { l.Hangup(CauseMediaTimeout) })
@@ -369,6 +447,7 @@ func (l *Leg) end(cause Cause) (legState, bool) {
 	l.cause = cause
 	close(l.done)
 	l.mu.Unlock()
+	l.emit(callctl.Event{Kind: callctl.EventHangup, Cause: cause})
 	l.sess.OnInactive(0, nil)
 	l.sess.Close()
 	l.setPhase(phaseNone)

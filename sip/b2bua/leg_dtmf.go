@@ -1,19 +1,26 @@
 package b2bua
 
 import (
-	"context"
 	"strings"
-	"time"
+	"unicode"
+
+	"pbx/callctl"
 )
 
-// OnDTMF registers fn to be told of every RFC 4733 digit received from the
-// far end (fn must not block); nil removes it.
+// digitBuffer bounds a leg's type-ahead: digits received and not yet
+// read by a Prompt (the oldest go first when it is full).
+const digitBuffer = 64
+
+// OnDTMF registers fn to be told of every digit received from the far end
+// (RFC 4733 or SIP INFO; fn must not block); nil removes it.
 func (l *Leg) OnDTMF(fn func(digit rune)) {
 	l.mu.Lock()
 	l.onDTMF = fn
 	l.mu.Unlock()
 }
 
+// dtmf takes in a digit from the far end, from either transport: it goes
+// to the type-ahead buffer and to the event stream.
 func (l *Leg) dtmf(d rune) {
 	l.mu.Lock()
 	fn := l.onDTMF
@@ -21,41 +28,68 @@ func (l *Leg) dtmf(d rune) {
 	if fn != nil {
 		fn(d)
 	}
-	select {
-	case l.digits <- d:
-	default:
+	l.digitMu.Lock()
+	for {
+		select {
+		case l.digits <- d:
+		default:
+			select {
+			case <-l.digits:
+			default:
+			}
+			continue
+		}
+		break
 	}
+	l.digitMu.Unlock()
+	l.emit(callctl.Event{Kind: callctl.EventDTMF, Digit: d})
 }
 
-// CollectDigits gathers up to max digits, stopping early at one of the
-// terminator runes (not included), when no digit came for interDigit, or
-// when ctx ends. Digits received before the call are discarded.
-func (l *Leg) CollectDigits(ctx context.Context, max int, terminators string, interDigit time.Duration) (string, error) {
-	for drained := false; !drained; {
+// flushDigits discards the type-ahead.
+func (l *Leg) flushDigits() {
+	for {
 		select {
 		case <-l.digits:
 		default:
-			drained = true
+			return
 		}
 	}
-	var b strings.Builder
-	t := time.NewTimer(interDigit)
-	defer t.Stop()
-	for b.Len() < max {
-		select {
-		case d := <-l.digits:
-			if strings.ContainsRune(terminators, d) {
-				return b.String(), nil
+}
+
+// infoDigit reads the digit of a SIP INFO body: application/dtmf-relay
+// ("Signal=5\r\nDuration=160") or application/dtmf ("5"). ok is false for
+// other bodies.
+func infoDigit(contentType string, body []byte) (rune, bool) {
+	ct, _, _ := strings.Cut(strings.ToLower(contentType), ";")
+	var v string
+	switch strings.TrimSpace(ct) {
+	case "application/dtmf-relay":
+		for _, line := range strings.Split(string(body), "\n") {
+			k, val, ok := strings.Cut(line, "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "signal") {
+				v = strings.TrimSpace(val)
+				break
 			}
-			b.WriteRune(d)
-			t.Reset(interDigit)
-		case <-t.C:
-			return b.String(), nil
-		case <-l.done:
-			return b.String(), ErrLegEnded
-		case <-ctx.Done():
-			return b.String(), ctx.Err()
 		}
+	case "application/dtmf":
+		v = strings.TrimSpace(string(body))
+	default:
+		return 0, false
 	}
-	return b.String(), nil
+	if len(v) != 1 {
+		// RFC 4733 event numbers: 10 is *, 11 is #.
+		switch v {
+		case "10":
+			return '*', true
+		case "11":
+			return '#', true
+		}
+		return 0, false
+	}
+	d := unicode.ToUpper(rune(v[0]))
+	switch {
+	case d >= '0' && d <= '9', d == '*', d == '#', d >= 'A' && d <= 'D':
+		return d, true
+	}
+	return 0, false
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"pbx/callctl"
 	"pbx/media/sdp"
 )
 
@@ -154,6 +155,11 @@ func (l *Leg) setHeld(held bool) {
 	l.mu.Unlock()
 	if !changed {
 		return
+	}
+	if held {
+		l.emit(callctl.Event{Kind: callctl.EventHold})
+	} else {
+		l.emit(callctl.Event{Kind: callctl.EventUnhold})
 	}
 	if up {
 		l.sess.SetExpectMedia(!held)

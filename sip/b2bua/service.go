@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -78,6 +79,7 @@ type Service struct {
 	closed bool
 	dua    map[string]*sipgo.DialogUA // by transport
 	maddr  netip.Addr                 // media address of our SDP, once known
+	legSeq atomic.Uint64              // numbers the legs' IDs
 
 	presMu sync.Mutex          // guards users and every Leg.phase
 	users  map[string]userLegs // legs per user, for UserState
@@ -276,7 +278,7 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 400, "Bad Request")
 		return
 	}
-	leg, err := s.newInboundLeg(dlg, req, tx, offer)
+	leg, err := s.newInboundLeg(dlg, req, tx, offer, callerParty(da))
 	if err != nil {
 		log.Warn("invite: media", "error", err)
 		code, reason := 500, "Server Internal Error"
@@ -305,7 +307,6 @@ func (s *Service) newCall(in *Leg, da store.DeviceAuth, req *sip.Request) *Call 
 		c.Dialled = req.To().Address.User
 	}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
-	in.remote = callerParty(da)
 	c.origin = callctl.Origin{Kind: callctl.OriginDevice, TenantID: da.Tenant.ID, Domain: da.Tenant.Domain, UserID: da.User.ID,
 		DeviceID: da.Device.ID, Source: req.Source(), Caller: in.remote}
 	in.setPhase(phaseEarly)
@@ -408,13 +409,20 @@ func (s *Service) handleCancel(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (s *Service) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
-	if s.lookup(req) == nil {
+	l := s.lookup(req)
+	if l == nil {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	// DTMF travels as RFC 4733 events in the media; SIP INFO bodies
-	// (application/dtmf-relay) are acknowledged and ignored.
+	// Phones that do not send RFC 4733 send digits as INFO
+	// (application/dtmf-relay or application/dtmf); other INFO bodies are
+	// acknowledged and ignored.
 	respond(tx, req, 200, "OK")
+	if ct := req.ContentType(); ct != nil {
+		if d, ok := infoDigit(ct.Value(), req.Body()); ok {
+			l.dtmf(d)
+		}
+	}
 }
 
 func (s *Service) handleNotify(req *sip.Request, tx sip.ServerTransaction) {
