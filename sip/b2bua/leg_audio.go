@@ -1,14 +1,156 @@
 package b2bua
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"pbx/callctl"
 	"pbx/media"
 )
 
-// Play sends src to the far end until it ends or StopPlay; it replaces
-// what a bridge or music would send meanwhile.
-func (l *Leg) Play(src media.Source) (*media.Playback, error) {
-	return l.sess.Play(src)
+// Play plays srcs in order to the far end and returns when they have been
+// played, when ctx ends (the playback is stopped) or when the leg ends.
+// While it plays it replaces what a bridge sends the leg; it ends music.
+// Digits typed meanwhile stay in the type-ahead for the next Prompt.
+func (l *Leg) Play(ctx context.Context, srcs ...media.Source) error {
+	if len(srcs) == 0 {
+		return nil
+	}
+	done, stop, errp := l.startAudio(srcs)
+	select {
+	case <-done:
+		if l.ended() {
+			return ErrLegEnded
+		}
+		return *errp
+	case <-ctx.Done():
+		stop()
+		return ctx.Err()
+	case <-l.done:
+		stop()
+		return ErrLegEnded
+	}
 }
 
-// StopPlay stops what Play started.
-func (l *Leg) StopPlay() { l.sess.StopPlayback() }
+// startAudio plays srcs one after the other on a goroutine of its own;
+// done is closed when they have been played, the leg ended or stop (which
+// waits for done) was called. *err is set before done is closed.
+func (l *Leg) startAudio(srcs []media.Source) (done <-chan struct{}, stop func(), err *error) {
+	l.sess.StopMusic()
+	d := make(chan struct{})
+	quit := make(chan struct{})
+	var once sync.Once
+	var perr error
+	l.svc.spawn(func() {
+		defer close(d)
+		for _, src := range srcs {
+			pb, err := l.sess.Play(src)
+			if err != nil {
+				perr = fmt.Errorf("b2bua: play: %w", err)
+				return
+			}
+			select {
+			case <-pb.Done():
+			case <-quit:
+				pb.Stop()
+				return
+			case <-l.done:
+				return
+			}
+		}
+	})
+	return d, func() {
+		once.Do(func() { close(quit) })
+		<-d
+	}, &perr
+}
+
+// Prompt plays spec.Audio and collects digits (see callctl.PromptSpec and
+// callctl.RunPrompt).
+func (l *Leg) Prompt(ctx context.Context, spec callctl.PromptSpec) (callctl.PromptResult, error) {
+	if l.ended() {
+		return callctl.PromptResult{}, ErrLegEnded
+	}
+	io := callctl.PromptIO{Clock: callctl.RealClock, Digits: l.digits, Unread: l.unreadDigit, Flush: l.flushDigits, Ended: l.done}
+	if len(spec.Audio) > 0 {
+		io.Play = func(context.Context) (<-chan struct{}, func()) {
+			done, stop, _ := l.startAudio(spec.Audio)
+			return done, stop
+		}
+	}
+	return callctl.RunPrompt(ctx, io, spec)
+}
+
+// StartMusic makes the far end hear the tenant's music class ("" for the
+// tenant's hold music) until StopMusic, a bridge or a Play.
+func (l *Leg) StartMusic(class string) error {
+	if l.ended() {
+		return ErrLegEnded
+	}
+	tenant := ""
+	if c := l.owner(); c != nil {
+		tenant = c.Tenant.ID
+	}
+	mc := l.svc.musicClass(tenant, class)
+	if mc == nil {
+		return fmt.Errorf("b2bua: no music class %q", class)
+	}
+	if err := l.sess.StartMusic(mc); err != nil {
+		if errors.Is(err, media.ErrClosed) {
+			return ErrLegEnded
+		}
+		return err
+	}
+	return nil
+}
+
+// StopMusic stops what StartMusic started.
+func (l *Leg) StopMusic() { l.sess.StopMusic() }
+
+// dtmfGap separates the digits SendDTMF sends.
+const dtmfGap = 60 * time.Millisecond
+
+// SendDTMF sends digits to the far end as RFC 4733 events, one after the
+// other; it fails when the far end did not negotiate telephone-event.
+func (l *Leg) SendDTMF(ctx context.Context, digits string) error {
+	for i, d := range digits {
+		if i > 0 {
+			select {
+			case <-time.After(dtmfGap):
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-l.done:
+				return ErrLegEnded
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := l.sess.SendDTMF(d, 0); err != nil {
+			if l.ended() {
+				return ErrLegEnded
+			}
+			return fmt.Errorf("b2bua: send dtmf: %w", err)
+		}
+	}
+	return nil
+}
+
+func (l *Leg) ended() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// owner is the call the leg belongs to, or nil.
+func (l *Leg) owner() *Call {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.call
+}

@@ -45,6 +45,24 @@ func (l *Leg) dtmf(d rune) {
 	l.emit(callctl.Event{Kind: callctl.EventDTMF, Digit: d})
 }
 
+// unreadDigit puts d back at the head of the type-ahead (a digit that
+// skipped an announcement is meant for the next prompt).
+func (l *Leg) unreadDigit(d rune) {
+	l.digitMu.Lock()
+	defer l.digitMu.Unlock()
+	rest := make([]rune, 0, len(l.digits))
+	for len(l.digits) > 0 {
+		rest = append(rest, <-l.digits)
+	}
+	if len(rest) == cap(l.digits) {
+		rest = rest[:len(rest)-1] // full: the newest makes room
+	}
+	l.digits <- d
+	for _, r := range rest {
+		l.digits <- r
+	}
+}
+
 // flushDigits discards the type-ahead.
 func (l *Leg) flushDigits() {
 	for {

@@ -52,6 +52,9 @@ type Config struct {
 	// HoldMusic returns the music class a tenant's held parties hear; nil
 	// or a nil result means the engine's generated melody.
 	HoldMusic func(tenantID string) *media.MusicClass
+	// MusicClass returns a tenant's named music class (Leg.StartMusic),
+	// nil if it has none of that name; class "" is HoldMusic's.
+	MusicClass func(tenantID, class string) *media.MusicClass
 	// MediaHost is the address put in our SDP; default SIP.PublicHost().
 	MediaHost string
 	// RTPTimeout hangs up a leg that received no RTP for this long while
@@ -164,6 +167,17 @@ func (s *Service) mediaHost() string {
 		return s.cfg.MediaHost
 	}
 	return s.cfg.SIP.PublicHost()
+}
+
+// musicClass resolves a tenant's music class; "" is its hold music.
+func (s *Service) musicClass(tenantID, class string) *media.MusicClass {
+	if class == "" {
+		return s.holdMusic(tenantID)
+	}
+	if s.cfg.MusicClass == nil {
+		return nil
+	}
+	return s.cfg.MusicClass(tenantID, class)
 }
 
 func (s *Service) holdMusic(tenantID string) *media.MusicClass {
