@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 // played, when ctx ends (the playback is stopped) or when the leg ends.
 // While it plays it replaces what a bridge sends the leg; it ends music.
 // Digits typed meanwhile stay in the type-ahead for the next Prompt.
+// Sources that are io.Closers are closed once played or stopped.
 func (l *Leg) Play(ctx context.Context, srcs ...media.Source) error {
 	if len(srcs) == 0 {
 		return nil
@@ -35,33 +37,35 @@ func (l *Leg) Play(ctx context.Context, srcs ...media.Source) error {
 	}
 }
 
-// startAudio plays srcs one after the other on a goroutine of its own;
-// done is closed when they have been played, the leg ended or stop (which
-// waits for done) was called. *err is set before done is closed.
+// startAudio plays srcs in sequence (media.Sequence) on a goroutine of
+// its own; done is closed when they have been played, the leg ended or
+// stop (which waits for done) was called. The sources that are io.Closers
+// are closed by then. *err is set before done is closed.
 func (l *Leg) startAudio(srcs []media.Source) (done <-chan struct{}, stop func(), err *error) {
 	l.sess.StopMusic()
 	d := make(chan struct{})
 	quit := make(chan struct{})
 	var once sync.Once
 	var perr error
-	l.svc.spawn(func() {
-		defer close(d)
-		for _, src := range srcs {
-			pb, err := l.sess.Play(src)
-			if err != nil {
-				perr = fmt.Errorf("b2bua: play: %w", err)
-				return
-			}
+	seq := media.Sequence(srcs...)
+	pb, perr := l.sess.Play(seq)
+	if perr != nil {
+		_ = seq.(io.Closer).Close()
+		perr = fmt.Errorf("b2bua: play: %w", perr)
+		close(d)
+	} else {
+		l.svc.spawn(func() {
+			defer close(d)
 			select {
 			case <-pb.Done():
 			case <-quit:
 				pb.Stop()
-				return
+				<-pb.Done()
 			case <-l.done:
-				return
 			}
-		}
-	})
+			_ = seq.(io.Closer).Close()
+		})
+	}
 	return d, func() {
 		once.Do(func() { close(quit) })
 		<-d
