@@ -9,6 +9,11 @@ import (
 	"pbx/media"
 )
 
+var (
+	_ callctl.Leg    = (*Leg)(nil)
+	_ callctl.Bridge = (*Bridge)(nil)
+)
+
 // Bridge joins two answered legs: their media flows between them, and when
 // one hangs up the other is hung up too. A transfer replaces a leg in the
 // bridge without ending it. While a leg's far end holds, the other leg
@@ -21,7 +26,8 @@ type Bridge struct {
 	legs    [2]*Leg
 	mb      *media.Bridge
 	ended   bool
-	left    *Leg // with keep: the leg still up when the bridge ended
+	recs    []*bridgeRecording // under way; their taps follow Replace
+	left    *Leg               // with keep: the leg still up when the bridge ended
 	changed chan struct{}
 	done    chan struct{}
 }
@@ -240,6 +246,7 @@ func (br *Bridge) replace(old, n *Leg) error {
 		return ErrLegEnded
 	}
 	br.mb = mb
+	br.moveRecordings(idx, n)
 	br.mu.Unlock()
 	old.mu.Lock()
 	if old.bridge == br {
