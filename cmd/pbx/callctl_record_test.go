@@ -230,3 +230,114 @@ func TestBridgeRecordingStereoAcrossHoldAndReplace(t *testing.T) {
 	hangupAndWait(t, bout, cout)
 	waitIdle(t, a)
 }
+
+// readMonoWAV reads a 16-bit mono WAV written by the recorder.
+func readMonoWAV(t *testing.T, path string) []int16 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 44 || string(b[:4]) != "RIFF" || binary.LittleEndian.Uint16(b[22:]) != 1 {
+		t.Fatalf("not a mono WAV file (%d bytes)", len(b))
+	}
+	var out []int16
+	for i := 44; i+2 <= len(b); i += 2 {
+		out = append(out, int16(binary.LittleEndian.Uint16(b[i:])))
+	}
+	return out
+}
+
+// recvEvents collects up to want RFC 4733 events (payload type pt) that
+// end on r, one per event (the end packet's copies are counted once).
+func recvEvents(t *testing.T, r *rtpEnd, pt uint8, want int) []byte {
+	t.Helper()
+	var got []byte
+	lastTS, have := uint32(0), false
+	for deadline := time.Now().Add(10 * time.Second); len(got) < want && time.Now().Before(deadline); {
+		p, err := r.recv(time.Until(deadline))
+		if err != nil {
+			break
+		}
+		if p.PayloadType != pt || p.Payload[1]&0x80 == 0 || (have && p.Timestamp == lastTS) {
+			continue
+		}
+		lastTS, have = p.Timestamp, true
+		got = append(got, p.Payload[0])
+	}
+	return got
+}
+
+// TestLegMusicDTMFAndRecording: a program plays music to a caller and
+// stops it, sends it digits, then records it after a beep until it
+// presses #.
+func TestLegMusicDTMFAndRecording(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201")
+	alice := newSoftphone(t, a, accs[0], "udp")
+	path := filepath.Join(t.TempDir(), "message.wav")
+	step := make(chan struct{})
+	errs := make(chan error, 4)
+	recorded := make(chan callctl.RecordResult, 1)
+	a.calls.router.setProgram(func(ctx context.Context, c progCall) {
+		in := inboundLeg(c)
+		if err := in.Answer(ctx); err != nil {
+			errs <- err
+			return
+		}
+		errs <- in.StartMusic("")
+		<-step
+		in.StopMusic()
+		<-step
+		errs <- in.SendDTMF(ctx, "19#")
+		f, err := os.Create(path)
+		if err != nil {
+			errs <- err
+			return
+		}
+		defer f.Close()
+		res, err := in.Record(ctx, f, callctl.RecordSpec{Beep: true, StopDigits: "#", Max: 30 * time.Second})
+		if err != nil {
+			res.Err = err
+		}
+		recorded <- res
+		<-in.Done()
+	})
+	out, err := alice.dial(t, "500", dialOpt{pts: "0 101"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errs; err != nil {
+		t.Fatal("music:", err)
+	}
+	hearAudio(t, out.rtp, 20, "music")
+	step <- struct{}{}
+	audioStops(t, out.rtp, "StopMusic")
+	step <- struct{}{}
+	if got := recvEvents(t, out.rtp, 101, 3); string(got) != string([]byte{1, 9, 11}) {
+		t.Fatalf("events %v, want 1 9 11", got)
+	}
+	if err := <-errs; err != nil {
+		t.Fatal("send dtmf:", err)
+	}
+	hearAudio(t, out.rtp, 5, "the beep")
+	audioStops(t, out.rtp, "the beep")
+	sendDigit(t, out, 101, 7) // not a stop digit
+	sendPaced(t, out, toneFrames(700, 50))
+	sendDigit(t, out, 101, 11)
+	var res callctl.RecordResult
+	select {
+	case res = <-recorded:
+	case <-time.After(20 * time.Second):
+		t.Fatal("recording did not stop on #")
+	}
+	if res.Err != nil || res.Stop != callctl.RecordDigit || res.Digit != '#' || res.Duration < 900*time.Millisecond {
+		t.Fatalf("recording: %+v", res)
+	}
+	_, _, n := span(blockTones(readMonoWAV(t, path), 700), 700)
+	if n < 40 {
+		t.Fatalf("%d blocks of the caller's tone in the recording, want 50", n)
+	}
+	out.hangup(t)
+	waitIdle(t, a)
+}
