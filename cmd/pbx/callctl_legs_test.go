@@ -254,18 +254,28 @@ func TestBridgeHandsBackRemainingLeg(t *testing.T) {
 	waitIdle(t, a)
 }
 
-// earlyInvite places a call from p whose SDP names r, reporting every
-// provisional response on prov; it returns once the call is answered.
+// earlyInvite places a call from p to 500 whose SDP names r, reporting
+// every provisional response on prov; it returns once the call is
+// answered.
 func earlyInvite(t *testing.T, ctx context.Context, p *softphone, r *rtpEnd, prov chan<- *sip.Response) (*pcall, error) {
+	return inviteWith(t, ctx, p, r, "500", nil, prov)
+}
+
+// inviteWith is earlyInvite to ext with headers hdrs added; prov may be
+// nil.
+func inviteWith(t *testing.T, ctx context.Context, p *softphone, r *rtpEnd, ext string, hdrs []sip.Header, prov chan<- *sip.Response) (*pcall, error) {
 	pc := p.newCall()
 	pc.rtp = r
 	host, portStr, _ := net.SplitHostPort(p.target)
 	port, _ := strconv.Atoi(portStr)
-	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "500", Host: host, Port: port})
+	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: ext, Host: host, Port: port})
 	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: p.acc.device.SIPUsername, Host: p.acc.tenant.Domain}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(10))
 	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: "500", Host: p.acc.tenant.Domain}, Params: sip.NewParams()})
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: ext, Host: p.acc.tenant.Domain}, Params: sip.NewParams()})
+	for _, h := range hdrs {
+		req.AppendHeader(h)
+	}
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(pc.localSDP("0 101", "sendrecv"))
 	req.SetTransport("UDP")
@@ -277,7 +287,7 @@ func earlyInvite(t *testing.T, ctx context.Context, p *softphone, r *rtpEnd, pro
 	p.track(pc)
 	err = dcs.WaitAnswer(ctx, sipgo.AnswerOptions{Username: p.acc.device.SIPUsername, Password: p.acc.password,
 		OnResponse: func(res *sip.Response) error {
-			if res.IsProvisional() && res.StatusCode > 100 {
+			if prov != nil && res.IsProvisional() && res.StatusCode > 100 {
 				prov <- res
 			}
 			return nil

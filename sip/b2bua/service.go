@@ -269,6 +269,10 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 503, "Service Unavailable")
 		return
 	}
+	if req.GetHeader("Replaces") != nil {
+		s.inviteReplaces(req, tx, da) // replaces.go
+		return
+	}
 	// An INVITE without a body is a delayed offer (RFC 3261 §13.2.1): our
 	// 200 carries the offer and the caller's ACK the answer.
 	var offer *sdp.Description
