@@ -1,11 +1,13 @@
 package media
 
 import (
+	"errors"
+	"io"
 	"math"
 	"sync"
 )
 
-// The low-pass filter of resampleTo8k: a Kaiser-windowed sinc cutting at
+// The low-pass filter of the resampler: a Kaiser-windowed sinc cutting at
 // resampleCutoff, sampled every 1/resampleRes of an output sample period
 // over ±resampleHalf periods. With β = 7 it rejects about 70 dB above
 // roughly 4 kHz and passes the telephone band (to about 3.4 kHz) flat.
@@ -63,39 +65,89 @@ func kernelAt(u float64) float64 {
 	return kernel[i]*(1-f) + kernel[i+1]*f
 }
 
-// resampleTo8k converts samples at rate (>= 8000) to 8 kHz int16. Each
+// resampler converts a stream of samples at rate (>= 8000) to 8 kHz. Each
 // output sample is the kernel-weighted sum of the inputs around its time,
 // divided by the sum of the weights, so the gain is exact everywhere,
-// including the clip's edges.
-func resampleTo8k(x []float64, rate int) []int16 {
-	if rate == 8000 {
-		out := make([]int16, len(x))
-		for i, v := range x {
-			out[i] = clamp16(v)
-		}
-		return out
-	}
+// including the stream's edges. It keeps only the inputs the next outputs
+// need, so a long file streams through in constant memory.
+type resampler struct {
+	src   func([]float64) (int, error)
+	ratio float64   // input samples per output sample
+	in    []float64 // inputs from index off on
+	off   int64
+	j     int64 // next output
+	total int64 // inputs in all, once the source ended (-1 before)
+	err   error
+}
+
+func newResampler(src func([]float64) (int, error), rate int) *resampler {
 	kernelOnce.Do(initKernel)
-	ratio := float64(rate) / 8000 // input samples per output sample
-	n := int(math.Round(float64(len(x)) / ratio))
-	out := make([]int16, n)
-	reach := resampleHalf * ratio
-	for j := range out {
-		c := float64(j) * ratio
-		lo := max(int(math.Ceil(c-reach)), 0)
-		hi := min(int(math.Floor(c+reach)), len(x)-1)
+	return &resampler{src: src, ratio: float64(rate) / 8000, total: -1}
+}
+
+// read fills dst with output samples; io.EOF comes with or after the last.
+func (r *resampler) read(dst []int16) (int, error) {
+	n := 0
+	reach := resampleHalf * r.ratio
+	for n < len(dst) {
+		c := float64(r.j) * r.ratio
+		hi := int64(math.Floor(c + reach))
+		for r.total < 0 && r.off+int64(len(r.in)) <= hi {
+			if err := r.fill(); err != nil {
+				return n, err
+			}
+		}
+		if r.total >= 0 {
+			if r.j >= int64(math.Round(float64(r.total)/r.ratio)) {
+				return n, io.EOF
+			}
+			hi = min(hi, r.total-1)
+		}
+		lo := max(int64(math.Ceil(c-reach)), 0)
+		if r.ratio == 1 {
+			lo, hi = r.j, r.j // 8 kHz already: samples pass through
+		}
 		var acc, wsum float64
 		for k := lo; k <= hi; k++ {
-			w := kernelAt((float64(k) - c) / ratio)
-			acc += w * x[k]
+			w := 1.0
+			if r.ratio != 1 {
+				w = kernelAt((float64(k) - c) / r.ratio)
+			}
+			acc += w * r.in[k-r.off]
 			wsum += w
 		}
 		if wsum != 0 {
 			acc /= wsum
 		}
-		out[j] = clamp16(acc)
+		dst[n] = clamp16(acc)
+		n++
+		r.j++
 	}
-	return out
+	return n, nil
+}
+
+// fill reads more input, first dropping what no future output needs.
+func (r *resampler) fill() error {
+	if need := int64(math.Ceil(float64(r.j)*r.ratio-resampleHalf*r.ratio)) - 1; need > r.off {
+		drop := min(int(need-r.off), len(r.in))
+		r.in = r.in[:copy(r.in, r.in[drop:])]
+		r.off += int64(drop)
+	}
+	if cap(r.in)-len(r.in) < 1024 {
+		grown := make([]float64, len(r.in), 2*cap(r.in)+4096)
+		copy(grown, r.in)
+		r.in = grown
+	}
+	k, err := r.src(r.in[len(r.in):cap(r.in)])
+	r.in = r.in[:len(r.in)+k]
+	if errors.Is(err, io.EOF) {
+		r.total = r.off + int64(len(r.in))
+		return nil
+	}
+	if err == nil && k == 0 {
+		err = io.ErrNoProgress
+	}
+	return err
 }
 
 func clamp16(v float64) int16 {

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -45,52 +46,119 @@ const (
 // beyond the end of the input (a file still being written) is read to the
 // end.
 func DecodeWAV(r io.Reader) (*Clip, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxWAVSize+1))
+	wr, err := newWAVReader(io.LimitReader(r, MaxWAVSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("media: read wav: %w", err)
+		return nil, err
 	}
-	if len(b) > MaxWAVSize {
+	rs := newResampler(wr.read, wr.rate)
+	var out []int16
+	if wr.size > 0 && wr.size < MaxWAVSize {
+		out = make([]int16, 0, int(float64(wr.size/int64(wr.align))/rs.ratio)+1)
+	}
+	buf := make([]int16, 4096)
+	for {
+		n, err := rs.read(buf)
+		out = append(out, buf[:n]...)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("media: read wav: %w", err)
+		}
+	}
+	if wr.counted.n > MaxWAVSize {
 		return nil, fmt.Errorf("%w: larger than %d MB", ErrUnsupportedWAV, MaxWAVSize>>20)
 	}
-	if len(b) < 12 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
+	return NewClip(out), nil
+}
+
+// countReader counts the bytes read through it.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// wavReader reads the samples of a WAV file's data chunk as mono float64
+// in the int16 range.
+type wavReader struct {
+	counted   *countReader
+	br        *bufio.Reader
+	data      io.Reader // the data chunk
+	dataStart int64     // its offset in the input
+	size      int64     // its declared size (may exceed the input)
+	rate      int
+	chans     int
+	width     int // bytes per sample
+	align     int // bytes per frame
+	sample    func(p []byte) float64
+	raw       []byte
+}
+
+// newWAVReader parses the header of a WAV file up to its data chunk.
+func newWAVReader(r io.Reader) (*wavReader, error) {
+	cr := &countReader{r: r}
+	br := bufio.NewReaderSize(cr, 8192)
+	var hdr [12]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil || string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
 		return nil, fmt.Errorf("%w: no RIFF/WAVE header", ErrNotWAV)
 	}
-	var (
-		fmtChunk []byte
-		data     []byte
-		haveData bool
-	)
-	for p := 12; p+8 <= len(b) && !haveData; {
-		id := string(b[p : p+4])
-		size := int(binary.LittleEndian.Uint32(b[p+4:]))
-		body := b[p+8:]
-		if size < 0 || size > len(body) {
-			size = len(body) // truncated, or a streaming writer's placeholder
+	var fmtChunk []byte
+	for {
+		var ch [8]byte
+		if _, err := io.ReadFull(br, ch[:]); err != nil {
+			if fmtChunk == nil {
+				return nil, fmt.Errorf("%w: no format chunk", ErrNotWAV)
+			}
+			return nil, fmt.Errorf("%w: no data chunk", ErrNotWAV)
 		}
-		switch id {
-		case "fmt ":
-			fmtChunk = body[:size]
-		case "data":
-			data, haveData = body[:size], true
+		id, size := string(ch[0:4]), int64(binary.LittleEndian.Uint32(ch[4:]))
+		if id == "data" {
+			if fmtChunk == nil {
+				return nil, fmt.Errorf("%w: data before the format chunk", ErrNotWAV)
+			}
+			w, err := parseWAVFormat(fmtChunk)
+			if err != nil {
+				return nil, err
+			}
+			w.counted, w.br, w.size = cr, br, size
+			w.dataStart = cr.n - int64(br.Buffered())
+			w.data = io.LimitReader(br, size) // a short input simply ends early
+			w.raw = make([]byte, 256*w.align)
+			return w, nil
 		}
-		p += 8 + size + size&1 // chunks are word aligned
+		if id == "fmt " {
+			if size < 16 || size > 1024 {
+				return nil, fmt.Errorf("%w: format chunk of %d bytes", ErrNotWAV, size)
+			}
+			fmtChunk = make([]byte, size)
+			if _, err := io.ReadFull(br, fmtChunk); err != nil {
+				return nil, fmt.Errorf("%w: truncated format chunk", ErrNotWAV)
+			}
+			size = 0
+		}
+		if _, err := io.CopyN(io.Discard, br, size+size&1); err != nil { // chunks are word aligned
+			return nil, fmt.Errorf("%w: no data chunk", ErrNotWAV)
+		}
 	}
-	if fmtChunk == nil || len(fmtChunk) < 16 {
-		return nil, fmt.Errorf("%w: no format chunk", ErrNotWAV)
-	}
-	if !haveData {
-		return nil, fmt.Errorf("%w: no data chunk", ErrNotWAV)
-	}
-	tag := binary.LittleEndian.Uint16(fmtChunk[0:])
-	chans := int(binary.LittleEndian.Uint16(fmtChunk[2:]))
-	rate := int(binary.LittleEndian.Uint32(fmtChunk[4:]))
-	align := int(binary.LittleEndian.Uint16(fmtChunk[12:]))
-	bits := int(binary.LittleEndian.Uint16(fmtChunk[14:]))
+}
+
+func parseWAVFormat(f []byte) (*wavReader, error) {
+	tag := binary.LittleEndian.Uint16(f[0:])
+	chans := int(binary.LittleEndian.Uint16(f[2:]))
+	rate := int(binary.LittleEndian.Uint32(f[4:]))
+	align := int(binary.LittleEndian.Uint16(f[12:]))
+	bits := int(binary.LittleEndian.Uint16(f[14:]))
 	if tag == wavExtensible {
-		if len(fmtChunk) < 26 {
+		if len(f) < 26 {
 			return nil, fmt.Errorf("%w: extensible format chunk too short", ErrNotWAV)
 		}
-		tag = binary.LittleEndian.Uint16(fmtChunk[24:]) // first two bytes of the sub-format GUID
+		tag = binary.LittleEndian.Uint16(f[24:]) // first two bytes of the sub-format GUID
 	}
 	if chans < 1 {
 		return nil, fmt.Errorf("%w: %d channels", ErrUnsupportedWAV, chans)
@@ -98,7 +166,7 @@ func DecodeWAV(r io.Reader) (*Clip, error) {
 	if rate < minWAVRate || rate > maxWAVRate {
 		return nil, fmt.Errorf("%w: sample rate %d Hz (want 8000 to 192000)", ErrUnsupportedWAV, rate)
 	}
-	var sample func(p []byte) float64 // one sample, scaled to int16 range
+	var sample func(p []byte) float64 // one sample, scaled to the int16 range
 	width := (bits + 7) / 8
 	switch {
 	case tag == wavPCM && width == 1:
@@ -127,15 +195,25 @@ func DecodeWAV(r io.Reader) (*Clip, error) {
 	if align < width*chans {
 		align = width * chans // some writers leave it 0
 	}
-	frames := len(data) / align
-	mono := make([]float64, frames)
-	for i := range mono {
-		f := data[i*align:]
+	return &wavReader{rate: rate, chans: chans, width: width, align: align, sample: sample}, nil
+}
+
+// read fills dst with mono samples (channels averaged). It returns io.EOF
+// with the last samples or after them; a partial last frame is dropped.
+func (w *wavReader) read(dst []float64) (int, error) {
+	frames := min(len(dst), len(w.raw)/w.align)
+	n, err := io.ReadFull(w.data, w.raw[:frames*w.align])
+	n /= w.align
+	for i := 0; i < n; i++ {
+		f := w.raw[i*w.align:]
 		var sum float64
-		for c := 0; c < chans; c++ {
-			sum += sample(f[c*width:])
+		for c := 0; c < w.chans; c++ {
+			sum += w.sample(f[c*w.width:])
 		}
-		mono[i] = sum / float64(chans)
+		dst[i] = sum / float64(w.chans)
 	}
-	return NewClip(resampleTo8k(mono, rate)), nil
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = io.EOF
+	}
+	return n, err
 }
