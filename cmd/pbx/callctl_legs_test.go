@@ -419,3 +419,67 @@ func TestEarlyMediaBeforeAnswer(t *testing.T) {
 	}
 	waitIdle(t, a)
 }
+
+// TestLegEventsAndAnswerContext: Answer with an ended context answers
+// nothing; the leg's event stream then tells, in order, its answer, the
+// far end's hold and resume, a digit and the hang-up, and is closed.
+func TestLegEventsAndAnswerContext(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201")
+	alice := newSoftphone(t, a, accs[0], "udp")
+	type report struct {
+		answerErr error
+		state     callctl.LegState
+		events    []callctl.Event
+	}
+	reports := make(chan report, 1)
+	a.calls.router.setProgram(func(ctx context.Context, c progCall) {
+		in := inboundLeg(c)
+		var r report
+		gone, cancel := context.WithCancel(ctx)
+		cancel()
+		r.answerErr = in.Answer(gone)
+		in.Ring()
+		r.state = in.State()
+		if err := in.Answer(ctx); err != nil {
+			reports <- r
+			return
+		}
+		for ev := range in.Events() {
+			r.events = append(r.events, ev)
+		}
+		reports <- r
+	})
+	out, err := alice.dial(t, "500", dialOpt{pts: "0 101"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.reinvite(t, "sendonly")
+	out.reinvite(t, "sendrecv")
+	sendInfoDigit(t, out, "application/dtmf-relay", "Signal=4\r\nDuration=100\r\n")
+	out.hangup(t)
+	var r report
+	select {
+	case r = <-reports:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the event stream was not closed")
+	}
+	if !errors.Is(r.answerErr, context.Canceled) || r.state != callctl.LegRinging {
+		t.Fatalf("Answer with an ended context: %v, then state %s", r.answerErr, r.state)
+	}
+	var kinds []string
+	for _, ev := range r.events {
+		k := ev.Kind.String()
+		if ev.Kind == callctl.EventDTMF {
+			k += ":" + string(ev.Digit)
+		}
+		if ev.Kind == callctl.EventHangup {
+			k += ":" + string(ev.Cause)
+		}
+		kinds = append(kinds, k)
+	}
+	if got := strings.Join(kinds, " "); got != "answer hold unhold dtmf:4 hangup:normal_clearing" {
+		t.Fatalf("events: %s", got)
+	}
+	waitIdle(t, a)
+}

@@ -275,6 +275,9 @@ func (l *Leg) Answer(ctx context.Context) error {
 	// the ACK only confirms the dialog.
 	l.state, l.answerAt = legAnswering, time.Now()
 	l.mu.Unlock()
+	// Emitted before the 200 goes out, so that it precedes whatever the
+	// caller does once answered (a re-INVITE may beat the ACK's handling).
+	l.emit(callctl.Event{Kind: callctl.EventAnswer})
 	// RespondSDP returns when the ACK came, a BYE ended the dialog, or the
 	// transaction died (64*T1 at most). A BYE racing the ACK still means
 	// the 200 was received: the leg counts as answered.
@@ -377,7 +380,9 @@ func (l *Leg) answered() {
 	l.state = legAnswered
 	held := l.heldRemote
 	l.mu.Unlock()
-	l.emit(callctl.Event{Kind: callctl.EventAnswer})
+	if !l.inbound {
+		l.emit(callctl.Event{Kind: callctl.EventAnswer}) // inbound: by Answer
+	}
 	l.setPhase(phaseConfirmed)
 	if d := l.svc.cfg.RTPTimeout; d > 0 {
 		l.sess.OnInactive(d, func() { l.Hangup(CauseMediaTimeout) })
