@@ -314,12 +314,14 @@ func originLine(sdp []byte) string {
 
 // TestEarlyMediaBeforeAnswer: after Progress, the caller hears what is
 // played before any 200; the 200 repeats the 183's SDP. A caller that
-// cancels after the 183 gets 487.
+// cancels after the 183 ends the leg; Hangup after it sends the final
+// response.
 func TestEarlyMediaBeforeAnswer(t *testing.T) {
 	a := testApp(t, t.TempDir())
 	accs := seedTenant(t, a, "Acme", "201")
 	alice := newSoftphone(t, a, accs[0], "udp")
 	answerNow := make(chan struct{}, 1) // a token answers one call
+	busyNow := make(chan struct{}, 1)   // a token refuses one call
 	progressErr := make(chan error, 2)
 	unanswered := make(chan []callctl.Event, 1) // the events of a leg that ended before its answer
 	a.calls.router.setProgram(func(ctx context.Context, c progCall) {
@@ -335,6 +337,9 @@ func TestEarlyMediaBeforeAnswer(t *testing.T) {
 		go func() { _ = in.Play(ctx, media.NewTone(media.ToneBusy)) }()
 		select {
 		case <-answerNow:
+		case <-busyNow:
+			in.Hangup(callctl.CauseBusy)
+			return
 		case <-in.Done():
 			var evs []callctl.Event
 			for ev := range in.Events() {
@@ -416,6 +421,22 @@ func TestEarlyMediaBeforeAnswer(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("the cancelled leg did not end")
+	}
+	waitIdle(t, a)
+
+	// Refused after early media: the final response follows the 183.
+	r = newRTPEnd(t)
+	go func() {
+		pc, err := earlyInvite(t, context.Background(), alice, r, prov)
+		done <- dialed{pc, err}
+	}()
+	if err := <-progressErr; err != nil {
+		t.Fatal(err)
+	}
+	hearAudio(t, r, 5, "early media")
+	busyNow <- struct{}{}
+	if d = <-done; statusOf(d.err) != 486 {
+		t.Fatalf("refused after 183: %v", d.err)
 	}
 	waitIdle(t, a)
 }
