@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"pbx/callctl"
 	"pbx/sip/b2bua"
 	"pbx/store"
 )
@@ -74,7 +75,7 @@ func (p *Plan) Route(ctx context.Context, call *b2bua.Call) {
 		leg.Hangup(b2bua.CauseNormal)
 		return
 	}
-	br, err := call.Bridge(in, leg)
+	br, err := call.Bridge(in, leg, callctl.BridgeOptions{})
 	if err != nil {
 		in.Hangup(b2bua.CauseNormal)
 		leg.Hangup(b2bua.CauseNormal)
@@ -88,8 +89,9 @@ func (p *Plan) Route(ctx context.Context, call *b2bua.Call) {
 
 // BlindTransfer dials the REFER target on behalf of the transferee.
 func (p *Plan) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
-	caller := t.Transferee.Remote()
-	leg, _, cause := p.reach(ctx, t.Call, t.Call.Tenant, t.Target, &b2bua.DialOptions{Caller: t.Transferee, CallerID: &caller}, "", 0)
+	transferee := t.Transferee().(*b2bua.Leg)
+	caller := transferee.Remote()
+	leg, _, cause := p.reach(ctx, t.Call(), t.Call().Tenant, t.Target(), &b2bua.DialOptions{Caller: transferee, CallerID: &caller}, "", 0)
 	if leg == nil {
 		t.Fail(cause)
 		return
