@@ -123,3 +123,27 @@ func TestInvitePolicy(t *testing.T) {
 		endCall(t, a, out, in)
 	})
 }
+
+// A light licence has no extension: its calls present its name with an
+// anonymous number, and its CDR names the device's SIP username.
+func TestLightLicenceCall(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "202")
+	ten := accs[0].tenant
+	u, err := a.store.CreateUser(context.Background(), store.User{TenantID: ten.ID, FirstName: "Lobby", LastName: "Phone", Licence: store.LicenceLight})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lobby := addDevice(t, a, ten, u)
+	caller, bob := newSoftphone(t, a, lobby, "udp"), newSoftphone(t, a, accs[0], "udp")
+	out, in := connectWith(t, caller, bob, "202", "0 101", dialOpt{}, func(in *pcall) {
+		if from := in.invite.From(); from.DisplayName != "Lobby Phone" || from.Address.User != "anonymous" || from.Address.Host != ten.Domain {
+			t.Errorf("callee sees From %s", from.Value())
+		}
+	})
+	hangupAndWait(t, out, in)
+	if c := waitCDR(t, a, ten.ID, 1)[0]; c.Caller != lobby.device.SIPUsername || c.Callee != "202" || c.Disposition != "answered" {
+		t.Fatalf("CDR %+v", c)
+	}
+	waitIdle(t, a)
+}
