@@ -1,9 +1,14 @@
-// Package dialplan owns call routing: it turns what a caller dialled into
-// a destination (today the extensions of the tenant's full licences),
-// applies the callee's policies (do-not-disturb, unconditional, busy and
-// no-answer forwarding) and drives the call with the b2bua's primitives:
-// dial the callee's registered devices in parallel, answer, bridge, and
-// reject with the right cause when nobody is reached.
+// Package dialplan owns call routing: it decides what a call may do
+// (policy: the caller's licence and tenant must be in service, except for
+// emergency numbers), turns what a caller dialled into a destination
+// (today the extensions of the tenant's full licences), applies the
+// callee's policies (do-not-disturb, unconditional, busy and no-answer
+// forwarding) and drives the call with the call-control primitives of
+// package callctl: dial the callee's registered devices together, answer,
+// bridge, and reject with the right cause when nobody is reached.
+//
+// It knows no SIP: cmd/pbx wires it to the b2bua as its router, and its
+// tests run against the fakes of package callctl/fake.
 package dialplan
 
 import (
@@ -15,13 +20,16 @@ import (
 	"time"
 
 	"pbx/callctl"
-	"pbx/sip/b2bua"
 	"pbx/store"
 )
 
 // Store is what routing reads.
 type Store interface {
 	UserByExtension(ctx context.Context, tenantID, ext string) (store.User, error)
+	// User and Tenant give the caller's licence and tenant to the policy
+	// step, read afresh for each call.
+	User(ctx context.Context, tenantID, id string) (store.User, error)
+	Tenant(ctx context.Context, id string) (store.Tenant, error)
 }
 
 // Locator returns the live bindings of a licence (the registrar).
@@ -29,15 +37,8 @@ type Locator interface {
 	Lookup(ctx context.Context, userID string) ([]store.Binding, error)
 }
 
-// Dialer rings a destination's devices on behalf of a call; *b2bua.Call
-// is the one used in production, tests put a fake in its place.
-type Dialer interface {
-	Dial(ctx context.Context, targets []b2bua.Target, opts b2bua.DialOptions) (*b2bua.Leg, error)
-}
-
-var _ Dialer = (*b2bua.Call)(nil)
-
-// Plan is the dialplan; it implements b2bua.Router.
+// Plan is the dialplan; it implements callctl.Router and
+// callctl.TransferRouter.
 type Plan struct {
 	Store   Store
 	Locator Locator
@@ -46,10 +47,15 @@ type Plan struct {
 	RingTimeout time.Duration
 	// MaxForwards bounds chains of forwarding (default 5).
 	MaxForwards int
-	Logger      *slog.Logger
+	// Now is the clock of licence suspensions (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
-var _ b2bua.Router = (*Plan)(nil)
+var (
+	_ callctl.Router         = (*Plan)(nil)
+	_ callctl.TransferRouter = (*Plan)(nil)
+)
 
 func (p *Plan) log() *slog.Logger {
 	if p.Logger != nil {
@@ -58,40 +64,69 @@ func (p *Plan) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Route connects the caller to the dialled extension.
-func (p *Plan) Route(ctx context.Context, call *b2bua.Call) {
-	in := call.Inbound
+func (p *Plan) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// Route runs policy, then connects the caller to what it dialled.
+func (p *Plan) Route(ctx context.Context, call callctl.Call) {
+	in := call.Inbound()
+	if in == nil {
+		return // an originated call runs its own program, never this one
+	}
+	o := call.Origin()
+	number := strings.TrimSpace(call.Dialled())
+	log := p.log().With("call_id", call.ID(), "origin", string(o.Kind), "dialled", number)
+	if o.Kind == callctl.OriginTrunk {
+		// Inbound numbers (DIDs) have no table yet: nothing a carrier
+		// sends can be routed to a tenant.
+		log.Info("trunk call: no number routes to a tenant", "trunk_id", o.TrunkID)
+		in.Hangup(callctl.CauseNotFound)
+		return
+	}
+	if class := Emergency(number); class != NotEmergency {
+		// Emergency numbers bypass the licence and billing checks: the
+		// law wants them reachable from any line, free and always.
+		p.emergency(ctx, call, class, log)
+		return
+	}
+	if cause := p.policy(ctx, o, log); cause != "" {
+		in.Hangup(cause)
+		return
+	}
 	// The device that dials never rings itself: calling one's own
 	// extension rings one's other devices.
-	leg, callee, cause := p.reach(ctx, call, call.Tenant, call.Dialled, nil, call.CallerDevice.ID, 0)
+	r := reacher{plan: p, call: call, tenantID: o.TenantID, domain: o.Domain, skipDevice: o.DeviceID}
+	leg, callee, cause := r.reach(ctx, number, 0)
 	if leg == nil {
 		in.Hangup(cause)
 		return
 	}
-	if callee != "" && callee != call.Dialled {
+	if callee.Number != number {
 		call.SetCallee(callee)
 	}
 	if err := in.Answer(ctx); err != nil {
-		leg.Hangup(b2bua.CauseNormal)
+		leg.Hangup(callctl.CauseNormal)
 		return
 	}
 	br, err := call.Bridge(in, leg, callctl.BridgeOptions{})
 	if err != nil {
-		in.Hangup(b2bua.CauseNormal)
-		leg.Hangup(b2bua.CauseNormal)
+		in.Hangup(callctl.CauseNormal)
+		leg.Hangup(callctl.CauseNormal)
 		return
 	}
-	select {
-	case <-br.Done():
-	case <-ctx.Done():
-	}
+	_, _ = br.Wait(ctx)
 }
 
 // BlindTransfer dials the REFER target on behalf of the transferee.
-func (p *Plan) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
-	transferee := t.Transferee().(*b2bua.Leg)
-	caller := transferee.Remote()
-	leg, _, cause := p.reach(ctx, t.Call(), t.Call().Tenant, t.Target(), &b2bua.DialOptions{Caller: transferee, CallerID: &caller}, "", 0)
+func (p *Plan) BlindTransfer(ctx context.Context, t callctl.Transfer) {
+	o := t.Call().Origin()
+	caller := t.Transferee().Remote()
+	r := reacher{plan: p, call: t.Call(), tenantID: o.TenantID, domain: o.Domain, caller: t.Transferee(), callerID: &caller}
+	leg, _, cause := r.reach(ctx, strings.TrimSpace(t.Target()), 0)
 	if leg == nil {
 		t.Fail(cause)
 		return
@@ -101,71 +136,81 @@ func (p *Plan) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
 	}
 }
 
+// reacher reaches a number of one tenant on behalf of one call.
+type reacher struct {
+	plan             *Plan
+	call             callctl.Call
+	tenantID, domain string
+	skipDevice       string         // the caller's own device, not rung
+	caller           callctl.Leg    // the waiting leg; nil: the call's inbound
+	callerID         *callctl.Party // presented identity; nil: the call's caller
+}
+
 // reach finds the destination of number and dials it, following the
-// callee's forwarding; the device skipDevice (the caller's own, or "") is
-// not rung. It returns the answered leg and the extension that answered, or
-// the cause of failure.
-func (p *Plan) reach(ctx context.Context, call Dialer, tenant store.Tenant, number string, base *b2bua.DialOptions, skipDevice string, hops int) (*b2bua.Leg, string, b2bua.Cause) {
+// callee's forwarding. It returns the answered leg and the callee that
+// answered, or the cause of failure.
+func (r reacher) reach(ctx context.Context, number string, hops int) (callctl.Leg, callctl.Party, callctl.Cause) {
+	p := r.plan
 	maxHops := p.MaxForwards
 	if maxHops <= 0 {
 		maxHops = 5
 	}
-	number = strings.TrimSpace(number)
 	if number == "" {
-		return nil, "", b2bua.CauseNotFound
+		return nil, callctl.Party{}, callctl.CauseNotFound
 	}
-	u, err := p.Store.UserByExtension(ctx, tenant.ID, number)
+	u, err := p.Store.UserByExtension(ctx, r.tenantID, number)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, "", b2bua.CauseNotFound
+		return nil, callctl.Party{}, callctl.CauseNotFound
 	}
 	if err != nil {
 		p.log().Error("dialplan: user lookup", "error", err)
-		return nil, "", b2bua.CauseFailure
+		return nil, callctl.Party{}, callctl.CauseFailure
 	}
-	if u.Licence != store.LicenceFull || !u.Active(time.Now()) {
-		return nil, "", b2bua.CauseUnavailable
+	if u.Licence != store.LicenceFull || !u.Active(p.now()) {
+		return nil, callctl.Party{}, callctl.CauseUnavailable
 	}
-	forward := func(to string, cause b2bua.Cause) (*b2bua.Leg, string, b2bua.Cause) {
+	forward := func(to string, cause callctl.Cause) (callctl.Leg, callctl.Party, callctl.Cause) {
 		if to == "" || to == number || hops >= maxHops {
-			return nil, "", cause
+			return nil, callctl.Party{}, cause
 		}
-		return p.reach(ctx, call, tenant, to, base, skipDevice, hops+1)
+		return r.reach(ctx, to, hops+1)
 	}
 	if u.ForwardAlways != "" {
-		return forward(u.ForwardAlways, b2bua.CauseUnavailable)
+		return forward(u.ForwardAlways, callctl.CauseUnavailable)
 	}
 	if u.DND {
-		return forward(u.ForwardBusy, b2bua.CauseBusy)
+		return forward(u.ForwardBusy, callctl.CauseBusy)
 	}
 	bindings, err := p.Locator.Lookup(ctx, u.ID)
 	if err != nil {
 		p.log().Error("dialplan: bindings lookup", "error", err)
-		return nil, "", b2bua.CauseFailure
+		return nil, callctl.Party{}, callctl.CauseFailure
 	}
-	if skipDevice != "" {
+	if r.skipDevice != "" {
 		// A copy: the locator's slice is not ours to change.
-		bindings = slices.DeleteFunc(slices.Clone(bindings), func(b store.Binding) bool { return b.DeviceID == skipDevice })
+		bindings = slices.DeleteFunc(slices.Clone(bindings), func(b store.Binding) bool { return b.DeviceID == r.skipDevice })
 	}
 	if len(bindings) == 0 {
-		return forward(u.ForwardNoAnswer, b2bua.CauseUnavailable)
+		return forward(u.ForwardNoAnswer, callctl.CauseUnavailable)
 	}
-	opts := b2bua.DialOptions{Strategy: b2bua.Parallel, Timeout: p.RingTimeout}
-	if base != nil {
-		opts.Caller, opts.CallerID = base.Caller, base.CallerID
+	callee := callctl.Party{Name: strings.TrimSpace(u.FirstName + " " + u.LastName), Number: u.Extension, Domain: r.domain, UserID: u.ID}
+	spec := callctl.DialSpec{
+		Destinations: []callctl.Destination{{Targets: Targets(bindings), Callee: callee, CallerID: r.callerID, Tag: u.ID}},
+		Strategy:     callctl.Simultaneous,
+		Timeout:      ringTimeout(u, p.RingTimeout),
+		Caller:       r.caller,
 	}
-	opts.Timeout = ringTimeout(u, opts.Timeout)
-	opts.Callee = b2bua.Party{Name: strings.TrimSpace(u.FirstName + " " + u.LastName), Number: u.Extension, Domain: tenant.Domain, UserID: u.ID}
-	leg, err := call.Dial(ctx, Targets(bindings), opts)
+	res, err := r.call.Dial(ctx, spec).Wait(ctx)
 	if err == nil {
-		return leg, u.Extension, ""
+		return res.Leg, callee, ""
 	}
-	switch cause := b2bua.CauseOf(err); cause {
-	case b2bua.CauseBusy:
+	switch cause := callctl.CauseOf(err); cause {
+	case callctl.CauseBusy:
 		return forward(u.ForwardBusy, cause)
-	case b2bua.CauseNoAnswer:
+	case callctl.CauseNoAnswer:
 		return forward(u.ForwardNoAnswer, cause)
 	default:
-		return nil, "", cause
+		return nil, callctl.Party{}, cause
 	}
 }
 
@@ -184,11 +229,11 @@ func ringTimeout(u store.User, def time.Duration) time.Duration {
 // Targets turns registered bindings into dial targets: requests go to the
 // address and transport each device registered from, and devices on TLS
 // are offered SRTP.
-func Targets(bs []store.Binding) []b2bua.Target {
-	out := make([]b2bua.Target, 0, len(bs))
+func Targets(bs []store.Binding) []callctl.Target {
+	out := make([]callctl.Target, 0, len(bs))
 	for _, b := range bs {
 		tr := strings.ToLower(b.Transport)
-		out = append(out, b2bua.Target{Contact: b.Contact, Source: b.Source, Transport: tr, SRTP: tr == "tls", Label: b.DeviceID})
+		out = append(out, callctl.Target{URI: b.Contact, Via: b.Source, Transport: tr, SRTP: tr == "tls", DeviceID: b.DeviceID})
 	}
 	return out
 }

@@ -37,7 +37,8 @@ type Call struct {
 	def       Outcome
 	dials     []*Dialing
 	bridges   []*Bridge
-	legs      []*Leg // dialled legs that answered
+	bridged   chan struct{} // closed at the first bridge
+	legs      []*Leg        // dialled legs that answered
 	tenant    [2]string
 	callee    callctl.Party
 	calleeSet bool
@@ -58,7 +59,7 @@ func NewOriginated(origin callctl.Origin, dialled string) *Call {
 }
 
 func newCall(origin callctl.Origin, dialled string) *Call {
-	c := &Call{id: nextID("call"), origin: origin, dialled: dialled, outcomes: map[string]Outcome{}}
+	c := &Call{id: nextID("call"), origin: origin, dialled: dialled, outcomes: map[string]Outcome{}, bridged: make(chan struct{})}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c
 }
@@ -120,8 +121,22 @@ func (c *Call) Bridge(a, b callctl.Leg, opts callctl.BridgeOptions) (callctl.Bri
 	}
 	c.mu.Lock()
 	c.bridges = append(c.bridges, br)
+	if len(c.bridges) == 1 {
+		close(c.bridged)
+	}
 	c.mu.Unlock()
 	return br, nil
+}
+
+// WaitBridge returns the program's first bridge once it has made one, or
+// nil when ctx ends first.
+func (c *Call) WaitBridge(ctx context.Context) *Bridge {
+	select {
+	case <-c.bridged:
+		return c.Bridges()[0]
+	case <-ctx.Done():
+		return nil
+	}
 }
 
 func (c *Call) SetTenant(tenantID, domain string) {

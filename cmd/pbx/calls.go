@@ -57,7 +57,7 @@ func (a *app) setupCalls() error {
 		eng.Close()
 		return err
 	}
-	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Auth: a.regis, Router: c.router, CDRs: cdrs,
+	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Admit: &admitter{devices: a.regis}, Router: c.router, CDRs: cdrs,
 		HoldMusic: c.music.Class, MusicClass: c.music.Named, MediaHost: a.cfg.PublicAddr, RTPTimeout: rtpTimeout, Logger: a.log,
 		UserState: c.presence.UserChanged})
 	if err != nil {

@@ -40,6 +40,9 @@ type config struct {
 	Pprof       bool
 	ProvURL     string
 	NATPing     time.Duration
+	// DrainTimeout: on SIGTERM, refuse new calls and wait up to this long
+	// for the current ones to end before shutting down (0: shut down at once).
+	DrainTimeout time.Duration
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.
@@ -89,6 +92,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.BoolVar(&c.Pprof, "pprof", env("PBX_PPROF", "") == "1", "serve Go profiles under /debug/pprof/ on the HTTP listener (admin use) [PBX_PPROF=1]")
 	fs.DurationVar(&c.NATPing, "nat-keepalive", envDur("PBX_NAT_KEEPALIVE", 20*time.Second), "interval of the keepalives sent to devices registered over UDP from behind a NAT, 0 disables [PBX_NAT_KEEPALIVE]")
 	fs.StringVar(&c.ProvURL, "prov-url", env("PBX_PROV_URL", ""), "base URL handed to desk phones for provisioning, e.g. https://prov.example.be/prov/ (default: this server's HTTP(S) address) [PBX_PROV_URL]")
+	fs.DurationVar(&c.DrainTimeout, "drain-timeout", envDur("PBX_DRAIN_TIMEOUT", 0), "on SIGTERM or SIGINT, refuse new calls (503) and let current ones end for up to this long before shutting down; 0 shuts down at once [PBX_DRAIN_TIMEOUT]")
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
 	if err := fs.Parse(args); err != nil {
 		return c, err

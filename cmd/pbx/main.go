@@ -51,6 +51,12 @@ func main() {
 		os.Exit(1)
 	}
 	<-ctx.Done()
+	if cfg.DrainTimeout > 0 {
+		// A second signal cuts the drain short.
+		again, stopAgain := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		a.drain(cfg.DrainTimeout, again.Done())
+		stopAgain()
+	}
 	log.Info("shutting down")
 	if err := a.close(); err != nil {
 		log.Error("shutdown", "error", err)

@@ -16,10 +16,6 @@ type Call struct {
 	svc *Service
 	// Inbound is the leg that called.
 	Inbound *Leg
-	// Tenant, CallerUser and CallerDevice identify the authenticated caller.
-	Tenant       store.Tenant
-	CallerUser   store.User
-	CallerDevice store.Device
 	// Dialled is the user part of the Request-URI.
 	Dialled string
 	Start   time.Time
@@ -95,9 +91,11 @@ func (c *Call) writeCDR() {
 	}
 	in := c.Inbound
 	end := time.Now()
-	rec := store.CDR{TenantID: c.Tenant.ID, CallID: in.callID, Caller: c.Inbound.remote.Number, Start: c.Start, End: end}
-	if rec.Caller == "" {
-		rec.Caller = c.CallerDevice.SIPUsername
+	rec := store.CDR{TenantID: c.origin.TenantID, CallID: in.callID, Caller: c.Inbound.remote.Number, Start: c.Start, End: end}
+	if rec.Caller == "" && in.uas != nil {
+		// A caller without a number (a light licence) is named by what
+		// its device put in From: its SIP username.
+		rec.Caller = in.uas.InviteRequest.From().Address.User
 	}
 	c.mu.Lock()
 	rec.Callee = c.callee

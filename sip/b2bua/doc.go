@@ -8,6 +8,11 @@
 // RFC 4733 or SIP INFO, transfer request, hang-up) and a type-ahead of
 // digits that prompts read.
 //
+// An Admitter (wired by cmd/pbx) says who places each new call: a device
+// of a tenant or a carrier trunk, as a callctl.Origin. Whether the caller
+// may place the call is the router's policy, not this package's. Drain
+// refuses new calls while the current ones finish, for rolling restarts.
+//
 // It is a true back-to-back user agent: each leg is an independent dialog
 // with its own Call-ID, tags, CSeq, Via and Contact, and its own SDP from the
 // media engine, which anchors all audio. Nothing of one leg's headers reaches

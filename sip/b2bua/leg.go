@@ -15,7 +15,6 @@ import (
 	"pbx/callctl"
 	"pbx/media"
 	"pbx/media/sdp"
-	"pbx/store"
 )
 
 // ErrLegEnded is returned by operations on a leg that has ended.
@@ -23,11 +22,6 @@ var ErrLegEnded = callctl.ErrLegEnded
 
 // Party is one end's identity as presented in signalling.
 type Party = callctl.Party
-
-func callerParty(da store.DeviceAuth) Party {
-	name := strings.TrimSpace(da.User.FirstName + " " + da.User.LastName)
-	return Party{Name: name, Number: da.User.Extension, Domain: da.Tenant.Domain, UserID: da.User.ID}
-}
 
 // partyURI is the party's SIP URI; a licence without a number presents
 // as anonymous user part with its name.

@@ -96,7 +96,7 @@ func (l *Leg) StartMusic(class string) error {
 	}
 	tenant := ""
 	if c := l.owner(); c != nil {
-		tenant = c.Tenant.ID
+		tenant = c.origin.TenantID
 	}
 	mc := l.svc.musicClass(tenant, class)
 	if mc == nil {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"pbx/callctl"
 	"pbx/media"
 	"pbx/media/sdp"
-	"pbx/store"
 )
 
 // replacesSpec is a parsed Replaces header (RFC 3891 §6.1).
@@ -43,7 +43,7 @@ func parseReplaces(v string) (replacesSpec, bool) {
 // replaced leg is hung up with cause transferred. The dialog must be
 // confirmed, one of the caller's tenant, and bridged; otherwise: no such
 // dialog 481, early-only on a confirmed dialog 486, not bridged 603.
-func (s *Service) inviteReplaces(req *sip.Request, tx sip.ServerTransaction, da store.DeviceAuth) {
+func (s *Service) inviteReplaces(req *sip.Request, tx sip.ServerTransaction, origin callctl.Origin) {
 	h := req.GetHeader("Replaces")
 	rs, ok := parseReplaces(h.Value())
 	if !ok {
@@ -59,7 +59,7 @@ func (s *Service) inviteReplaces(req *sip.Request, tx sip.ServerTransaction, da 
 	if old != nil {
 		call = old.owner()
 	}
-	if old == nil || old.ended() || call == nil || call.Tenant.ID != da.Tenant.ID {
+	if old == nil || old.ended() || call == nil || call.origin.TenantID != origin.TenantID {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
@@ -85,7 +85,7 @@ func (s *Service) inviteReplaces(req *sip.Request, tx sip.ServerTransaction, da 
 			err = errSRTPPolicy
 		}
 	}
-	log := s.log.With("call_id", req.CallID().Value(), "replaces", rs.callID, "tenant_id", da.Tenant.ID)
+	log := s.log.With("call_id", req.CallID().Value(), "replaces", rs.callID, "tenant_id", origin.TenantID)
 	if err != nil {
 		log.Info("replaces: invite rejected", "error", err)
 		respond(tx, req, 488, "Not Acceptable Here")
@@ -97,7 +97,7 @@ func (s *Service) inviteReplaces(req *sip.Request, tx sip.ServerTransaction, da 
 		respond(tx, req, 400, "Bad Request")
 		return
 	}
-	n, err := s.newInboundLeg(dlg, req, tx, offer, callerParty(da))
+	n, err := s.newInboundLeg(dlg, req, tx, offer, origin.Caller)
 	if err != nil {
 		log.Warn("replaces: media", "error", err)
 		code, reason := 500, "Server Internal Error"

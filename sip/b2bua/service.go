@@ -31,22 +31,17 @@ type Router interface {
 	BlindTransfer(ctx context.Context, t *Transfer)
 }
 
-// Authenticator checks the digest credentials of an INVITE (the registrar
-// with proxy=true). When ok is false it has already answered the request.
-type Authenticator interface {
-	Authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) (store.DeviceAuth, bool)
-}
-
 // CDRSink receives one record per call.
 type CDRSink interface {
 	InsertCDR(ctx context.Context, c store.CDR) (store.CDR, error)
 }
 
-// Config of a Service. SIP, Engine, Auth and Router are required.
+// Config of a Service. SIP, Engine, Admit and Router are required.
 type Config struct {
 	SIP    *sipserver.Server
 	Engine *media.Engine
-	Auth   Authenticator
+	// Admit says who places each new call (see Admitter).
+	Admit  Admitter
 	Router Router
 	CDRs   CDRSink
 	// HoldMusic returns the music class a tenant's held parties hear; nil
@@ -64,7 +59,10 @@ type Config struct {
 	// (UserIdle, UserEarly, UserConfirmed), in order; it must return
 	// quickly and not call back into the b2bua.
 	UserState func(userID, state string)
-	Logger    *slog.Logger
+	// DrainRetryAfter is the Retry-After of the 503s refusing new calls
+	// while draining (default DefaultDrainRetryAfter).
+	DrainRetryAfter time.Duration
+	Logger          *slog.Logger
 }
 
 // Service is the back-to-back user agent.
@@ -80,6 +78,7 @@ type Service struct {
 	legs   map[string]*Leg // by Call-ID "|" our tag
 	calls  map[*Call]struct{}
 	closed bool
+	drain  drainState
 	dua    map[string]*sipgo.DialogUA // by transport
 	maddr  netip.Addr                 // media address of our SDP, once known
 	legSeq atomic.Uint64              // numbers the legs' IDs
@@ -90,8 +89,8 @@ type Service struct {
 
 // New returns a Service; call Mount to receive requests.
 func New(cfg Config) (*Service, error) {
-	if cfg.SIP == nil || cfg.Engine == nil || cfg.Auth == nil || cfg.Router == nil {
-		return nil, errors.New("b2bua: Config needs SIP, Engine, Auth and Router")
+	if cfg.SIP == nil || cfg.Engine == nil || cfg.Admit == nil || cfg.Router == nil {
+		return nil, errors.New("b2bua: Config needs SIP, Engine, Admit and Router")
 	}
 	if cfg.RTPTimeout == 0 {
 		cfg.RTPTimeout = 60 * time.Second
@@ -115,6 +114,7 @@ func (s *Service) Mount(srv *sipserver.Server) {
 	srv.Handle(sip.UPDATE, s.handleUpdate)
 	srv.Handle(sip.INFO, s.handleInfo)
 	srv.Handle(sip.NOTIFY, s.handleNotify)
+	s.mountDrain(srv)
 }
 
 // Close hangs up every call and waits for their goroutines.
@@ -251,26 +251,20 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 400, "Bad Request - missing mandatory header")
 		return
 	}
+	if !s.admitting() {
+		s.refuseNew(tx, req)
+		return
+	}
 	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
-	da, ok := s.cfg.Auth.Authenticate(ctx, req, tx, true)
+	origin, ok := s.cfg.Admit.Admit(ctx, req, tx)
 	cancel()
 	if !ok {
 		return
 	}
-	log := s.log.With("call_id", req.CallID().Value(), "tenant_id", da.Tenant.ID, "device_id", da.Device.ID)
-	if !da.User.Active(time.Now()) || da.Tenant.BillingState == "suspended" {
-		respond(tx, req, 403, "Forbidden - licence or tenant suspended")
-		return
-	}
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
-		respond(tx, req, 503, "Service Unavailable")
-		return
-	}
+	log := s.log.With("call_id", req.CallID().Value(), "origin", string(origin.Kind), "tenant_id", origin.TenantID,
+		"device_id", origin.DeviceID, "trunk_id", origin.TrunkID)
 	if req.GetHeader("Replaces") != nil {
-		s.inviteReplaces(req, tx, da) // replaces.go
+		s.inviteReplaces(req, tx, origin) // replaces.go
 		return
 	}
 	// An INVITE without a body is a delayed offer (RFC 3261 §13.2.1): our
@@ -296,7 +290,7 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 400, "Bad Request")
 		return
 	}
-	leg, err := s.newInboundLeg(dlg, req, tx, offer, callerParty(da))
+	leg, err := s.newInboundLeg(dlg, req, tx, offer, origin.Caller)
 	if err != nil {
 		log.Warn("invite: media", "error", err)
 		code, reason := 500, "Server Internal Error"
@@ -308,7 +302,7 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = dlg.Respond(code, reason, nil)
 		return
 	}
-	call := s.newCall(leg, da, req)
+	call := s.newCall(leg, origin, req)
 	if call == nil {
 		leg.Hangup(CauseShutdown)
 		return
@@ -318,18 +312,21 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.runCall(call)
 }
 
-func (s *Service) newCall(in *Leg, da store.DeviceAuth, req *sip.Request) *Call {
-	c := &Call{svc: s, Inbound: in, Tenant: da.Tenant, CallerUser: da.User, CallerDevice: da.Device,
-		Dialled: req.Recipient.User, Start: time.Now()}
+// newCall makes the call of an admitted inbound leg; nil when the node
+// closed or started draining meanwhile.
+func (s *Service) newCall(in *Leg, origin callctl.Origin, req *sip.Request) *Call {
+	c := &Call{svc: s, Inbound: in, Dialled: req.Recipient.User, Start: time.Now()}
 	if c.Dialled == "" {
 		c.Dialled = req.To().Address.User
 	}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
-	c.origin = callctl.Origin{Kind: callctl.OriginDevice, TenantID: da.Tenant.ID, Domain: da.Tenant.Domain, UserID: da.User.ID,
-		DeviceID: da.Device.ID, Source: req.Source(), Caller: in.remote}
+	if origin.Source == "" {
+		origin.Source = req.Source()
+	}
+	c.origin = origin
 	in.setPhase(phaseEarly)
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || s.drain.draining {
 		s.mu.Unlock()
 		return nil
 	}
@@ -345,9 +342,7 @@ func (s *Service) runCall(c *Call) {
 			s.log.Error("call router panic", "call_id", c.Inbound.callID, "panic", fmt.Sprint(r))
 		}
 		c.finish()
-		s.mu.Lock()
-		delete(s.calls, c)
-		s.mu.Unlock()
+		s.callEnded(c)
 	}()
 	// Route stops when the caller goes away before anything else happened.
 	go func() {

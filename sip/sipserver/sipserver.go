@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -91,6 +92,7 @@ type Server struct {
 	addrs      map[string]net.Addr
 	bad        *badInput
 	publicHost string
+	draining   atomic.Pointer[drainFunc] // SetDraining
 }
 
 // UDPMTUSize is the value New gives sipgo's sip.UDPMTUSize: we send SIP
@@ -172,6 +174,9 @@ func New(cfg Config) (*Server, error) {
 const AllowedMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, REFER, NOTIFY, SUBSCRIBE, UPDATE, INFO"
 
 func (s *Server) options(req *sip.Request, tx sip.ServerTransaction) {
+	if s.refuseOptions(req, tx) {
+		return
+	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", AllowedMethods))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
