@@ -64,7 +64,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nonce key: %w", err)
 	}
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(cfg.DataDir, "pbx.db"), SecretKey: secretKey})
+	st, err := store.Open(ctx, store.Options{Path: filepath.Join(cfg.DataDir, "pbx.db"), URL: cfg.DB, SecretKey: secretKey})
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,11 @@ func (a *app) start() error {
 		}
 		return err
 	})
-	attrs := []any{"http", a.httpLn.Addr().String()}
+	db := filepath.Join(a.cfg.DataDir, "pbx.db")
+	if a.cfg.DB != "" {
+		db = store.RedactURL(a.cfg.DB)
+	}
+	attrs := []any{"db", db, "http", a.httpLn.Addr().String()}
 	for _, l := range []struct {
 		name string
 		addr net.Addr

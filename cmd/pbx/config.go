@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"pbx/sip/sipauth"
+	"pbx/store"
 )
 
 // config is the whole configuration of `pbx serve`.
 type config struct {
 	DataDir     string
+	DB          string // a PostgreSQL URL; empty: SQLite in DataDir
 	SIPAddr     string // UDP and TCP
 	SIPTLSAddr  string
 	TLSCert     string
@@ -64,6 +66,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	var rtp string
 	fs.StringVar(&c.DataDir, "data", env("PBX_DATA", "data"), "data directory (database, keys, certificates) [PBX_DATA]")
+	fs.StringVar(&c.DB, "db", env("PBX_DB", ""), "database: a postgres:// URL, or empty for SQLite (pbx.db) in the data directory, which keeps the keys either way [PBX_DB]")
 	fs.StringVar(&c.SIPAddr, "sip", env("PBX_SIP", "127.0.0.1:5060"), "SIP UDP and TCP listen host:port [PBX_SIP]")
 	fs.StringVar(&c.SIPTLSAddr, "sip-tls", env("PBX_SIP_TLS", "127.0.0.1:5061"), "SIP TLS listen host:port, empty to disable [PBX_SIP_TLS]")
 	fs.StringVar(&c.TLSCert, "tls-cert", env("PBX_TLS_CERT", ""), "TLS certificate (PEM); a self-signed one is generated in the data directory when empty [PBX_TLS_CERT]")
@@ -96,6 +99,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	c.RTPMax, err2 = strconv.Atoi(strings.TrimSpace(hi))
 	if !ok || err1 != nil || err2 != nil || c.RTPMin < 1024 || c.RTPMax > 65535 || c.RTPMax-c.RTPMin < 3 {
 		return c, fmt.Errorf("--rtp-ports %q: want MIN-MAX within 1024-65535", rtp)
+	}
+	if c.DB != "" && !store.IsPostgresURL(c.DB) {
+		return c, fmt.Errorf("--db %s: want a postgres:// URL, or nothing for SQLite in the data directory", store.RedactURL(c.DB))
 	}
 	var err error
 	if c.Digest, err = sipauth.ParseAlgorithms(c.DigestAlgos); err != nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"pbx/internal/pgtest"
 	"pbx/sip/sipserver"
 )
 
@@ -15,5 +16,5 @@ func TestMain(m *testing.M) {
 		level = slog.LevelDebug
 	}
 	sipserver.RouteLibraryLogs(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("component", "sipgo"))
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m)) // stops the PostgreSQL a test may have started
 }
