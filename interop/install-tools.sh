@@ -2,8 +2,7 @@
 # Makes sure the programs and files the tests need are installed (Debian
 # packages): SIPp and baresip, which the interop tests drive, the hold
 # music the media engine plays by default, and PostgreSQL's server binaries,
-# which the store's contract tests start in a temporary directory (not needed
-# when PBX_TEST_POSTGRES names a server to use instead). As root (or with password-less
+# which the store's contract tests start in a temporary directory. As root (or with password-less
 # sudo) it installs what is missing with apt-get; otherwise it fails and says
 # what is missing and how to install it. Tests never skip for a missing tool.
 set -eu
@@ -16,7 +15,7 @@ check() {
 	command -v sipp >/dev/null 2>&1 || missing="$missing sip-tester"
 	command -v baresip >/dev/null 2>&1 || missing="$missing baresip-core"
 	ls "$MOH_DIR"/*.wav >/dev/null 2>&1 || missing="$missing asterisk-moh-opsound-wav"
-	[ -n "${PBX_TEST_POSTGRES:-}" ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 	missing="${missing# }"
 }
 
@@ -26,7 +25,7 @@ describe() {
 		sip-tester) echo "  sipp (Debian package sip-tester)" ;;
 		baresip-core) echo "  baresip (Debian package baresip-core)" ;;
 		asterisk-moh-opsound-wav) echo "  hold music in $MOH_DIR (Debian package asterisk-moh-opsound-wav)" ;;
-		postgresql) echo "  PostgreSQL server binaries in /usr/lib/postgresql/*/bin (Debian package postgresql), or PBX_TEST_POSTGRES=postgres://..." ;;
+		postgresql) echo "  PostgreSQL server binaries in /usr/lib/postgresql/*/bin (Debian package postgresql)" ;;
 		esac
 	done
 }

@@ -27,10 +27,16 @@ type server struct {
 	log  *os.File
 }
 
+// initdbGlob is where Debian installs initdb, one directory per major version.
+var initdbGlob = "/usr/lib/postgresql/*/bin/initdb"
+
+// runAsAccounts are the accounts tried, in order, when running as root.
+var runAsAccounts = []string{"postgres", "nobody"}
+
 // binDir returns the bin directory of the newest PostgreSQL installed the
 // Debian way.
 func binDir() (string, error) {
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	matches, _ := filepath.Glob(initdbGlob)
 	if len(matches) == 0 {
 		return "", errNoBinaries
 	}
@@ -49,7 +55,7 @@ func runAs() (*syscall.Credential, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
-	for _, name := range []string{"postgres", "nobody"} {
+	for _, name := range runAsAccounts {
 		u, err := user.Lookup(name)
 		if err != nil {
 			continue
