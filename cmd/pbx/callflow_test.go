@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -92,4 +93,56 @@ func TestCarrierCallThroughAFlow(t *testing.T) {
 			p203.noIncoming(t, 0)
 		})
 	}
+}
+
+// TestFlowEditWhileCallsAreInside publishes a new version of a flow while
+// 50 carrier calls are inside the old one: every one of them finishes on
+// the version it started with (an announcement, a menu, hang-up on 1),
+// none is sent where the new version leads (the night phone), and the
+// next call takes the new version.
+func TestFlowEditWhileCallsAreInside(t *testing.T) {
+	const calls = 50
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "209")
+	ten := accs[0].tenant.ID
+	addTrunk(t, a)
+	welcome := addAudio(t, a, ten, 2*time.Second)
+	v1 := fmt.Sprintf(`{"name":"v1","start":"welcome","nodes":{
+		"welcome":{"type":"play","audio":%q,"next":"menu"},
+		"menu":{"type":"menu","options":{"1":"bye"},"timeout":60,"invalid":"night"},
+		"bye":{"type":"hangup"},
+		"night":{"type":"user","id":%q}}}`, welcome, accs[0].user.ID)
+	flow := addFlow(t, a, ten, v1)
+	addNumber(t, a, ten, "+3221234567", map[string]any{"type": "call_flow", "id": flow})
+	night := newSoftphone(t, a, accs[0], "udp")
+	carriers := []*softphone{newCarrier(t, a, "+32470000001"), newCarrier(t, a, "+32470000002")}
+
+	dials := make([]*dialing, calls)
+	for i := range dials {
+		dials[i] = startDial(t, carriers[i%len(carriers)], "021234567", dialOpt{})
+	}
+	outs := make([]*pcall, calls)
+	for i, d := range dials {
+		outs[i] = d.wait(t) // answered by the flow's announcement
+	}
+	v2 := fmt.Sprintf(`{"name":"v2","start":"night","nodes":{"night":{"type":"user","id":%q}}}`, accs[0].user.ID)
+	var g any
+	if err := json.Unmarshal([]byte(v2), &g); err != nil {
+		t.Fatal(err)
+	}
+	if out := apiCall(t, a, "PUT", "/api/v1/tenants/"+ten+"/call_flows/"+flow, g, 200); out["version"] != float64(2) {
+		t.Fatalf("PUT answered %v", out)
+	}
+	for _, out := range outs {
+		sendDigit(t, out, 101, 1)
+	}
+	for _, out := range outs {
+		out.waitEnded(t) // the pbx hangs up: v1's "bye"
+	}
+	night.noIncoming(t, 0)
+	waitIdle(t, a)
+
+	// A new call takes version 2.
+	out, in := connect(t, carriers[0], night, "+3221234567", "0 101")
+	endCall(t, a, out, in)
 }
