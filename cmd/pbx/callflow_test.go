@@ -51,7 +51,7 @@ func TestCarrierCallThroughAFlow(t *testing.T) {
 	addNumber(t, a, ten, "+3221234567", map[string]any{"type": "call_flow", "id": flow})
 	p201, p202 := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
 	p203, p209 := newSoftphone(t, a, accs[2], "udp"), newSoftphone(t, a, accs[3], "udp")
-	carrier := newCarrier(t, a, "+32470000001")
+	carrier := newTrunkCaller(t, a, "+32470000001")
 
 	t.Run("open, menu 1: the group rings", func(t *testing.T) {
 		setClock(t, a, brussels(t, "2026-12-03 10:00")) // a Thursday
@@ -115,7 +115,7 @@ func TestFlowEditWhileCallsAreInside(t *testing.T) {
 	flow := addFlow(t, a, ten, v1)
 	addNumber(t, a, ten, "+3221234567", map[string]any{"type": "call_flow", "id": flow})
 	night := newSoftphone(t, a, accs[0], "udp")
-	carriers := []*softphone{newCarrier(t, a, "+32470000001"), newCarrier(t, a, "+32470000002")}
+	carriers := []*softphone{newTrunkCaller(t, a, "+32470000001"), newTrunkCaller(t, a, "+32470000002")}
 
 	dials := make([]*dialing, calls)
 	for i := range dials {

@@ -34,7 +34,7 @@ func newGroupLab(t *testing.T) *groupLab {
 		t.Fatal(err)
 	}
 	addTrunk(t, a)
-	l.carrier = newCarrier(t, a, "+32470000001")
+	l.carrier = newTrunkCaller(t, a, "+32470000001")
 	return l
 }
 
@@ -233,7 +233,7 @@ func TestHuntGroupOverflow(t *testing.T) {
 func TestHuntGroupQueue(t *testing.T) {
 	l := newGroupLab(t)
 	number := l.group(t, map[string]any{"strategy": "ring_all", "queue": map[string]any{"max_wait": 120}}, "201")
-	callers := []*softphone{l.carrier, newCarrier(t, l.a, "+32470000002"), newCarrier(t, l.a, "+32470000003")}
+	callers := []*softphone{l.carrier, newTrunkCaller(t, l.a, "+32470000002"), newTrunkCaller(t, l.a, "+32470000003")}
 	member := l.phones["201"]
 
 	outA, err := callers[0].dial(t, number, dialOpt{})

@@ -18,7 +18,7 @@ func TestCarrierCallsANumber(t *testing.T) {
 	addNumber(t, a, other[0].tenant.ID, "+3250123456", map[string]any{"type": "user", "id": other[0].user.ID})
 	alice := newSoftphone(t, a, acme[0], "udp")
 	olga := newSoftphone(t, a, other[0], "udp")
-	carrier := newCarrier(t, a, "+32470000001")
+	carrier := newTrunkCaller(t, a, "+32470000001")
 
 	for _, form := range []string{"021234567", "+3221234567", "003221234567", "3221234567"} {
 		out, in := connect(t, carrier, alice, form, "0 101")
@@ -45,7 +45,7 @@ func TestCarrierCallsANumber(t *testing.T) {
 	olga.noIncoming(t, 0)
 
 	// The same INVITE from an address that is no trunk's is challenged.
-	stranger := newCarrierAt(t, a, "127.0.0.3", "")
+	stranger := newTrunkCallerAt(t, a, "127.0.0.3", "")
 	if _, err := stranger.dial(t, "+3221234567", dialOpt{}); statusOf(err) != 407 {
 		t.Fatalf("stranger: %v, want 407", err)
 	}

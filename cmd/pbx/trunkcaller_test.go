@@ -18,20 +18,20 @@ import (
 	"pbx/store"
 )
 
-// carrierAddr is where the test carrier sends from: an address of its own
+// trunkCallerAddr is where the test carrier sends from: an address of its own
 // on loopback, apart from the devices on 127.0.0.1.
-const carrierAddr = "127.0.0.2"
+const trunkCallerAddr = "127.0.0.2"
 
-// newCarrier is a carrier's SIP proxy calling from 127.0.0.2 with caller
+// newTrunkCaller is a carrier's SIP proxy calling from 127.0.0.2 with caller
 // id from: a softphone that never registers (a trunk is admitted by its
 // address, without a challenge).
-func newCarrier(t *testing.T, a *app, from string) *softphone {
+func newTrunkCaller(t *testing.T, a *app, from string) *softphone {
 	t.Helper()
-	return newCarrierAt(t, a, carrierAddr, from)
+	return newTrunkCallerAt(t, a, trunkCallerAddr, from)
 }
 
-// newCarrierAt is newCarrier sending from addr.
-func newCarrierAt(t *testing.T, a *app, addr, from string) *softphone {
+// newTrunkCallerAt is newTrunkCaller sending from addr.
+func newTrunkCallerAt(t *testing.T, a *app, addr, from string) *softphone {
 	t.Helper()
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("testcarrier/1.0"),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))))
@@ -73,8 +73,8 @@ func newCarrierAt(t *testing.T, a *app, addr, from string) *softphone {
 // 127.0.0.2.
 func addTrunk(t *testing.T, a *app) string {
 	t.Helper()
-	out := apiCall(t, a, "POST", "/api/v1/trunks", map[string]any{"name": "Carrier", "host": carrierAddr, "port": 5060, "transport": "udp",
-		"inbound_sources": []string{carrierAddr}}, 201)
+	out := apiCall(t, a, "POST", "/api/v1/trunks", map[string]any{"name": "Carrier", "host": trunkCallerAddr, "port": 5060, "transport": "udp",
+		"inbound_sources": []string{trunkCallerAddr}}, 201)
 	return out["id"].(string)
 }
 
