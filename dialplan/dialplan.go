@@ -59,16 +59,16 @@ func (p *Plan) log() *slog.Logger {
 
 // Route connects the caller to the dialled extension.
 func (p *Plan) Route(ctx context.Context, call *b2bua.Call) {
-	in := call.Inbound
+	in, o := call.Inbound(), call.Origin()
 	// The device that dials never rings itself: calling one's own
 	// extension rings one's other devices.
-	leg, callee, cause := p.reach(ctx, call, call.Tenant, call.Dialled, nil, call.CallerDevice.ID, 0)
+	leg, callee, cause := p.reach(ctx, call, tenantOf(call), call.Dialled(), nil, o.DeviceID, 0)
 	if leg == nil {
 		in.Hangup(cause)
 		return
 	}
-	if callee != "" && callee != call.Dialled {
-		call.SetCallee(callee)
+	if callee != "" && callee != call.Dialled() {
+		call.SetCallee(b2bua.Party{Number: callee})
 	}
 	if err := in.Answer(ctx); err != nil {
 		leg.Hangup(b2bua.CauseNormal)
@@ -89,7 +89,7 @@ func (p *Plan) Route(ctx context.Context, call *b2bua.Call) {
 // BlindTransfer dials the REFER target on behalf of the transferee.
 func (p *Plan) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
 	caller := t.Transferee.Remote()
-	leg, _, cause := p.reach(ctx, t.Call, t.Call.Tenant, t.Target, &b2bua.DialOptions{Caller: t.Transferee, CallerID: &caller}, "", 0)
+	leg, _, cause := p.reach(ctx, t.Call, tenantOf(t.Call), t.Target, &b2bua.DialOptions{Caller: t.Transferee, CallerID: &caller}, "", 0)
 	if leg == nil {
 		t.Fail(cause)
 		return
@@ -97,6 +97,12 @@ func (p *Plan) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
 	if err := t.Complete(leg); err != nil {
 		p.log().Info("transfer not completed", "error", err)
 	}
+}
+
+// tenantOf is the tenant the call belongs to, as the dialplan reads it.
+func tenantOf(call *b2bua.Call) store.Tenant {
+	o := call.Origin()
+	return store.Tenant{ID: o.TenantID, Domain: o.Domain}
 }
 
 // reach finds the destination of number and dials it, following the

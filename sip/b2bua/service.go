@@ -295,19 +295,22 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.wg.Add(1)
 	defer s.wg.Done()
-	s.runCall(call)
+	s.runCall(call, s.cfg.Router.Route)
 }
 
 func (s *Service) newCall(in *Leg, da store.DeviceAuth, req *sip.Request) *Call {
-	c := &Call{svc: s, Inbound: in, Tenant: da.Tenant, CallerUser: da.User, CallerDevice: da.Device,
-		Dialled: req.Recipient.User, Start: time.Now()}
-	if c.Dialled == "" {
-		c.Dialled = req.To().Address.User
+	c := &Call{svc: s, id: in.callID, inbound: in, tenant: da.Tenant, dialled: req.Recipient.User, start: time.Now()}
+	if c.dialled == "" {
+		c.dialled = req.To().Address.User
 	}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	in.remote = callerParty(da)
 	c.origin = callctl.Origin{Kind: callctl.OriginDevice, TenantID: da.Tenant.ID, Domain: da.Tenant.Domain, UserID: da.User.ID,
 		DeviceID: da.Device.ID, Source: req.Source(), Caller: in.remote}
+	if c.origin.Caller.Number == "" {
+		// A licence without an extension: the CDR names its device.
+		c.origin.Caller.Number = da.Device.SIPUsername
+	}
 	in.setPhase(phaseEarly)
 	s.mu.Lock()
 	if s.closed {
@@ -320,27 +323,19 @@ func (s *Service) newCall(in *Leg, da store.DeviceAuth, req *sip.Request) *Call 
 	return c
 }
 
-func (s *Service) runCall(c *Call) {
+// runCall runs the call's program (Route for an inbound call) and ends the
+// call when it returns. Its context ends once no party is left (checkDone).
+func (s *Service) runCall(c *Call, program func(context.Context, *Call)) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.Error("call router panic", "call_id", c.Inbound.callID, "panic", fmt.Sprint(r))
+			s.log.Error("call program panic", "call_id", c.id, "panic", fmt.Sprint(r))
 		}
 		c.finish()
 		s.mu.Lock()
 		delete(s.calls, c)
 		s.mu.Unlock()
 	}()
-	// Route stops when the caller goes away before anything else happened.
-	go func() {
-		select {
-		case <-c.ctx.Done():
-		case <-c.Inbound.Done():
-			if !c.Inbound.Answered() {
-				c.cancel()
-			}
-		}
-	}()
-	s.cfg.Router.Route(c.ctx, c)
+	program(c.ctx, c)
 }
 
 func (s *Service) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
