@@ -34,7 +34,7 @@ type Dialing struct {
 
 	mu     sync.Mutex
 	dests  []Destination // spec's, then those of Add, by index
-	queued int           // dests[queued:] were added and not yet started
+	queued int           // dests[queued:] are not yet started
 	over   bool          // no destination can be added any more
 	won    bool
 	res    DialResult
@@ -48,7 +48,6 @@ func newDialing(c *Call, parent context.Context, spec DialSpec) *Dialing {
 	d := &Dialing{c: c, spec: spec, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	d.ctx, d.cancel = context.WithCancelCause(parent)
 	d.dests = slices.Clone(spec.Destinations)
-	d.queued = len(d.dests)
 	return d
 }
 
@@ -312,7 +311,8 @@ func (d *Dialing) ringDest(parent context.Context, idx int, dest Destination) de
 	if declined {
 		return destResult{err: &DialError{Cause: CauseRejected, Status: 603}, status: 603}
 	}
-	if parent.Err() != nil {
+	if d.ctx.Err() != nil {
+		// The dial was stopped (or won): not this destination's doing.
 		return destResult{err: &DialError{Cause: CauseCancelled, Status: 487}, status: 487}
 	}
 	for _, st := range statuses {
