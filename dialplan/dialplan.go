@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"pbx/callctl"
 	"pbx/sip/b2bua"
 	"pbx/store"
 )
@@ -31,7 +32,7 @@ type Locator interface {
 // Dialer rings a destination's devices on behalf of a call; *b2bua.Call
 // is the one used in production, tests put a fake in its place.
 type Dialer interface {
-	Dial(ctx context.Context, targets []b2bua.Target, opts b2bua.DialOptions) (*b2bua.Leg, error)
+	DialTargets(ctx context.Context, targets []b2bua.Target, opts b2bua.DialOptions) (*b2bua.Leg, error)
 }
 
 var _ Dialer = (*b2bua.Call)(nil)
@@ -74,7 +75,7 @@ func (p *Plan) Route(ctx context.Context, call *b2bua.Call) {
 		leg.Hangup(b2bua.CauseNormal)
 		return
 	}
-	br, err := call.Bridge(in, leg)
+	br, err := call.Bridge(in, leg, callctl.BridgeOptions{})
 	if err != nil {
 		in.Hangup(b2bua.CauseNormal)
 		leg.Hangup(b2bua.CauseNormal)
@@ -88,8 +89,10 @@ func (p *Plan) Route(ctx context.Context, call *b2bua.Call) {
 
 // BlindTransfer dials the REFER target on behalf of the transferee.
 func (p *Plan) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
-	caller := t.Transferee.Remote()
-	leg, _, cause := p.reach(ctx, t.Call, tenantOf(t.Call), t.Target, &b2bua.DialOptions{Caller: t.Transferee, CallerID: &caller}, "", 0)
+	transferee := t.Transferee().(*b2bua.Leg)
+	caller := transferee.Remote()
+	call := t.Call()
+	leg, _, cause := p.reach(ctx, call, tenantOf(call), t.Target(), &b2bua.DialOptions{Caller: transferee, CallerID: &caller}, "", 0)
 	if leg == nil {
 		t.Fail(cause)
 		return
@@ -159,7 +162,7 @@ func (p *Plan) reach(ctx context.Context, call Dialer, tenant store.Tenant, numb
 	}
 	opts.Timeout = ringTimeout(u, opts.Timeout)
 	opts.Callee = b2bua.Party{Name: strings.TrimSpace(u.FirstName + " " + u.LastName), Number: u.Extension, Domain: tenant.Domain, UserID: u.ID}
-	leg, err := call.Dial(ctx, Targets(bindings), opts)
+	leg, err := call.DialTargets(ctx, Targets(bindings), opts)
 	if err == nil {
 		return leg, u.Extension, ""
 	}

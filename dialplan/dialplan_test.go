@@ -44,7 +44,7 @@ type fakeDialer struct {
 	opts    []b2bua.DialOptions
 }
 
-func (d *fakeDialer) Dial(_ context.Context, targets []b2bua.Target, opts b2bua.DialOptions) (*b2bua.Leg, error) {
+func (d *fakeDialer) DialTargets(_ context.Context, targets []b2bua.Target, opts b2bua.DialOptions) (*b2bua.Leg, error) {
 	d.dialled = append(d.dialled, opts.Callee.Number)
 	d.opts = append(d.opts, opts)
 	if len(targets) == 0 {
@@ -256,9 +256,9 @@ type targetsDialer struct {
 	seen *[]string
 }
 
-func (d *targetsDialer) Dial(ctx context.Context, targets []b2bua.Target, opts b2bua.DialOptions) (*b2bua.Leg, error) {
+func (d *targetsDialer) DialTargets(ctx context.Context, targets []b2bua.Target, opts b2bua.DialOptions) (*b2bua.Leg, error) {
 	for _, t := range targets {
 		*d.seen = append(*d.seen, t.Label)
 	}
-	return d.fakeDialer.Dial(ctx, targets, opts)
+	return d.fakeDialer.DialTargets(ctx, targets, opts)
 }

@@ -39,3 +39,22 @@ func (h *HoldMusic) Class(tenantID string) *media.MusicClass {
 	}
 	return h.Engine.Music("default", media.MusicFiles(dir))
 }
+
+// Named returns the tenant's music class called class: the files in
+// TenantDir/<tenant id>/<class>/, nil when the tenant has no such folder.
+func (h *HoldMusic) Named(tenantID, class string) *media.MusicClass {
+	if h.TenantDir == "" || !plainName(tenantID) || !plainName(class) {
+		return nil
+	}
+	dir := filepath.Join(h.TenantDir, tenantID, class)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil
+	}
+	return h.Engine.MusicDir("tenant:"+tenantID+":"+class, dir)
+}
+
+// plainName: a name that is one path element, so that it cannot reach
+// outside the tenant's folder.
+func plainName(s string) bool {
+	return s != "" && s != "." && s != ".." && filepath.Base(s) == s
+}

@@ -19,6 +19,7 @@ type MusicClass struct {
 	id    uint64
 	name  string
 	files []string
+	dir   string
 
 	subs atomic.Pointer[[]*Session] // copy-on-write; read by the ticker
 
@@ -33,7 +34,8 @@ type MusicClass struct {
 }
 
 // Music returns the music class called name, creating it on first use with
-// files (8 kHz mono 16-bit WAV files played in order, looping). Files that
+// files (WAV files played in order, looping; best in 8 kHz mono 16-bit,
+// which is read as it is, but any format DecodeWAV reads plays). Files that
 // cannot be played are skipped; with none, a quiet generated melody plays.
 // Later calls with the same name return the same class and ignore files.
 func (e *Engine) Music(name string, files []string) *MusicClass {
@@ -49,6 +51,24 @@ func (e *Engine) Music(name string, files []string) *MusicClass {
 		files: append([]string(nil), files...),
 	}
 	c.src = newPlaylist(c.files, e.log.With("music", name))
+	e.music[name] = c
+	return c
+}
+
+// MusicDir returns the music class called name, creating it on first use
+// with the WAV files of dir (in name order, looping; any format DecodeWAV
+// reads). The directory is listed again each time the playlist wraps
+// around, and every few seconds while it has nothing playable (a quiet
+// generated melody plays meanwhile), so files added or removed are heard
+// without a restart. Later calls with the same name return the same class.
+func (e *Engine) MusicDir(name, dir string) *MusicClass {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c, ok := e.music[name]; ok {
+		return c
+	}
+	c := &MusicClass{eng: e, id: e.nextID(), name: name, dir: dir}
+	c.src = newDirPlaylist(dir, e.log.With("music", name))
 	e.music[name] = c
 	return c
 }

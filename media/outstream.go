@@ -20,7 +20,8 @@ const (
 )
 
 // feedKind is what currently feeds a session's outgoing stream. At most one
-// feeder sends at a time, by priority: playback, then music, then bridge.
+// feeder sends at a time, by priority: an outgoing DTMF event, playback,
+// then music, then bridge.
 type feedKind uint8
 
 const (
@@ -28,6 +29,7 @@ const (
 	feedBridge
 	feedMusic
 	feedPlay
+	feedDTMF
 )
 
 // outStream is the sending direction of a session: one SSRC whose sequence
@@ -47,6 +49,7 @@ type outStream struct {
 	bridge   *Bridge
 	music    *MusicClass
 	play     *Playback
+	dtmf     uint64 // id of the DTMF event being sent, 0 if none
 	active   feedKind
 	activeID uint64
 
@@ -84,6 +87,8 @@ func (o *outStream) init(s *Session) {
 func (o *outStream) updateLocked() {
 	kind, id := feedNone, uint64(0)
 	switch {
+	case o.dtmf != 0:
+		kind, id = feedDTMF, o.dtmf
 	case o.play != nil:
 		kind, id = feedPlay, o.play.id
 	case o.music != nil:
@@ -199,7 +204,7 @@ func (o *outStream) relay(b *Bridge, pkt []byte, h *rtpInfo, dtmf bool, from cod
 	}
 	seq, ts, marker, ok := o.mapLocked(b.id, h.ssrc, epoch, h.seq, h.ts, h.marker, now)
 	if ok {
-		o.sendLocked(pkt, pt, seq, ts, marker, !dtmf, cs.kind)
+		o.sendLocked(pkt, pt, seq, ts, marker, !dtmf, cs.kind, now)
 	}
 	o.mu.Unlock()
 }
@@ -222,20 +227,20 @@ func (o *outStream) generated(kind feedKind, id uint64, f *frame, seq uint16, ts
 	copy(pkt[rtpHeaderLen:], p)
 	seq, ts, marker, ok := o.mapLocked(id, 0, 0, seq, ts, false, now)
 	if ok {
-		o.sendLocked(pkt, cs.PayloadType, seq, ts, marker, true, cs.kind)
+		o.sendLocked(pkt, cs.PayloadType, seq, ts, marker, true, cs.kind, now)
 	}
 	o.mu.Unlock()
 }
 
-func (o *outStream) sendLocked(pkt []byte, pt uint8, seq uint16, ts uint32, marker, audio bool, k codecKind) {
+func (o *outStream) sendLocked(pkt []byte, pt uint8, seq uint16, ts uint32, marker, audio bool, k codecKind, now int64) {
 	s := o.s
 	putRTPHeader(pkt, marker, pt, seq, ts, o.ssrc)
 	if audio {
-		if tf := s.tap.Load(); tf != nil {
+		if tl := s.taps.Load(); tl != nil {
 			if o.tapBuf == nil {
 				o.tapBuf = make([]int16, maxPacket)
 			}
-			(*tf)(Outbound, decode(o.tapBuf, pkt[rtpHeaderLen:], k))
+			runTaps(*tl, Outbound, now, decode(o.tapBuf, pkt[rtpHeaderLen:], k))
 		}
 	}
 	dst := s.dest()

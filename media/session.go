@@ -34,13 +34,6 @@ func (d Direction) String() string {
 	return fmt.Sprintf("Direction(%d)", uint8(d))
 }
 
-// TapFunc receives decoded audio of a session. samples is only valid during
-// the call: copy what you keep. It runs on the media path (the receive
-// goroutine for Inbound, the sending goroutine for Outbound, with the
-// session's send lock held): it must be quick and must not call methods of
-// the session.
-type TapFunc func(dir Direction, samples []int16)
-
 // SessionStats counts packets of one session.
 type SessionStats struct {
 	Received uint64 // valid RTP packets accepted from the far end
@@ -52,7 +45,7 @@ type SessionStats struct {
 // the far end's address, the negotiated codec, and what is sent to the far
 // end (bridge, playback or music).
 //
-// Methods are safe for concurrent use. Callbacks (OnDTMF, SetTap,
+// Methods are safe for concurrent use. Callbacks (OnDTMF, AddTap,
 // OnInactive) run on engine goroutines and must not block.
 type Session struct {
 	eng   *Engine
@@ -69,8 +62,10 @@ type Session struct {
 	srtpIn  atomic.Pointer[srtp.Context]
 	link    atomic.Pointer[bridgeEnd]
 	onDTMF  atomic.Pointer[func(rune)]
-	tap     atomic.Pointer[TapFunc]
-	lastRx  atomic.Int64 // engine-monotonic ns of the last accepted packet
+	taps    atomic.Pointer[[]*tapEntry] // immutable; nil when none
+	tapMu   sync.Mutex                  // serialises changes to taps
+	dtmfMu  sync.Mutex                  // serialises SendDTMF
+	lastRx  atomic.Int64                // engine-monotonic ns of the last accepted packet
 
 	received, ignored, sent atomic.Uint64
 
@@ -86,11 +81,12 @@ type Session struct {
 	readDone   chan struct{}
 
 	// mu guards control state; never taken per packet.
-	mu     sync.Mutex
-	closed atomic.Bool // written under mu
-	watch  *inactivityWatch
-	expect bool
-	bridge *Bridge // guarded by eng.bridgeMu
+	mu           sync.Mutex
+	closed       atomic.Bool // written under mu
+	setTapRemove func()
+	watch        *inactivityWatch
+	expect       bool
+	bridge       *Bridge // guarded by eng.bridgeMu
 }
 
 // NewSession binds a port pair and starts receiving. The codec defaults to
@@ -225,16 +221,6 @@ func (s *Session) OnDTMF(fn func(digit rune)) {
 	s.onDTMF.Store(&fn)
 }
 
-// SetTap registers fn to receive the session's decoded audio in both
-// directions; nil removes it. See TapFunc.
-func (s *Session) SetTap(fn TapFunc) {
-	if fn == nil {
-		s.tap.Store(nil)
-		return
-	}
-	s.tap.Store(&fn)
-}
-
 // LastReceived returns when the last valid RTP packet arrived, or the zero
 // time if none has.
 func (s *Session) LastReceived() time.Time {
@@ -348,11 +334,11 @@ func (s *Session) handle(n int, from netip.AddrPort) {
 	payload := pkt[h.hdrLen:h.payEnd]
 	if isDTMF {
 		s.observeDTMF(payload, h.ts)
-	} else if tf := s.tap.Load(); tf != nil {
+	} else if tl := s.taps.Load(); tl != nil {
 		if s.rxTap == nil {
 			s.rxTap = make([]int16, maxPacket)
 		}
-		(*tf)(Inbound, decode(s.rxTap, payload, cs.kind))
+		runTaps(*tl, Inbound, now, decode(s.rxTap, payload, cs.kind))
 	}
 	if e := s.link.Load(); e != nil {
 		// The new header goes in the 12 bytes before the payload, over

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/go-audio/wav"
 )
@@ -215,23 +216,52 @@ func (m *melody) ReadFrame(frame []int16) error {
 // skipped; if none can be played it falls back to Melody. suspend closes
 // the current file and remembers the position, so an idle music class
 // holds no file descriptor.
+//
+// A playlist of a directory (dir set) lists its WAV files again each time
+// it wraps around, and every rescanFrames while it has nothing to play, so
+// files added or removed are heard without a restart. A file that failed
+// is retried once it changes.
 type playlist struct {
-	files    []string
-	log      *slog.Logger
-	idx      int
-	pos      int64 // byte offset in the current file's data
-	cur      *WAVSource
-	fallback Source
-	bad      map[string]bool
+	files     []string
+	dir       string
+	log       *slog.Logger
+	idx       int
+	pos       int64 // samples into the current file
+	cur       track
+	fallback  Source
+	bad       map[string]time.Time // failed files: modification time then
+	sinceScan int                  // frames of fallback since the last scan
 }
 
+// rescanFrames is how often (3 s) a directory playlist with nothing to play
+// looks again.
+const rescanFrames = 150
+
 func newPlaylist(files []string, log *slog.Logger) *playlist {
-	return &playlist{files: files, log: log, bad: make(map[string]bool)}
+	return &playlist{files: files, log: log, bad: make(map[string]time.Time)}
+}
+
+func newDirPlaylist(dir string, log *slog.Logger) *playlist {
+	p := newPlaylist(MusicFiles(dir), log)
+	p.dir = dir
+	return p
 }
 
 func (p *playlist) ReadFrame(frame []int16) error {
 	if p.fallback != nil {
-		return p.fallback.ReadFrame(frame)
+		if p.dir == "" {
+			return p.fallback.ReadFrame(frame)
+		}
+		if p.sinceScan++; p.sinceScan < rescanFrames {
+			return p.fallback.ReadFrame(frame)
+		}
+		p.sinceScan = 0
+		p.rescan()
+		if len(p.bad) == len(p.files) {
+			return p.fallback.ReadFrame(frame)
+		}
+		p.fallback = nil
+		p.idx, p.pos = 0, 0
 	}
 	for tries := 0; tries < 2*len(p.files)+1; tries++ {
 		if p.cur == nil {
@@ -239,39 +269,42 @@ func (p *playlist) ReadFrame(frame []int16) error {
 				break
 			}
 			path := p.files[p.idx]
-			if p.bad[path] {
+			if _, bad := p.bad[path]; bad {
 				p.next()
 				continue
 			}
-			w, err := OpenWAV(path)
-			if err == nil && p.pos > 0 {
-				err = w.seek(min(p.pos, w.dataLen))
-			}
+			tr, err := openTrack(path, p.pos)
 			if err != nil {
-				if w != nil {
-					w.Close()
-				}
 				p.log.Warn("media: music file skipped", "file", path, "err", err)
-				p.bad[path] = true
+				p.markBad(path)
 				p.next()
 				continue
 			}
-			p.cur = w
+			p.cur = tr
 		}
 		err := p.cur.ReadFrame(frame)
 		if err == nil {
-			p.pos = p.cur.pos
+			p.pos = p.cur.position()
 			return nil
 		}
 		if !errors.Is(err, io.EOF) {
-			p.log.Warn("media: music file failed", "file", p.cur.path, "err", err)
-			p.bad[p.cur.path] = true
+			p.log.Warn("media: music file failed", "file", p.files[p.idx], "err", err)
+			p.markBad(p.files[p.idx])
 		}
 		p.next()
 	}
 	p.log.Warn("media: no playable music file, using generated melody")
 	p.fallback = Melody()
+	p.sinceScan = 0
 	return p.fallback.ReadFrame(frame)
+}
+
+func (p *playlist) markBad(path string) {
+	var mod time.Time
+	if st, err := os.Stat(path); err == nil {
+		mod = st.ModTime()
+	}
+	p.bad[path] = mod
 }
 
 func (p *playlist) next() {
@@ -283,6 +316,26 @@ func (p *playlist) next() {
 	if len(p.files) > 0 {
 		p.idx = (p.idx + 1) % len(p.files)
 	}
+	if p.idx == 0 && p.dir != "" {
+		p.rescan()
+	}
+}
+
+// rescan lists the directory again; failed files that changed or went
+// away are forgotten.
+func (p *playlist) rescan() {
+	files := MusicFiles(p.dir)
+	listed := make(map[string]bool, len(files))
+	for _, f := range files {
+		listed[f] = true
+	}
+	for path, mod := range p.bad {
+		st, err := os.Stat(path)
+		if !listed[path] || err != nil || !st.ModTime().Equal(mod) {
+			delete(p.bad, path)
+		}
+	}
+	p.files, p.idx = files, 0
 }
 
 func (p *playlist) suspend() {

@@ -14,11 +14,11 @@ import (
 
 // dialProgram routes every call to a program that dials spec for the
 // inbound leg, bridges the winner and reports the dial's outcome.
-func dialProgram(t *testing.T, a *app, spec func() b2bua.DialSpec) chan error {
+func dialProgram(t *testing.T, a *app, spec func() callctl.DialSpec) chan error {
 	t.Helper()
 	out := make(chan error, 4)
 	a.calls.router.setProgram(func(ctx context.Context, call *b2bua.Call) {
-		res, err := call.DialDestinations(ctx, spec()).Wait(ctx)
+		res, err := call.Dial(ctx, spec()).Wait(ctx)
 		out <- err
 		if err != nil {
 			call.Inbound().Hangup(callctl.CauseOf(err))
@@ -28,7 +28,7 @@ func dialProgram(t *testing.T, a *app, spec func() b2bua.DialSpec) chan error {
 		if err := in.Answer(ctx); err != nil {
 			return
 		}
-		br, err := call.Bridge(in, res.Leg)
+		br, err := call.Bridge(in, res.Leg, callctl.BridgeOptions{})
 		if err != nil {
 			return
 		}
@@ -71,8 +71,8 @@ func TestDialSequentialStopsOn486(t *testing.T) {
 		{name: "hunt", thirdRung: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			outcome := dialProgram(t, a, func() b2bua.DialSpec {
-				return b2bua.DialSpec{Strategy: callctl.Sequential, StopOn: tc.stopOn, Timeout: 10 * time.Second, Destinations: []b2bua.Destination{
+			outcome := dialProgram(t, a, func() callctl.DialSpec {
+				return callctl.DialSpec{Strategy: callctl.Sequential, StopOn: tc.stopOn, Timeout: 10 * time.Second, Destinations: []callctl.Destination{
 					{Targets: []callctl.Target{c503.target("+3221000001")}, Tag: "a"},
 					{Targets: []callctl.Target{c486.target("+3221000001")}, Tag: "b"},
 					{Targets: []callctl.Target{c480.target("+3221000001")}, Tag: "c"},
@@ -111,9 +111,9 @@ func TestDialLosersCancelledWithReason(t *testing.T) {
 		<-answerNow
 		cc.respond(200, "OK", cc.sdp(t))
 	})
-	results := make(chan b2bua.DialResult, 1)
+	results := make(chan callctl.DialResult, 1)
 	a.calls.router.setProgram(func(ctx context.Context, call *b2bua.Call) {
-		res, err := call.DialDestinations(ctx, b2bua.DialSpec{Destinations: []b2bua.Destination{
+		res, err := call.Dial(ctx, callctl.DialSpec{Destinations: []callctl.Destination{
 			{Targets: []callctl.Target{loser.target("100")}, Tag: "loser"},
 			{Targets: []callctl.Target{winner.target("100")}, Tag: "winner"},
 		}}).Wait(ctx)
@@ -168,10 +168,10 @@ func TestDialCarrierDigestChallenge(t *testing.T) {
 		}
 		cc.respond(200, "OK", cc.sdp(t))
 	}
-	outcome := dialProgram(t, a, func() b2bua.DialSpec {
+	outcome := dialProgram(t, a, func() callctl.DialSpec {
 		tg := c.target("+3221000002")
 		tg.Auth = &callctl.Credentials{Username: "trunk1", Password: "s3cret"}
-		return b2bua.DialSpec{Destinations: []b2bua.Destination{{Targets: []callctl.Target{tg}}}}
+		return callctl.DialSpec{Destinations: []callctl.Destination{{Targets: []callctl.Target{tg}}}}
 	})
 	out, err := alice.dial(t, "+3221000002", dialOpt{})
 	if err != nil {

@@ -58,7 +58,7 @@ func (a *app) setupCalls() error {
 		return err
 	}
 	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Auth: a.regis, Router: c.router, CDRs: cdrs,
-		HoldMusic: c.music.Class, MediaHost: a.cfg.PublicAddr, RTPTimeout: rtpTimeout, Logger: a.log,
+		HoldMusic: c.music.Class, MusicClass: c.music.Named, MediaHost: a.cfg.PublicAddr, RTPTimeout: rtpTimeout, Logger: a.log,
 		UserState: c.presence.UserChanged})
 	if err != nil {
 		eng.Close()

@@ -1,10 +1,17 @@
 package b2bua
 
 import (
+	"context"
 	"errors"
 	"sync"
 
+	"pbx/callctl"
 	"pbx/media"
+)
+
+var (
+	_ callctl.Leg    = (*Leg)(nil)
+	_ callctl.Bridge = (*Bridge)(nil)
 )
 
 // Bridge joins two answered legs: their media flows between them, and when
@@ -13,22 +20,36 @@ import (
 // hears the tenant's hold music.
 type Bridge struct {
 	call *Call
+	keep bool // KeepRemaining
 
 	mu      sync.Mutex
 	legs    [2]*Leg
 	mb      *media.Bridge
 	ended   bool
+	recs    []*bridgeRecording // under way; their taps follow Replace
+	left    *Leg               // with keep: the leg still up when the bridge ended
 	changed chan struct{}
 	done    chan struct{}
 }
 
-// Bridge bridges two legs of the call; legs of other calls become the
-// call's own. It fails if a leg has ended.
-func (c *Call) Bridge(a, b *Leg) (*Bridge, error) {
-	if a == nil || b == nil || a == b {
-		return nil, errors.New("b2bua: bridge needs two distinct legs")
+// Bridge bridges two legs (answered, or a caller in early media with an
+// answered leg); legs of other calls become the call's own. It fails if a
+// leg has ended or is not one of this node's.
+func (c *Call) Bridge(x, y callctl.Leg, opts callctl.BridgeOptions) (callctl.Bridge, error) {
+	a, aok := x.(*Leg)
+	b, bok := y.(*Leg)
+	if !aok || !bok || a == nil || b == nil || a == b {
+		return nil, errors.New("b2bua: bridge needs two distinct legs of this node")
 	}
-	br := &Bridge{call: c, legs: [2]*Leg{a, b}, changed: make(chan struct{}, 1), done: make(chan struct{})}
+	br, err := c.bridge(a, b, opts)
+	if err != nil {
+		return nil, err // not a nil *Bridge in a non-nil interface
+	}
+	return br, nil
+}
+
+func (c *Call) bridge(a, b *Leg, opts callctl.BridgeOptions) (*Bridge, error) {
+	br := &Bridge{call: c, legs: [2]*Leg{a, b}, keep: opts.KeepRemaining, changed: make(chan struct{}, 1), done: make(chan struct{})}
 	for _, l := range br.legs {
 		c.adopt(l)
 		l.detach()
@@ -65,10 +86,33 @@ func (l *Leg) detach() {
 func (br *Bridge) Done() <-chan struct{} { return br.done }
 
 // Legs returns the two bridged legs.
-func (br *Bridge) Legs() (*Leg, *Leg) {
+func (br *Bridge) Legs() (callctl.Leg, callctl.Leg) {
+	a, b := br.pair()
+	return a, b
+}
+
+func (br *Bridge) pair() (*Leg, *Leg) {
 	br.mu.Lock()
 	defer br.mu.Unlock()
 	return br.legs[0], br.legs[1]
+}
+
+// Wait returns when the bridge has ended; with KeepRemaining, remaining is
+// the leg still up (nil if both ended). It returns ctx.Err() if ctx ends
+// first (the bridge goes on).
+func (br *Bridge) Wait(ctx context.Context) (callctl.Leg, error) {
+	select {
+	case <-br.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	br.mu.Lock()
+	left := br.left
+	br.mu.Unlock()
+	if left == nil || left.ended() {
+		return nil, nil
+	}
+	return left, nil
 }
 
 // Other returns the leg bridged with l, or nil.
@@ -122,8 +166,17 @@ func (br *Bridge) monitor() {
 		if cause == CauseTransferred {
 			cause = CauseNormal
 		}
-		br.end()
+		if br.keep {
+			br.mu.Lock()
+			br.left = other
+			br.mu.Unlock()
+			br.end()
+			return
+		}
+		// The other leg ends first, so that whoever waits for the
+		// bridge finds it ended with the cause, not still up.
 		other.Hangup(cause)
+		br.end()
 		return
 	}
 }
@@ -161,6 +214,17 @@ func (br *Bridge) dissolve() { br.end() }
 // them a prompt); Done is closed.
 func (br *Bridge) Unbridge() { br.end() }
 
+// Replace puts leg n in the place of old (a transfer the program makes):
+// old leaves the bridge and stays up; recordings follow n.
+func (br *Bridge) Replace(old, n callctl.Leg) error {
+	o, ook := old.(*Leg)
+	nl, nok := n.(*Leg)
+	if !ook || !nok || o == nil || nl == nil || o == nl {
+		return errors.New("b2bua: replace needs two distinct legs of this node")
+	}
+	return br.replace(o, nl)
+}
+
 // replace puts leg n in the place of leg old, keeping the bridge.
 func (br *Bridge) replace(old, n *Leg) error {
 	n.detach()
@@ -188,6 +252,7 @@ func (br *Bridge) replace(old, n *Leg) error {
 		return ErrLegEnded
 	}
 	br.mb = mb
+	br.moveRecordings(idx, n)
 	br.mu.Unlock()
 	old.mu.Lock()
 	if old.bridge == br {

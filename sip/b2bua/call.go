@@ -33,14 +33,7 @@ type Call struct {
 	answerAt time.Time // of the first dialled leg that won
 }
 
-var _ interface {
-	ID() string
-	Origin() callctl.Origin
-	Dialled() string
-	Context() context.Context
-	SetTenant(tenantID, domain string)
-	SetCallee(p callctl.Party)
-} = (*Call)(nil)
+var _ callctl.Call = (*Call)(nil)
 
 // ID identifies the call: the inbound leg's Call-ID, or a generated id.
 func (c *Call) ID() string { return c.id }
@@ -53,7 +46,12 @@ func (c *Call) Origin() callctl.Origin { return c.origin }
 func (c *Call) Dialled() string { return c.dialled }
 
 // Inbound is the leg that called; nil for an originated call.
-func (c *Call) Inbound() *Leg { return c.inbound }
+func (c *Call) Inbound() callctl.Leg {
+	if c.inbound == nil {
+		return nil // not a nil *Leg in a non-nil interface
+	}
+	return c.inbound
+}
 
 // Context ends when no party is left in the call (its inbound leg has
 // ended and no dialled leg is up, or every leg that was answered has

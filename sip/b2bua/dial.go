@@ -59,14 +59,17 @@ type DialError = callctl.DialError
 // CauseOf extracts the cause of a dial error (CauseFailure for others).
 func CauseOf(err error) Cause { return callctl.CauseOf(err) }
 
-// Dial rings targets and returns the answered leg, which belongs to the
-// call. On failure the error is a *DialError. It is DialDestinations with
-// one destination (Parallel) or one destination per target (Linear, which
+// DialTargets rings targets and returns the answered leg, which belongs to
+// the call. On failure the error is a *DialError. It is Dial with one
+// destination (Parallel) or one destination per target (Linear, which
 // moves on after every failure).
-func (c *Call) Dial(ctx context.Context, targets []Target, opts DialOptions) (*Leg, error) {
-	spec := DialSpec{Timeout: opts.Timeout, Caller: opts.Caller}
-	dest := func(ts ...Target) Destination {
-		d := Destination{Callee: opts.Callee, CallerID: opts.CallerID}
+func (c *Call) DialTargets(ctx context.Context, targets []Target, opts DialOptions) (*Leg, error) {
+	spec := callctl.DialSpec{Timeout: opts.Timeout}
+	if opts.Caller != nil {
+		spec.Caller = opts.Caller
+	}
+	dest := func(ts ...Target) callctl.Destination {
+		d := callctl.Destination{Callee: opts.Callee, CallerID: opts.CallerID}
 		for _, t := range ts {
 			d.Targets = append(d.Targets, t.callctl())
 		}
@@ -81,50 +84,33 @@ func (c *Call) Dial(ctx context.Context, targets []Target, opts DialOptions) (*L
 			spec.Destinations = append(spec.Destinations, dest(t))
 		}
 	} else if len(targets) > 0 {
-		spec.Destinations = []Destination{dest(targets...)}
+		spec.Destinations = []callctl.Destination{dest(targets...)}
 	}
-	r, err := c.DialDestinations(ctx, spec).Wait(ctx)
-	return r.Leg, err
-}
-
-// DialSpec is callctl.DialSpec with the b2bua's own legs: Caller is the
-// leg waiting for the dial (default: the call's inbound leg).
-type DialSpec struct {
-	Destinations []Destination
-	Strategy     callctl.Strategy
-	Timeout      time.Duration
-	Caller       *Leg
-	EarlyMedia   bool
-	StopOn       func(status int) bool
-}
-
-// Destination is callctl.Destination with Confirm on the b2bua's own leg.
-type Destination struct {
-	Targets  []callctl.Target
-	Callee   Party
-	CallerID *Party
-	Timeout  time.Duration
-	Delay    time.Duration
-	Tag      string
-	Confirm  func(ctx context.Context, leg *Leg) bool
-}
-
-// DialResult names who answered a dial.
-type DialResult struct {
-	Leg         *Leg
-	Destination int
-	Tag         string
-	PickedUp    bool
-}
-
-// DialDestinations starts ringing spec's destinations and returns a handle
-// on the dial at once; its Wait says who answered. The answered leg
-// belongs to the call.
-func (c *Call) DialDestinations(ctx context.Context, spec DialSpec) *Dialing {
-	if spec.Caller == nil {
-		spec.Caller = c.inbound
+	r, err := c.dial(ctx, spec).Wait(ctx)
+	if err != nil {
+		return nil, err
 	}
-	d := newDialing(c, ctx, spec)
+	return r.Leg.(*Leg), nil
+}
+
+// Dial starts ringing spec's destinations and returns a handle on the dial
+// at once; its Wait says who answered. The answered leg belongs to the
+// call. spec.Caller, when set, must be a leg of this node.
+func (c *Call) Dial(ctx context.Context, spec callctl.DialSpec) callctl.Dialing {
+	return c.dial(ctx, spec)
+}
+
+func (c *Call) dial(ctx context.Context, spec callctl.DialSpec) *Dialing {
+	var caller *Leg
+	if spec.Caller != nil {
+		caller, _ = spec.Caller.(*Leg)
+	} else {
+		caller = c.inbound
+	}
+	d := newDialing(c, ctx, spec, caller)
+	if spec.Caller != nil && caller == nil {
+		d.cancel(cancelled{CauseFailure}) // a caller of another node
+	}
 	c.svc.spawn(d.run)
 	return d
 }

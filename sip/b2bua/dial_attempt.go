@@ -41,7 +41,7 @@ type attemptResult struct {
 // refuses before alerting, so the user sees one call. Media to such a
 // device is then unencrypted, as it would be with any PBX that makes SRTP
 // optional; the log says so.
-func (d *Dialing) attempt(ctx context.Context, idx int, dest Destination, t callctl.Target) attemptResult {
+func (d *Dialing) attempt(ctx context.Context, idx int, dest callctl.Destination, t callctl.Target) attemptResult {
 	r := d.attemptOnce(ctx, idx, dest, t)
 	if r.offerRefused && t.SRTP && ctx.Err() == nil {
 		d.c.svc.log.Info("dial: SRTP offer refused, retrying with RTP/AVP", "target", t.DeviceID, "uri", t.URI)
@@ -51,7 +51,7 @@ func (d *Dialing) attempt(ctx context.Context, idx int, dest Destination, t call
 	return r
 }
 
-func (d *Dialing) attemptOnce(ctx context.Context, idx int, dest Destination, t callctl.Target) (res attemptResult) {
+func (d *Dialing) attemptOnce(ctx context.Context, idx int, dest callctl.Destination, t callctl.Target) (res attemptResult) {
 	s := d.c.svc
 	l, err := s.newLeg(false, t.Transport)
 	if err != nil {
@@ -186,20 +186,19 @@ func (d *Dialing) ack(l *Leg, dcs *sipgo.DialogClientSession) {
 		d.c.svc.log.Info("dial: ack", "error", err)
 	}
 	l.answered()
-	l.emitEvent(callctl.EventAnswer)
 }
 
 // onProvisional handles a 1xx of an outbound leg: ringing, or early media.
 func (d *Dialing) onProvisional(l *Leg, r *sip.Response) {
 	switch {
 	case r.StatusCode == 183 && len(r.Body()) > 0 && d.spec.EarlyMedia:
-		l.emitEvent(callctl.EventProgress)
+		l.emit(callctl.Event{Kind: callctl.EventProgress})
 		if d.relayEarly(l, r.Body()) {
 			return
 		}
 		d.ring()
 	case r.StatusCode == 180 || r.StatusCode == 183:
-		l.emitEvent(callctl.EventRinging)
+		l.emit(callctl.Event{Kind: callctl.EventRinging})
 		d.ring()
 	}
 }
@@ -281,7 +280,7 @@ func cancelRequest(inv *sip.Request, reason string) *sip.Request {
 
 // invite builds the INVITE to target t of destination dest, with our offer
 // on leg l; on error, status is the SIP status that describes it.
-func (d *Dialing) invite(l *Leg, dest Destination, t callctl.Target) (*sip.Request, int, error) {
+func (d *Dialing) invite(l *Leg, dest callctl.Destination, t callctl.Target) (*sip.Request, int, error) {
 	s := d.c.svc
 	var uri sip.Uri
 	if err := sip.ParseUri(t.URI, &uri); err != nil {

@@ -26,26 +26,29 @@ func (c cancelled) Error() string { return "b2bua: dial cancelled: " + string(c.
 // Dialing is a dial under way.
 type Dialing struct {
 	c      *Call
-	spec   DialSpec
+	spec   callctl.DialSpec
+	caller *Leg            // the leg waiting for the dial, if any
 	ctx    context.Context // the whole dial; its cause says why it ended
 	cancel context.CancelCauseFunc
 	done   chan struct{}
 	wake   chan struct{} // Add queued a destination
 
 	mu     sync.Mutex
-	dests  []Destination // spec's, then those of Add, by index
-	queued int           // dests[queued:] are not yet started
-	over   bool          // no destination can be added any more
+	dests  []callctl.Destination // spec's, then those of Add, by index
+	queued int                   // dests[queued:] are not yet started
+	over   bool                  // no destination can be added any more
 	won    bool
-	res    DialResult
+	res    callctl.DialResult
 	err    error
 
 	ringOnce sync.Once
 	early    earlyRelay
 }
 
-func newDialing(c *Call, parent context.Context, spec DialSpec) *Dialing {
-	d := &Dialing{c: c, spec: spec, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+var _ callctl.Dialing = (*Dialing)(nil)
+
+func newDialing(c *Call, parent context.Context, spec callctl.DialSpec, caller *Leg) *Dialing {
+	d := &Dialing{c: c, spec: spec, caller: caller, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	d.ctx, d.cancel = context.WithCancelCause(parent)
 	d.dests = slices.Clone(spec.Destinations)
 	return d
@@ -53,7 +56,7 @@ func newDialing(c *Call, parent context.Context, spec DialSpec) *Dialing {
 
 // Add rings one more destination with this dial. Its index in the result
 // follows those of the spec and of earlier Adds.
-func (d *Dialing) Add(dest Destination) error {
+func (d *Dialing) Add(dest callctl.Destination) error {
 	d.mu.Lock()
 	if d.over || d.won {
 		d.mu.Unlock()
@@ -70,9 +73,10 @@ func (d *Dialing) Add(dest Destination) error {
 
 // PickUp ends the dial as answered by leg (call pickup): every destination
 // gets CANCEL with "Call completed elsewhere"; leg becomes the call's.
-func (d *Dialing) PickUp(leg *Leg) error {
-	if leg == nil {
-		return errors.New("b2bua: pick-up needs a leg")
+func (d *Dialing) PickUp(l callctl.Leg) error {
+	leg, ok := l.(*Leg)
+	if !ok || leg == nil {
+		return errors.New("b2bua: pick-up needs a leg of this node")
 	}
 	d.mu.Lock()
 	if d.won || d.over {
@@ -80,7 +84,7 @@ func (d *Dialing) PickUp(leg *Leg) error {
 		return errDialOver
 	}
 	d.won = true
-	d.res = DialResult{Leg: leg, Destination: -1, PickedUp: true}
+	d.res = callctl.DialResult{Leg: leg, Destination: -1, PickedUp: true}
 	d.mu.Unlock()
 	d.c.adopt(leg)
 	d.cancel(errAnsweredElsewhere)
@@ -92,11 +96,11 @@ func (d *Dialing) Cancel(cause Cause) { d.cancel(cancelled{cause}) }
 
 // Wait returns who answered, or a *DialError. The dial goes on when ctx
 // ends first.
-func (d *Dialing) Wait(ctx context.Context) (DialResult, error) {
+func (d *Dialing) Wait(ctx context.Context) (callctl.DialResult, error) {
 	select {
 	case <-d.done:
 	case <-ctx.Done():
-		return DialResult{}, ctx.Err()
+		return callctl.DialResult{}, ctx.Err()
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -108,7 +112,7 @@ func (d *Dialing) Done() <-chan struct{} { return d.done }
 
 func (d *Dialing) run() {
 	defer close(d.done)
-	if w := d.spec.Caller; w != nil {
+	if w := d.caller; w != nil {
 		stop := make(chan struct{})
 		defer close(stop)
 		d.c.svc.spawn(func() {
@@ -133,7 +137,7 @@ func (d *Dialing) run() {
 	}
 	res := d.res
 	d.mu.Unlock()
-	if !won || res.Leg != d.early.current() {
+	if early := d.early.current(); !won || early == nil || res.Leg != callctl.Leg(early) {
 		d.early.stop(nil)
 	}
 	if !won {
@@ -144,14 +148,14 @@ func (d *Dialing) run() {
 }
 
 // next hands out the destinations not yet started.
-func (d *Dialing) next() (int, Destination, bool) {
+func (d *Dialing) next() (int, callctl.Destination, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.queued >= len(d.dests) {
 		if d.spec.Strategy == callctl.Sequential {
 			d.over = true // a hunt that ran out of destinations is over
 		}
-		return 0, Destination{}, false
+		return 0, callctl.Destination{}, false
 	}
 	i := d.queued
 	d.queued++
@@ -159,7 +163,7 @@ func (d *Dialing) next() (int, Destination, bool) {
 }
 
 // ringTime is how long destination dest rings.
-func (d *Dialing) ringTime(dest Destination) time.Duration {
+func (d *Dialing) ringTime(dest callctl.Destination) time.Duration {
 	switch {
 	case dest.Timeout > 0:
 		return dest.Timeout
@@ -186,7 +190,7 @@ func (d *Dialing) simultaneous() error {
 	defer cancel()
 	results := make(chan destResult)
 	pending := 0
-	start := func(i int, dest Destination) {
+	start := func(i int, dest callctl.Destination) {
 		pending++
 		d.c.svc.spawn(func() {
 			r := destResult{err: &DialError{Cause: CauseCancelled, Status: 487}}
@@ -283,7 +287,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // ringDest rings one destination's targets together for its ring time.
-func (d *Dialing) ringDest(parent context.Context, idx int, dest Destination) destResult {
+func (d *Dialing) ringDest(parent context.Context, idx int, dest callctl.Destination) destResult {
 	if len(dest.Targets) == 0 {
 		return destResult{err: &DialError{Cause: CauseUnavailable, Status: 480}, status: 480}
 	}
@@ -337,14 +341,14 @@ func (d *Dialing) ringDest(parent context.Context, idx int, dest Destination) de
 
 // claim makes leg the winner of the dial unless another won or the dial
 // ended; the losers then get CANCEL with "Call completed elsewhere".
-func (d *Dialing) claim(idx int, dest Destination, leg *Leg) bool {
+func (d *Dialing) claim(idx int, dest callctl.Destination, leg *Leg) bool {
 	d.mu.Lock()
 	if d.won || d.ctx.Err() != nil {
 		d.mu.Unlock()
 		return false
 	}
 	d.won = true
-	d.res = DialResult{Leg: leg, Destination: idx, Tag: dest.Tag}
+	d.res = callctl.DialResult{Leg: leg, Destination: idx, Tag: dest.Tag}
 	d.mu.Unlock()
 	d.c.adopt(leg)
 	d.c.answeredBy(leg)
@@ -356,8 +360,8 @@ func (d *Dialing) claim(idx int, dest Destination, leg *Leg) bool {
 // hearing early media is not sent 180 (which may silence it).
 func (d *Dialing) ring() {
 	d.ringOnce.Do(func() {
-		if d.spec.Caller != nil && !d.early.progressed() {
-			d.spec.Caller.Ring()
+		if d.caller != nil && !d.early.progressed() {
+			d.caller.Ring()
 		}
 	})
 }

@@ -1,12 +1,8 @@
 package b2bua
 
 import (
-	"errors"
 	"sync"
 
-	"github.com/emiago/sipgo/sip"
-
-	"pbx/callctl"
 	"pbx/media"
 	"pbx/media/sdp"
 )
@@ -28,7 +24,7 @@ type earlyRelay struct {
 // relayEarly starts relaying l's early media (body: the 183's SDP) to the
 // caller; it reports whether it did.
 func (d *Dialing) relayEarly(l *Leg, body []byte) bool {
-	caller := d.spec.Caller
+	caller := d.caller
 	if caller == nil || !caller.inbound || caller.Bridge() != nil {
 		return false
 	}
@@ -47,7 +43,7 @@ func (d *Dialing) relayEarly(l *Leg, body []byte) bool {
 		return false
 	}
 	if !e.progress {
-		if err := caller.earlyProgress(); err != nil {
+		if err := caller.Progress(d.ctx); err != nil {
 			d.c.svc.log.Info("early media: no 183 to the caller", "call_id", caller.callID, "error", err)
 			return false
 		}
@@ -83,30 +79,3 @@ func (e *earlyRelay) progressed() bool {
 	defer e.mu.Unlock()
 	return e.progress
 }
-
-// earlyProgress sends 183 Session Progress with our answer on an
-// unanswered inbound leg.
-//
-// Temporary: Leg.Progress (with its state and event) replaces it.
-func (l *Leg) earlyProgress() error {
-	l.mu.Lock()
-	if !l.inbound || l.state == legAnswering || l.state == legAnswered || l.state == legEnded {
-		l.mu.Unlock()
-		return ErrLegEnded
-	}
-	if l.offer == nil {
-		l.mu.Unlock()
-		return errors.New("b2bua: no early media on a delayed offer")
-	}
-	body, err := l.sdpb.Answer(l.offer, l.local)
-	l.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return l.uas.Respond(183, "Session Progress", body, sip.NewHeader("Content-Type", "application/sdp"))
-}
-
-// emitEvent puts an event on the leg's stream.
-//
-// Temporary no-op: the leg's ordered event stream (Leg.emit) replaces it.
-func (l *Leg) emitEvent(kind callctl.EventKind) {}

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -51,6 +52,9 @@ type Config struct {
 	// HoldMusic returns the music class a tenant's held parties hear; nil
 	// or a nil result means the engine's generated melody.
 	HoldMusic func(tenantID string) *media.MusicClass
+	// MusicClass returns a tenant's named music class (Leg.StartMusic),
+	// nil if it has none of that name; class "" is HoldMusic's.
+	MusicClass func(tenantID, class string) *media.MusicClass
 	// MediaHost is the address put in our SDP; default SIP.PublicHost().
 	MediaHost string
 	// RTPTimeout hangs up a leg that received no RTP for this long while
@@ -78,6 +82,7 @@ type Service struct {
 	closed bool
 	dua    map[string]*sipgo.DialogUA // by transport
 	maddr  netip.Addr                 // media address of our SDP, once known
+	legSeq atomic.Uint64              // numbers the legs' IDs
 
 	presMu sync.Mutex          // guards users and every Leg.phase
 	users  map[string]userLegs // legs per user, for UserState
@@ -162,6 +167,17 @@ func (s *Service) mediaHost() string {
 		return s.cfg.MediaHost
 	}
 	return s.cfg.SIP.PublicHost()
+}
+
+// musicClass resolves a tenant's music class; "" is its hold music.
+func (s *Service) musicClass(tenantID, class string) *media.MusicClass {
+	if class == "" {
+		return s.holdMusic(tenantID)
+	}
+	if s.cfg.MusicClass == nil {
+		return nil
+	}
+	return s.cfg.MusicClass(tenantID, class)
 }
 
 func (s *Service) holdMusic(tenantID string) *media.MusicClass {
@@ -253,6 +269,10 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 503, "Service Unavailable")
 		return
 	}
+	if req.GetHeader("Replaces") != nil {
+		s.inviteReplaces(req, tx, da) // replaces.go
+		return
+	}
 	// An INVITE without a body is a delayed offer (RFC 3261 §13.2.1): our
 	// 200 carries the offer and the caller's ACK the answer.
 	var offer *sdp.Description
@@ -276,7 +296,7 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 400, "Bad Request")
 		return
 	}
-	leg, err := s.newInboundLeg(dlg, req, tx, offer)
+	leg, err := s.newInboundLeg(dlg, req, tx, offer, callerParty(da))
 	if err != nil {
 		log.Warn("invite: media", "error", err)
 		code, reason := 500, "Server Internal Error"
@@ -304,7 +324,6 @@ func (s *Service) newCall(in *Leg, da store.DeviceAuth, req *sip.Request) *Call 
 		c.dialled = req.To().Address.User
 	}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
-	in.remote = callerParty(da)
 	c.origin = callctl.Origin{Kind: callctl.OriginDevice, TenantID: da.Tenant.ID, Domain: da.Tenant.Domain, UserID: da.User.ID,
 		DeviceID: da.Device.ID, Source: req.Source(), Caller: in.remote}
 	if c.origin.Caller.Number == "" {
@@ -403,12 +422,20 @@ func (s *Service) handleCancel(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (s *Service) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
-	if s.lookup(req) == nil {
+	l := s.lookup(req)
+	if l == nil {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	// DTMF travels as RFC 4733 events in the media; SIP INFO bodies
-	// (application/dtmf-relay) are acknowledged and ignored.
+	// Phones that do not send RFC 4733 send digits as INFO
+	// (application/dtmf-relay or application/dtmf); other INFO bodies are
+	// acknowledged and ignored. The digit is taken before the 200, so that
+	// it precedes what the phone does next (a BYE) in the leg's events.
+	if ct := req.ContentType(); ct != nil {
+		if d, ok := infoDigit(ct.Value(), req.Body()); ok {
+			l.dtmf(d)
+		}
+	}
 	respond(tx, req, 200, "OK")
 }
 

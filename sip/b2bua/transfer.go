@@ -10,38 +10,55 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"pbx/callctl"
 )
 
 // Transfer is a blind transfer in progress: the far end of Transferor
 // asked (REFER) that Transferee be connected to Target instead of itself.
 type Transfer struct {
-	// Call owns the transferee's leg; dial the target through it.
-	Call       *Call
-	Transferor *Leg
-	Transferee *Leg
-	// Target is the user part of the Refer-To URI (a number to route).
-	Target string
+	call       *Call // owns the transferee's leg; the target is dialled through it
+	transferor *Leg
+	transferee *Leg
+	target     string // the user part of the Refer-To URI (a number to route)
 
 	bridge *Bridge
 	mu     sync.Mutex
 	over   bool
 }
 
+// Call owns the transferee's leg; dial the target through it. (Once *Call
+// is a callctl.Call, this returns one and *Transfer is a callctl.Transfer.)
+func (t *Transfer) Call() *Call { return t.call }
+
+// Transferor is the leg whose far end asked for the transfer.
+func (t *Transfer) Transferor() callctl.Leg { return t.transferor }
+
+// Transferee is the leg to connect to the target.
+func (t *Transfer) Transferee() callctl.Leg { return t.transferee }
+
+// Target is the user part of the Refer-To URI (a number to route).
+func (t *Transfer) Target() string { return t.target }
+
 // Complete bridges the transferee with leg (usually dialled by the router
 // for Target), reports success to the transferor and hangs it up.
-func (t *Transfer) Complete(leg *Leg) error {
+func (t *Transfer) Complete(n callctl.Leg) error {
+	leg, ok := n.(*Leg)
+	if !ok || leg == nil {
+		return errors.New("b2bua: transfer needs a leg of this node")
+	}
 	if !t.finish() {
 		return errors.New("b2bua: transfer already finished")
 	}
-	t.Transferor.transferring.Store(false)
-	if err := t.bridge.replace(t.Transferor, leg); err != nil {
+	t.transferor.transferring.Store(false)
+	if err := t.bridge.replace(t.transferor, leg); err != nil {
 		leg.Hangup(CauseNormal)
-		t.Transferor.notifyRefer(500, "Server Internal Error", true)
+		t.transferor.notifyRefer(500, "Server Internal Error", true)
 		t.wakeBridge()
 		return err
 	}
-	t.Transferor.notifyRefer(200, "OK", true)
-	t.Transferor.Hangup(CauseTransferred)
+	t.transferor.notifyRefer(200, "OK", true)
+	t.transferor.Hangup(CauseTransferred)
 	return nil
 }
 
@@ -51,9 +68,9 @@ func (t *Transfer) Fail(cause Cause) {
 	if !t.finish() {
 		return
 	}
-	t.Transferor.transferring.Store(false)
+	t.transferor.transferring.Store(false)
 	code, reason := SIPStatus(cause)
-	t.Transferor.notifyRefer(code, reason, true)
+	t.transferor.notifyRefer(code, reason, true)
 	t.wakeBridge()
 }
 
@@ -125,13 +142,15 @@ func (s *Service) handleRefer(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	respond(tx, req, 202, "Accepted")
 	if replaces != "" {
+		l.emit(callctl.Event{Kind: callctl.EventTransferRequest, Target: target.User})
 		s.spawn(func() {
 			l.transferring.Store(false)
 			s.attendedTransfer(l, br, peer, replaces)
 		})
 		return
 	}
-	t := &Transfer{Call: br.call, Transferor: l, Transferee: peer, Target: target.User, bridge: br}
+	t := &Transfer{call: br.call, transferor: l, transferee: peer, target: target.User, bridge: br}
+	l.emit(callctl.Event{Kind: callctl.EventTransferRequest, Target: target.User})
 	s.spawn(func() {
 		l.notifyRefer(100, "Trying", false)
 		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Minute)
