@@ -24,7 +24,7 @@ import (
 // its inbound leg.
 type progCall = *b2bua.Call
 
-func inboundLeg(c progCall) callctl.Leg { return c.Inbound }
+func inboundLeg(c progCall) callctl.Leg { return c.Inbound() }
 
 // sendDigit sends digit event ev (RFC 4733, on payload type pt) from pc,
 // as a phone does: a start packet, updates, and the end packet thrice.
@@ -358,11 +358,13 @@ func TestEarlyMediaBeforeAnswer(t *testing.T) {
 	}
 
 	// Answered after early media.
+	ictx, icancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer icancel()
 	r := newRTPEnd(t)
 	prov := make(chan *sip.Response, 8)
 	done := make(chan dialed, 1)
 	go func() {
-		pc, err := earlyInvite(t, context.Background(), alice, r, prov)
+		pc, err := earlyInvite(t, ictx, alice, r, prov)
 		done <- dialed{pc, err}
 	}()
 	if err := <-progressErr; err != nil {
@@ -399,7 +401,7 @@ func TestEarlyMediaBeforeAnswer(t *testing.T) {
 
 	// Cancelled after early media.
 	r = newRTPEnd(t)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(ictx)
 	defer cancel()
 	go func() {
 		pc, err := earlyInvite(t, ctx, alice, r, prov)
@@ -427,7 +429,7 @@ func TestEarlyMediaBeforeAnswer(t *testing.T) {
 	// Refused after early media: the final response follows the 183.
 	r = newRTPEnd(t)
 	go func() {
-		pc, err := earlyInvite(t, context.Background(), alice, r, prov)
+		pc, err := earlyInvite(t, ictx, alice, r, prov)
 		done <- dialed{pc, err}
 	}()
 	if err := <-progressErr; err != nil {
