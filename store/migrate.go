@@ -265,6 +265,8 @@ var migrations = []string{
 		created_at INTEGER NOT NULL
 	);
 	CREATE INDEX audio_tenant ON audio(tenant_id);`,
+	// 6: who placed a call (device, trunk, originate); '' for older records.
+	`ALTER TABLE cdrs ADD COLUMN origin TEXT NOT NULL DEFAULT '';`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)
