@@ -203,6 +203,10 @@ func TestDecodeWAVErrors(t *testing.T) {
 	if c := decodeOK(t, stream); len(c.Samples()) != 100 {
 		t.Fatalf("streamed: %d samples", len(c.Samples()))
 	}
+	binary.LittleEndian.PutUint32(stream[len(stream)-200-4:], 0)
+	if c := decodeOK(t, stream); len(c.Samples()) != 100 {
+		t.Fatalf("data size 0: %d samples", len(c.Samples()))
+	}
 }
 
 func TestClipSourcesAndWriteWAV(t *testing.T) {

@@ -19,6 +19,9 @@ type tapEntry struct{ fn TimedTap }
 // away. The list is an immutable slice behind an atomic pointer: a session
 // without taps does no extra work per packet.
 func (s *Session) AddTap(fn TimedTap) (remove func()) {
+	if fn == nil {
+		return func() {}
+	}
 	e := &tapEntry{fn: fn}
 	s.tapMu.Lock()
 	var l []*tapEntry

@@ -42,9 +42,9 @@ const (
 // 16, 24 or 32 bits, 32- or 64-bit float, A-law or µ-law, plain or
 // WAVE_FORMAT_EXTENSIBLE, any number of channels (mixed down by averaging)
 // and any rate from 8 to 192 kHz (resampled with a windowed-sinc low-pass
-// filter that cuts above 3.7 kHz). A data chunk whose size is missing or
-// beyond the end of the input (a file still being written) is read to the
-// end.
+// filter that cuts above 3.7 kHz). A data chunk whose size is 0, all ones
+// or beyond the end of the input (a file still being written, such as a
+// Recorder's before its first header update) is read to the end.
 func DecodeWAV(r io.Reader) (*Clip, error) {
 	wr, err := newWAVReader(io.LimitReader(r, MaxWAVSize+1))
 	if err != nil {
@@ -125,6 +125,9 @@ func newWAVReader(r io.Reader) (*wavReader, error) {
 			w, err := parseWAVFormat(fmtChunk)
 			if err != nil {
 				return nil, err
+			}
+			if size == 0 || size == 0xffffffff {
+				size = math.MaxInt64 // a streaming writer's placeholder: read to the end
 			}
 			w.counted, w.br, w.size = cr, br, size
 			w.dataStart = cr.n - int64(br.Buffered())

@@ -314,12 +314,14 @@ func originLine(sdp []byte) string {
 
 // TestEarlyMediaBeforeAnswer: after Progress, the caller hears what is
 // played before any 200; the 200 repeats the 183's SDP. A caller that
-// cancels after the 183 gets 487.
+// cancels after the 183 ends the leg; Hangup after it sends the final
+// response.
 func TestEarlyMediaBeforeAnswer(t *testing.T) {
 	a := testApp(t, t.TempDir())
 	accs := seedTenant(t, a, "Acme", "201")
 	alice := newSoftphone(t, a, accs[0], "udp")
 	answerNow := make(chan struct{}, 1) // a token answers one call
+	busyNow := make(chan struct{}, 1)   // a token refuses one call
 	progressErr := make(chan error, 2)
 	unanswered := make(chan []callctl.Event, 1) // the events of a leg that ended before its answer
 	a.calls.router.setProgram(func(ctx context.Context, c progCall) {
@@ -335,6 +337,9 @@ func TestEarlyMediaBeforeAnswer(t *testing.T) {
 		go func() { _ = in.Play(ctx, media.NewTone(media.ToneBusy)) }()
 		select {
 		case <-answerNow:
+		case <-busyNow:
+			in.Hangup(callctl.CauseBusy)
+			return
 		case <-in.Done():
 			var evs []callctl.Event
 			for ev := range in.Events() {
@@ -353,11 +358,13 @@ func TestEarlyMediaBeforeAnswer(t *testing.T) {
 	}
 
 	// Answered after early media.
+	ictx, icancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer icancel()
 	r := newRTPEnd(t)
 	prov := make(chan *sip.Response, 8)
 	done := make(chan dialed, 1)
 	go func() {
-		pc, err := earlyInvite(t, context.Background(), alice, r, prov)
+		pc, err := earlyInvite(t, ictx, alice, r, prov)
 		done <- dialed{pc, err}
 	}()
 	if err := <-progressErr; err != nil {
@@ -394,7 +401,7 @@ func TestEarlyMediaBeforeAnswer(t *testing.T) {
 
 	// Cancelled after early media.
 	r = newRTPEnd(t)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(ictx)
 	defer cancel()
 	go func() {
 		pc, err := earlyInvite(t, ctx, alice, r, prov)
@@ -416,6 +423,86 @@ func TestEarlyMediaBeforeAnswer(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("the cancelled leg did not end")
+	}
+	waitIdle(t, a)
+
+	// Refused after early media: the final response follows the 183.
+	r = newRTPEnd(t)
+	go func() {
+		pc, err := earlyInvite(t, ictx, alice, r, prov)
+		done <- dialed{pc, err}
+	}()
+	if err := <-progressErr; err != nil {
+		t.Fatal(err)
+	}
+	hearAudio(t, r, 5, "early media")
+	busyNow <- struct{}{}
+	if d = <-done; statusOf(d.err) != 486 {
+		t.Fatalf("refused after 183: %v", d.err)
+	}
+	waitIdle(t, a)
+}
+
+// TestLegEventsAndAnswerContext: Answer with an ended context answers
+// nothing; the leg's event stream then tells, in order, its answer, the
+// far end's hold and resume, a digit and the hang-up, and is closed.
+func TestLegEventsAndAnswerContext(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201")
+	alice := newSoftphone(t, a, accs[0], "udp")
+	type report struct {
+		answerErr error
+		state     callctl.LegState
+		events    []callctl.Event
+	}
+	reports := make(chan report, 1)
+	a.calls.router.setProgram(func(ctx context.Context, c progCall) {
+		in := inboundLeg(c)
+		var r report
+		gone, cancel := context.WithCancel(ctx)
+		cancel()
+		r.answerErr = in.Answer(gone)
+		in.Ring()
+		r.state = in.State()
+		if err := in.Answer(ctx); err != nil {
+			reports <- r
+			return
+		}
+		for ev := range in.Events() {
+			r.events = append(r.events, ev)
+		}
+		reports <- r
+	})
+	out, err := alice.dial(t, "500", dialOpt{pts: "0 101"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.reinvite(t, "sendonly")
+	out.reinvite(t, "sendrecv")
+	sendInfoDigit(t, out, "application/dtmf-relay", "Signal=4\r\nDuration=100\r\n")
+	out.hangup(t)
+	var r report
+	select {
+	case r = <-reports:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the event stream was not closed")
+	}
+	if !errors.Is(r.answerErr, context.Canceled) || r.state != callctl.LegRinging {
+		t.Fatalf("Answer with an ended context: %v, then state %s", r.answerErr, r.state)
+	}
+	var kinds []string
+	for _, ev := range r.events {
+		k := ev.Kind.String()
+		if ev.Kind == callctl.EventDTMF {
+			k += ":" + string(ev.Digit)
+		}
+		if ev.Kind == callctl.EventHangup {
+			k += ":" + string(ev.Cause)
+		}
+		kinds = append(kinds, k)
+	}
+	if got := strings.Join(kinds, " "); got != "answer hold unhold dtmf:4 hangup:normal_clearing" {
+		t.Fatalf("events: %s", got)
 	}
 	waitIdle(t, a)
 }

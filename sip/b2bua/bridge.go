@@ -41,7 +41,11 @@ func (c *Call) Bridge(x, y callctl.Leg, opts callctl.BridgeOptions) (callctl.Bri
 	if !aok || !bok || a == nil || b == nil || a == b {
 		return nil, errors.New("b2bua: bridge needs two distinct legs of this node")
 	}
-	return c.bridge(a, b, opts)
+	br, err := c.bridge(a, b, opts)
+	if err != nil {
+		return nil, err // not a nil *Bridge in a non-nil interface
+	}
+	return br, nil
 }
 
 func (c *Call) bridge(a, b *Leg, opts callctl.BridgeOptions) (*Bridge, error) {
@@ -169,8 +173,10 @@ func (br *Bridge) monitor() {
 			br.end()
 			return
 		}
-		br.end()
+		// The other leg ends first, so that whoever waits for the
+		// bridge finds it ended with the cause, not still up.
 		other.Hangup(cause)
+		br.end()
 		return
 	}
 }

@@ -60,6 +60,11 @@ func (l *Leg) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 500, "Server Internal Error")
 		return
 	}
+	// Hold or resume takes effect before our answer goes out, so that it
+	// precedes in the leg's events what the far end does next.
+	if offer != nil {
+		l.setHeld(holding)
+	}
 	res := sip.NewSDPResponseFromRequest(req, body)
 	res.AppendHeader(sip.HeaderClone(&l.dua.ContactHDR))
 	if err := tx.Respond(res); err != nil {
@@ -67,9 +72,6 @@ func (l *Leg) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if req.IsInvite() && strings.EqualFold(req.Transport(), "UDP") {
 		l.retransmit2xx(tx, res, req.CSeq().SeqNo)
-	}
-	if offer != nil {
-		l.setHeld(holding)
 	}
 }
 

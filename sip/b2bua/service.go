@@ -429,13 +429,14 @@ func (s *Service) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	// Phones that do not send RFC 4733 send digits as INFO
 	// (application/dtmf-relay or application/dtmf); other INFO bodies are
-	// acknowledged and ignored.
-	respond(tx, req, 200, "OK")
+	// acknowledged and ignored. The digit is taken before the 200, so that
+	// it precedes what the phone does next (a BYE) in the leg's events.
 	if ct := req.ContentType(); ct != nil {
 		if d, ok := infoDigit(ct.Value(), req.Body()); ok {
 			l.dtmf(d)
 		}
 	}
+	respond(tx, req, 200, "OK")
 }
 
 func (s *Service) handleNotify(req *sip.Request, tx sip.ServerTransaction) {

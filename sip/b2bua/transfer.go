@@ -27,7 +27,8 @@ type Transfer struct {
 	over   bool
 }
 
-// Call owns the transferee's leg; dial the target through it.
+// Call owns the transferee's leg; dial the target through it. (Once *Call
+// is a callctl.Call, this returns one and *Transfer is a callctl.Transfer.)
 func (t *Transfer) Call() *Call { return t.call }
 
 // Transferor is the leg whose far end asked for the transfer.
