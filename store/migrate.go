@@ -125,6 +125,8 @@ var migrations = []string{
 	`ALTER TABLE devices ADD COLUMN mac_id_enc BLOB;`,
 	// 4: per-tenant SIP digest algorithms ("" = the server's default).
 	`ALTER TABLE tenants ADD COLUMN sip_digest TEXT NOT NULL DEFAULT '';`,
+	// 5: who placed a call (device, trunk, originate); '' for older records.
+	`ALTER TABLE cdrs ADD COLUMN origin TEXT NOT NULL DEFAULT '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -21,11 +21,11 @@ func (r *router) Route(ctx context.Context, call *b2bua.Call) {
 		(*p)(ctx, call)
 		return
 	}
-	r.plan.Route(ctx, legacyCall{call})
+	r.plan.Route(ctx, call)
 }
 
 func (r *router) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
-	r.plan.BlindTransfer(ctx, legacyTransfer{t})
+	r.plan.BlindTransfer(ctx, routedTransfer{t})
 }
 
 // setProgram routes every new call to p (nil: back to the dialplan).
