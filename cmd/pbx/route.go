@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync/atomic"
 
-	"pbx/callctl"
 	"pbx/dialplan"
 	"pbx/sip/b2bua"
 )
@@ -26,16 +25,8 @@ func (r *router) Route(ctx context.Context, call *b2bua.Call) {
 }
 
 func (r *router) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
-	r.plan.BlindTransfer(ctx, transfer{t})
+	r.plan.BlindTransfer(ctx, routedTransfer{t})
 }
-
-// transfer is a b2bua transfer as call control sees it (its Call is the
-// b2bua's concrete call).
-type transfer struct{ *b2bua.Transfer }
-
-var _ callctl.Transfer = transfer{}
-
-func (t transfer) Call() callctl.Call { return t.Transfer.Call() }
 
 // setProgram routes every new call to p (nil: back to the dialplan).
 func (r *router) setProgram(p func(context.Context, *b2bua.Call)) {
