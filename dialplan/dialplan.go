@@ -59,7 +59,8 @@ func (p *Plan) log() *slog.Logger {
 }
 
 // Route connects the caller to the dialled extension.
-func (p *Plan) Route(ctx context.Context, call *b2bua.Call) {
+func (p *Plan) Route(ctx context.Context, c callctl.Call) {
+	call := c.(*b2bua.Call)
 	in, o := call.Inbound(), call.Origin()
 	// The device that dials never rings itself: calling one's own
 	// extension rings one's other devices.
@@ -88,10 +89,10 @@ func (p *Plan) Route(ctx context.Context, call *b2bua.Call) {
 }
 
 // BlindTransfer dials the REFER target on behalf of the transferee.
-func (p *Plan) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
+func (p *Plan) BlindTransfer(ctx context.Context, t callctl.Transfer) {
 	transferee := t.Transferee().(*b2bua.Leg)
 	caller := transferee.Remote()
-	call := t.Call()
+	call := t.Call().(*b2bua.Call)
 	leg, _, cause := p.reach(ctx, call, tenantOf(call), t.Target(), &b2bua.DialOptions{Caller: transferee, CallerID: &caller}, "", 0)
 	if leg == nil {
 		t.Fail(cause)
