@@ -154,8 +154,7 @@ func TestDialCarrierDigestChallenge(t *testing.T) {
 	alice := newSoftphone(t, a, accs[0], "udp")
 	chal := &digest.Challenge{Realm: "carrier.test", Nonce: "n0nce-" + randomString(8), Algorithm: "MD5"}
 	authed := make(chan bool, 4)
-	c := newCarrier(t, nil)
-	c.onInvite = func(cc *carrierCall) {
+	c := newCarrier(t, func(cc *carrierCall) {
 		if cc.req.GetHeader("Proxy-Authorization") == nil {
 			cc.respond(407, "Proxy Authentication Required", nil, sipHeader("Proxy-Authenticate", chal.String()))
 			return
@@ -167,7 +166,7 @@ func TestDialCarrierDigestChallenge(t *testing.T) {
 			return
 		}
 		cc.respond(200, "OK", cc.sdp(t))
-	}
+	})
 	outcome := dialProgram(t, a, func() callctl.DialSpec {
 		tg := c.target("+3221000002")
 		tg.Auth = &callctl.Credentials{Username: "trunk1", Password: "s3cret"}
