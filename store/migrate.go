@@ -23,7 +23,10 @@ package store
 //     override (SQLite rebuilds the table, PostgreSQL alters it).
 //   - Statements: INSERT ... ON CONFLICT (cols) DO UPDATE/DO NOTHING (never
 //     INSERT OR IGNORE/REPLACE; the conflict columns must be a PRIMARY KEY or
-//     UNIQUE constraint), RETURNING, COALESCE, CAST(x AS TEXT). No LIKE
+//     UNIQUE constraint). In DO UPDATE, name the existing row's columns with
+//     the table (t.col) and the new ones with excluded.col: a bare column is
+//     ambiguous on PostgreSQL. RETURNING, COALESCE, CASE, CAST(x AS TEXT).
+//     No scalar MAX(a, b)/MIN(a, b) (SQLite only): use CASE. No LIKE
 //     (case-insensitive in SQLite, not in PostgreSQL): compare lower(x). No
 //     GLOB, PRAGMA, IFNULL, strftime or date functions: compute times in Go.
 //   - Parameters are "?", each one a value; PostgreSQL must infer a type for

@@ -44,7 +44,3 @@ func (s *Service) Originate(spec callctl.OriginateSpec, program func(ctx context
 	}()
 	return c, nil
 }
-
-// draining reports whether the service refuses new calls while current
-// ones finish; s.mu is held. Until drain exists, only Close refuses.
-func (s *Service) draining() bool { return false }

@@ -331,7 +331,7 @@ func (s *Service) newCall(in *Leg, origin callctl.Origin, req *sip.Request) *Cal
 	c.origin = origin
 	in.setPhase(phaseEarly)
 	s.mu.Lock()
-	if s.closed || s.drain.draining {
+	if s.closed || s.draining() {
 		s.mu.Unlock()
 		return nil
 	}
