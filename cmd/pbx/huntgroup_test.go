@@ -251,7 +251,7 @@ func TestHuntGroupQueue(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rtpArrives(t, out, 5*time.Second, "music for "+c.acc.user.Extension)
+		hearAudio(t, out.rtp, 10, "music for "+c.acc.user.Extension)
 		waiting = append(waiting, out)
 		time.Sleep(100 * time.Millisecond) // their order in line
 	}
