@@ -53,6 +53,19 @@ func TestCarrierCallsANumber(t *testing.T) {
 	}
 	alice.noIncoming(t, 200*time.Millisecond)
 	waitIdle(t, a)
+
+	// Each tenant's records hold its own carrier calls, and only those.
+	for _, c := range []struct {
+		tenant string
+		n      int
+	}{{acme[0].tenant.ID, 4}, {other[0].tenant.ID, 1}} {
+		cdrs := waitCDR(t, a, c.tenant, c.n)
+		for _, r := range cdrs {
+			if len(cdrs) != c.n || r.Origin != "trunk" || r.Caller != "+32470000001" || r.Callee != "201" || r.Disposition != "answered" {
+				t.Fatalf("tenant %s: %d CDRs, %+v", c.tenant, len(cdrs), r)
+			}
+		}
+	}
 }
 
 // TestCarrierCallToAnExternalNumber: a number leading to an external
