@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"time"
 
 	"pbx/callctl"
 	"pbx/store"
@@ -31,7 +30,7 @@ func (p *Plan) toExternal(ctx context.Context, call callctl.Call, number string,
 	spec := callctl.DialSpec{
 		Destinations: []callctl.Destination{{Targets: []callctl.Target{target}, Callee: callctl.Party{Number: number}, Tag: tr.ID}},
 		Strategy:     callctl.Sequential,
-		Timeout:      cmpOrDur(p.RingTimeout),
+		Timeout:      ringTimeout(store.User{}, p.RingTimeout),
 		EarlyMedia:   true,
 		StopOn:       callctl.TrunkFailover,
 	}
@@ -76,11 +75,4 @@ func (p *Plan) trunkTarget(ctx context.Context, tr store.Trunk, number string) (
 		t.Auth = &callctl.Credentials{Username: tr.Username, Password: pw}
 	}
 	return t, nil
-}
-
-func cmpOrDur(d time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return 60 * time.Second
 }

@@ -44,8 +44,13 @@ func newCountingCDRs(st *store.Store, reg prometheus.Registerer) (*countingCDRs,
 	return c, reg.Register(c.calls)
 }
 
+// InsertCDR writes r. A carrier's call that no tenant took (a number
+// nobody holds, refused 404) belongs to no tenant: it is counted, and the
+// dialplan logged it, but no tenant's records list it.
 func (c *countingCDRs) InsertCDR(ctx context.Context, r store.CDR) (store.CDR, error) {
-	out, err := c.st.InsertCDR(ctx, r)
 	c.calls.WithLabelValues(r.Disposition, r.HangupCause).Inc()
-	return out, err
+	if r.TenantID == "" {
+		return r, nil
+	}
+	return c.st.InsertCDR(ctx, r)
 }

@@ -251,7 +251,7 @@ func TestHuntGroupQueue(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rtpArrives(t, out, 5*time.Second, "music for "+c.acc.user.Extension)
+		hearAudio(t, out.rtp, 10, "music for "+c.acc.user.Extension)
 		waiting = append(waiting, out)
 		time.Sleep(100 * time.Millisecond) // their order in line
 	}
@@ -274,4 +274,21 @@ func TestHuntGroupQueue(t *testing.T) {
 	if m, err := l.a.store.UsersLastCallEnded(context.Background(), []string{l.user("201")}); err != nil || m[l.user("201")].IsZero() {
 		t.Fatalf("member's last call end: %v %v", m, err)
 	}
+}
+
+// TestHuntGroupExtensionFromInside: a colleague dialling the group's
+// extension reaches its members as a carrier's call does.
+func TestHuntGroupExtensionFromInside(t *testing.T) {
+	l := newGroupLab(t)
+	l.group(t, map[string]any{"strategy": "ring_all", "extension": "600"}, "201", "202")
+	d := startDial(t, l.phones["209"], "600", dialOpt{})
+	r1, r2 := l.phones["201"].nextIncoming(t), l.phones["202"].nextIncoming(t)
+	if got := r1.invite.From().Address.User; got != "209" {
+		t.Errorf("the member sees caller %q, want 209", got)
+	}
+	r2.answer(t, "0 101")
+	r1.waitCancelled(t)
+	out := d.wait(t)
+	requireRelayBoth(t, out, r2, 50, 40, "209 to 202: %d frames", "202 to 209: %d frames")
+	endCall(t, l.a, out, r2)
 }

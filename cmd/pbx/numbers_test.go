@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 	"time"
+
+	"github.com/icholy/digest"
 )
 
 // TestCarrierCallsANumber: a carrier calling from its trunk's address
@@ -50,5 +52,63 @@ func TestCarrierCallsANumber(t *testing.T) {
 		t.Fatalf("stranger: %v, want 407", err)
 	}
 	alice.noIncoming(t, 200*time.Millisecond)
+	waitIdle(t, a)
+
+	// Each tenant's records hold its own carrier calls, and only those.
+	for _, c := range []struct {
+		tenant string
+		n      int
+	}{{acme[0].tenant.ID, 4}, {other[0].tenant.ID, 1}} {
+		cdrs := waitCDR(t, a, c.tenant, c.n)
+		for _, r := range cdrs {
+			if len(cdrs) != c.n || r.Origin != "trunk" || r.Caller != "+32470000001" || r.Callee != "201" || r.Disposition != "answered" {
+				t.Fatalf("tenant %s: %d CDRs, %+v", c.tenant, len(cdrs), r)
+			}
+		}
+	}
+}
+
+// TestCarrierCallToAnExternalNumber: a number leading to an external
+// number sends the carrier's call back out through its trunk, as a
+// generic target at the trunk's host, answering the carrier's 407 with the
+// trunk's credentials; the two carrier legs are bridged.
+func TestCarrierCallToAnExternalNumber(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	acme := seedTenant(t, a, "Acme", "201")
+	chal := &digest.Challenge{Realm: "carrier.test", Nonce: "n0nce-" + randomString(8), Algorithm: "MD5"}
+	answered := make(chan *carrierCall, 1)
+	out := newCarrier(t, func(cc *carrierCall) {
+		if !proxyAuth(cc.req, chal, "acme-trunk", "s3cret") {
+			cc.respond(407, "Proxy Authentication Required", nil, sipHeader("Proxy-Authenticate", chal.String()))
+			return
+		}
+		cc.respond(200, "OK", cc.sdp(t))
+		answered <- cc
+	})
+	apiCall(t, a, "POST", "/api/v1/trunks", map[string]any{"name": "Carrier", "host": "127.0.0.2", "port": out.addr.Port(), "transport": "udp",
+		"inbound_sources": []string{"127.0.0.2"}, "username": "acme-trunk", "password": "s3cret"}, 201)
+	addNumber(t, a, acme[0].tenant.ID, "+3221234567", map[string]any{"type": "external", "number": "050999999"})
+	caller := newTrunkCaller(t, a, "+32470000001")
+
+	in, err := caller.dial(t, "021234567", dialOpt{})
+	if err != nil {
+		t.Fatalf("call to the external number: %v", err)
+	}
+	var cc *carrierCall
+	select {
+	case cc = <-answered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the carrier was not called with its credentials")
+	}
+	if u := cc.req.Recipient; u.User != "+3250999999" || u.Host != "127.0.0.2" || u.Port != int(out.addr.Port()) {
+		t.Fatalf("the carrier was sent %s", u.String())
+	}
+	requireRelay(t, in, &pcall{rtp: cc.rtp, remote: cc.offerAddr(t)}, 50, 40, "caller to the external number: %d frames")
+	in.hangup(t)
+	select {
+	case <-cc.dlg.Context().Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the external leg was not hung up")
+	}
 	waitIdle(t, a)
 }

@@ -146,19 +146,3 @@ func setClock(t *testing.T, a *app, now time.Time) {
 	a.calls.clock.set(func() time.Time { return now })
 	t.Cleanup(func() { a.calls.clock.set(nil) })
 }
-
-// rtpArrives fails t unless pc receives audio (any RTP packet) within d.
-func rtpArrives(t *testing.T, pc *pcall, d time.Duration, what string) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	n := 0
-	for time.Now().Before(deadline) && n < 10 {
-		if _, err := pc.rtp.recv(time.Until(deadline)); err != nil {
-			break
-		}
-		n++
-	}
-	if n < 10 {
-		t.Fatalf("%s: %d RTP packets received", what, n)
-	}
-}

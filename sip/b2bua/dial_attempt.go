@@ -171,13 +171,15 @@ func (d *Dialing) attemptOnce(ctx context.Context, idx int, dest callctl.Destina
 		}
 		return attemptResult{won: true}
 	}
+	// The dialog is confirmed before the leg can be handed over: once the
+	// call owns it, it may be hung up at once (its caller cancelled as
+	// the callee answered), and only an answered leg is hung up with BYE
+	// (a CANCEL after the 200 would leave the callee's dialog up).
+	d.ack(l, dcs)
 	if !d.claim(idx, dest, l) {
-		hangupLate(dcs)
-		abort()
-		l.end(lostCause(actx))
+		l.Hangup(lostCause(actx))
 		return attemptResult{status: 487}
 	}
-	d.ack(l, dcs)
 	return attemptResult{won: true}
 }
 

@@ -13,6 +13,9 @@
 //     successful calls per second of the fastest run without a single
 //     failure. Each call is two legs on the pbx (the caller's inbound leg
 //     and the callee's outbound leg): call_legs_per_second is twice it.
+//   - trunk_group_calls_per_second: a carrier (SIPp from a trunk address)
+//     calls numbers leading through a flow without a menu to ring-all
+//     hunt groups of three members (see trunkgroup.go); the same rule.
 //   - concurrent_relayed_calls: the Go load generator (interop/loadgen)
 //     holds calls with 20 ms PCMU both ways, stepping up the number of
 //     calls and holding each step for a window; the figure is the largest
@@ -67,11 +70,14 @@ type options struct {
 	total     time.Duration
 	skipCPS   bool
 	skipMedia bool
+	skipGroup bool
+	// groupRates are the call rates tried for trunk_group_calls_per_second.
+	groupRates []float64
 }
 
 func main() {
 	var o options
-	var steps, rates string
+	var steps, rates, groupRates string
 	flag.StringVar(&o.pbx, "pbx", "", "pbx binary to run (default: build cmd/pbx)")
 	flag.StringVar(&steps, "steps", "100,200,400,700,1000", "concurrent call steps, comma-separated")
 	flag.DurationVar(&o.window, "window", 10*time.Second, "measurement window of each concurrent-call step")
@@ -83,6 +89,8 @@ func main() {
 	flag.DurationVar(&o.total, "timeout", 5*time.Minute, "bound of the whole run")
 	flag.BoolVar(&o.skipCPS, "no-cps", false, "skip the call rate stage")
 	flag.BoolVar(&o.skipMedia, "no-media", false, "skip the concurrent calls stage")
+	flag.BoolVar(&o.skipGroup, "no-group", false, "skip the trunk-to-hunt-group call rate stage")
+	flag.StringVar(&groupRates, "group-rates", "50,100,200,400", "call rates tried for trunk_group_calls_per_second, calls/s")
 	flag.Parse()
 	var err error
 	if o.steps, err = parseInts(steps); err != nil {
@@ -96,6 +104,14 @@ func main() {
 	}
 	for _, r := range rs {
 		o.rates = append(o.rates, float64(r))
+	}
+	grs, err := parseInts(groupRates)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "callbench: -group-rates:", err)
+		os.Exit(2)
+	}
+	for _, r := range grs {
+		o.groupRates = append(o.groupRates, float64(r))
 	}
 	if err := run(o); err != nil {
 		logf("%v", err)
@@ -165,6 +181,11 @@ func run(o options) error {
 	if !o.skipCPS {
 		if err := callRate(ctx, o, srv, work, cpsAccs[:cpsPairs], cpsAccs[cpsPairs:]); err != nil {
 			logf("calls_per_second stage: %v", err)
+		}
+	}
+	if !o.skipGroup {
+		if err := trunkGroupRate(ctx, o, srv, work); err != nil {
+			logf("trunk_group_calls_per_second stage: %v", err)
 		}
 	}
 	if !srv.Alive() {
