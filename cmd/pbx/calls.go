@@ -8,6 +8,7 @@ import (
 
 	"pbx/dialplan"
 	"pbx/features"
+	"pbx/features/voicemail"
 	"pbx/media"
 	"pbx/sip/b2bua"
 	"pbx/sip/presence"
@@ -22,6 +23,8 @@ type calls struct {
 	router   *router // the b2bua's router: the dialplan, or a test's program
 	music    *features.HoldMusic
 	presence *presence.Service // busy lamps: the users' dialog states
+	// voicemail takes the calls that reach nobody.
+	voicemail *voicemail.Service
 }
 
 // setupCalls creates the media engine, the b2bua and the dialplan and
@@ -42,6 +45,10 @@ func (a *app) setupCalls() error {
 	c := &calls{engine: eng, music: &features.HoldMusic{Engine: eng, TenantDir: filepath.Join(a.cfg.DataDir, "moh")}}
 	c.plan = &dialplan.Plan{Store: a.store, Locator: a.regis, Logger: a.log}
 	c.router = &router{plan: c.plan}
+	if err := a.setupVoicemail(c); err != nil {
+		eng.Close()
+		return err
+	}
 	rtpTimeout := a.cfg.RTPTimeout
 	if rtpTimeout <= 0 {
 		rtpTimeout = -1
@@ -79,6 +86,7 @@ func (a *app) closeCalls() {
 		return
 	}
 	a.calls.b2bua.Close()
+	a.calls.voicemail.Close()
 	a.calls.presence.Close()
 	a.calls.engine.Close()
 }

@@ -107,6 +107,11 @@ func (s *Service) record(ctx context.Context, in callctl.Leg, dir string, p pend
 	// The recording outlives the program's context: a node shutting down
 	// still completes the file (and the hang-up ends the recording anyway).
 	res, rerr := in.Record(context.WithoutCancel(ctx), f, callctl.RecordSpec{Max: max, Silence: silence, StopDigits: "#", Beep: true})
+	if errors.Is(rerr, callctl.ErrLegEnded) {
+		// The caller hung up: the usual end of a message, and the file
+		// is complete.
+		res.Stop, rerr = callctl.RecordHangup, nil
+	}
 	serr := f.Sync()
 	cerr := f.Close()
 	if err := errors.Join(rerr, serr, cerr); err != nil {
@@ -128,7 +133,13 @@ func (s *Service) finish(ctx context.Context, dir string, p pending) error {
 	tmp := filepath.Join(dir, ".rec-"+p.ID+".wav")
 	meta := filepath.Join(dir, ".rec-"+p.ID+".json")
 	final := filepath.Join(dir, p.ID+".wav")
-	if _, err := os.Stat(tmp); err == nil {
+	if st, err := os.Stat(tmp); err == nil {
+		if st.Size() < wavHeader {
+			// The caller left during the beep: nothing was recorded.
+			os.Remove(tmp)
+			os.Remove(meta)
+			return nil
+		}
 		d, err := repairWAV(tmp)
 		if err != nil {
 			return fmt.Errorf("message %s: %w", p.ID, err)

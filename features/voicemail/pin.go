@@ -71,8 +71,11 @@ func validPIN(pin string) bool {
 	return true
 }
 
-// SetPIN sets a box's PIN.
+// SetPIN sets a box's PIN; "" removes it.
 func (s *Service) SetPIN(ctx context.Context, b store.VoicemailBox, pin string) error {
+	if pin == "" {
+		return s.Store.SetVoicemailPIN(ctx, b.TenantID, b.ID, "")
+	}
 	h, err := HashPIN(pin)
 	if err != nil {
 		return err

@@ -38,6 +38,9 @@ type Store interface {
 	SetVoicemailPIN(ctx context.Context, tenantID, boxID, hash string) error
 	CreateVoicemailMessage(ctx context.Context, m store.VoicemailMessage) (bool, error)
 	VoicemailMessages(ctx context.Context, tenantID, boxID string) ([]store.VoicemailMessage, error)
+	VoicemailMessage(ctx context.Context, tenantID, boxID, id string) (store.VoicemailMessage, error)
+	DeleteVoicemailGreeting(ctx context.Context, boxID, kind string) (string, error)
+	SetVoicemailEmail(ctx context.Context, tenantID, boxID, email string, notify bool) error
 	MarkVoicemailRead(ctx context.Context, tenantID, boxID, id string, read bool) error
 	DeleteVoicemailMessage(ctx context.Context, tenantID, boxID, id string) (string, error)
 	VoicemailCounts(ctx context.Context, tenantID, boxID string) (newMsgs, oldMsgs int, err error)

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/zaf/g711"
+
+	"pbx/media"
+	"pbx/store"
+)
+
+// noVoicemail turns voicemail off, for tests of the failure statuses.
+func noVoicemail(c *config) { c.Voicemail = false }
+
+// speechFrames is n PCMU frames of a deterministic noise-like signal (a
+// chirp under noise), so that its place in a recording is found by
+// correlation with one clear peak; and the linear samples the pbx decodes
+// from them.
+func speechFrames(seed uint64, n int) (frames [][]byte, decoded []int16) {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	for i := 0; i < n; i++ {
+		lin := make([]byte, 320)
+		for j := 0; j < 160; j++ {
+			k := float64(i*160 + j)
+			f := 300 + 2500*math.Mod(k/8000, 1) // a chirp restarting every second
+			v := 5000*math.Sin(2*math.Pi*f*k/8000) + 3000*(rng.Float64()*2-1)
+			binary.LittleEndian.PutUint16(lin[2*j:], uint16(int16(v)))
+		}
+		enc := g711.EncodeUlaw(lin)
+		frames = append(frames, enc)
+		dec := g711.DecodeUlaw(enc)
+		for j := 0; j < 160; j++ {
+			decoded = append(decoded, int16(binary.LittleEndian.Uint16(dec[2*j:])))
+		}
+	}
+	return frames, decoded
+}
+
+// bestCorrelation slides probe over rec and returns the highest
+// normalised correlation (1: identical shape) and its offset.
+func bestCorrelation(rec, probe []int16) (best float64, at int) {
+	var pp float64
+	for _, x := range probe {
+		pp += float64(x) * float64(x)
+	}
+	for off := 0; off+len(probe) <= len(rec); off++ {
+		var rp, rr float64
+		w := rec[off : off+len(probe)]
+		for i, x := range probe {
+			y := float64(w[i])
+			rp += y * float64(x)
+			rr += y * y
+		}
+		if rr == 0 {
+			continue
+		}
+		if c := rp / math.Sqrt(pp*rr); c > best {
+			best, at = c, off
+		}
+	}
+	return best, at
+}
+
+// waitMessages waits until the box holds n messages.
+func waitMessages(t *testing.T, a *app, tenantID, userID string, n int) []store.VoicemailMessage {
+	t.Helper()
+	ctx := context.Background()
+	box, err := a.store.UserVoicemailBox(ctx, tenantID, userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		msgs, err := a.store.VoicemailMessages(ctx, tenantID, box.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == n {
+			return msgs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages in the box, want %d", len(msgs), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// leaveMessage calls ext (which reaches voicemail), waits for the beep,
+// says 2 s of speech and hangs up; it returns what the pbx decoded of it.
+func leaveMessage(t *testing.T, caller *softphone, ext string, seed uint64, end func(pc *pcall)) []int16 {
+	t.Helper()
+	pc, err := caller.dial(t, ext, dialOpt{pts: "0 101"})
+	if err != nil {
+		t.Fatalf("voicemail did not answer: %v", err)
+	}
+	hearAudio(t, pc.rtp, 5, "the beep")
+	audioStops(t, pc.rtp, "the beep")
+	frames, decoded := speechFrames(seed, 100)
+	sendPaced(t, pc, frames)
+	end(pc)
+	return decoded
+}
+
+// requireRecorded checks that the message's file holds what was said.
+func requireRecorded(t *testing.T, m store.VoicemailMessage, said []int16) {
+	t.Helper()
+	clip, err := media.LoadClip(m.Path)
+	if err != nil {
+		t.Fatalf("the message is not a playable WAV: %v", err)
+	}
+	rec := clip.Samples()
+	if clip.Duration() < 1500*time.Millisecond || (m.Duration-clip.Duration()).Abs() >= time.Millisecond {
+		t.Fatalf("message of %s, file of %s", m.Duration, clip.Duration())
+	}
+	// One second from the middle of what was said must be found in the
+	// recording, nearly unchanged.
+	probe := said[4000:12000]
+	c, at := bestCorrelation(rec, probe)
+	if c < 0.95 {
+		t.Fatalf("best correlation with what was said %.3f (at sample %d of %d)", c, at, len(rec))
+	}
+}
+
+// TestVoicemailDepositByHangup: a call to a licence with nothing
+// registered reaches its box; the caller hangs up mid-message and the
+// message is kept, with the audio that was sent, the caller and a
+// duration.
+func TestVoicemailDepositByHangup(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice := newSoftphone(t, a, accs[0], "udp")
+	said := leaveMessage(t, alice, "202", 7, func(pc *pcall) { pc.hangup(t) })
+	msgs := waitMessages(t, a, accs[1].tenant.ID, accs[1].user.ID, 1)
+	m := msgs[0]
+	if m.Caller != "201" || m.Read {
+		t.Fatalf("message %+v", m)
+	}
+	requireRecorded(t, m, said)
+	waitIdle(t, a)
+}
+
+// TestVoicemailDepositEndsOnHash: # ends the message; the pbx hangs up.
+func TestVoicemailDepositEndsOnHash(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice := newSoftphone(t, a, accs[0], "udp")
+	said := leaveMessage(t, alice, "202", 8, func(pc *pcall) {
+		sendDigit(t, pc, 101, 11)
+		pc.waitEnded(t)
+	})
+	requireRecorded(t, waitMessages(t, a, accs[1].tenant.ID, accs[1].user.ID, 1)[0], said)
+	waitIdle(t, a)
+}

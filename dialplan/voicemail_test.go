@@ -1,0 +1,86 @@
+package dialplan
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"pbx/callctl"
+	"pbx/callctl/fake"
+	"pbx/store"
+)
+
+// fakeVoicemail notes the deposits it was asked for and answers the caller,
+// as the real one does before its greeting.
+type fakeVoicemail struct {
+	mu       sync.Mutex
+	deposits []string // "tenant owner reason"
+}
+
+func (v *fakeVoicemail) Deposit(ctx context.Context, call callctl.Call, tenantID, owner, reason string) {
+	v.mu.Lock()
+	v.deposits = append(v.deposits, tenantID+" "+owner+" "+reason)
+	v.mu.Unlock()
+	call.Inbound().Answer(ctx)
+}
+
+func TestRouteToVoicemail(t *testing.T) {
+	registered := fakeLocator{"u201": {binding("201", "udp")}, "u202": {binding("202", "udp")}, "u203": {binding("203", "udp")}}
+	tests := []struct {
+		name    string
+		users   []store.User
+		dial    string
+		outcome map[string]fake.Outcome
+		deposit string        // "" none
+		cause   callctl.Cause // when no deposit
+	}{
+		{name: "nothing registered", users: []store.User{user("204")}, dial: "204", deposit: "t1 u204 unavailable"},
+		{name: "no answer", users: []store.User{user("201")}, dial: "201",
+			outcome: map[string]fake.Outcome{"u201": fake.NoAnswer}, deposit: "t1 u201 no_answer"},
+		{name: "busy, forwarding on no answer only", users: []store.User{user("201", func(u *store.User) { u.ForwardNoAnswer = "202" }), user("202")},
+			dial: "201", outcome: map[string]fake.Outcome{"u201": fake.Busy}, deposit: "t1 u201 busy"},
+		{name: "do not disturb", users: []store.User{user("201", func(u *store.User) { u.DND = true })}, dial: "201", deposit: "t1 u201 busy"},
+		{name: "the last of a forwarding chain", users: []store.User{user("201", func(u *store.User) { u.ForwardNoAnswer = "202" }),
+			user("202", func(u *store.User) { u.ForwardBusy = "203" }), user("203")},
+			dial: "201", outcome: map[string]fake.Outcome{"u201": fake.NoAnswer, "u202": fake.Busy, "u203": fake.NoAnswer}, deposit: "t1 u203 no_answer"},
+		{name: "forwarding wins", users: []store.User{user("201", func(u *store.User) { u.ForwardBusy = "202" }), user("202")},
+			dial: "201", outcome: map[string]fake.Outcome{"u201": fake.Busy}},
+		{name: "a rejected call is not a message", users: []store.User{user("201")}, dial: "201",
+			outcome: map[string]fake.Outcome{"u201": fake.Rejected}, cause: callctl.CauseRejected},
+		{name: "unknown number", dial: "299", cause: callctl.CauseNotFound},
+		{name: "forwarded to an unknown number", users: []store.User{user("201", func(u *store.User) { u.ForwardAlways = "299" })},
+			dial: "201", cause: callctl.CauseNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vm := &fakeVoicemail{}
+			p := &Plan{Store: newStore(tt.users...), Locator: registered, Voicemail: vm}
+			call := deviceCall(tt.dial)
+			for tag, o := range tt.outcome {
+				call.Script(tag, o)
+			}
+			route(t, p, call)
+			in := call.InboundLeg()
+			switch {
+			case tt.deposit != "":
+				if len(vm.deposits) != 1 || vm.deposits[0] != tt.deposit {
+					t.Fatalf("deposits %q, want %q", vm.deposits, tt.deposit)
+				}
+				if h := in.Hangups(); len(h) != 0 {
+					t.Fatalf("the caller was hung up (%v) instead of reaching the box", h)
+				}
+			case tt.cause != "":
+				if len(vm.deposits) != 0 {
+					t.Fatalf("deposits %q", vm.deposits)
+				}
+				if h := in.Hangups(); len(h) != 1 || h[0] != tt.cause {
+					t.Fatalf("hang-ups %v, want %s", h, tt.cause)
+				}
+			default:
+				if len(vm.deposits) != 0 || len(call.Bridges()) != 1 {
+					t.Fatalf("deposits %q, bridges %d", vm.deposits, len(call.Bridges()))
+				}
+			}
+		})
+	}
+}
