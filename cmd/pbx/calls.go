@@ -11,6 +11,7 @@ import (
 	"pbx/features/voicemail"
 	"pbx/media"
 	"pbx/sip/b2bua"
+	"pbx/sip/mwi"
 	"pbx/sip/presence"
 )
 
@@ -23,8 +24,10 @@ type calls struct {
 	router   *router // the b2bua's router: the dialplan, or a test's program
 	music    *features.HoldMusic
 	presence *presence.Service // busy lamps: the users' dialog states
-	// voicemail takes the calls that reach nobody.
+	// voicemail takes the calls that reach nobody; mwi lights the
+	// phones' message lamps.
 	voicemail *voicemail.Service
+	mwi       *mwi.Service
 }
 
 // setupCalls creates the media engine, the b2bua and the dialplan and
@@ -76,7 +79,7 @@ func (a *app) setupCalls() error {
 		return err
 	}
 	c.b2bua.Mount(a.sip)
-	c.presence.Mount(a.sip)
+	a.mountSubscribe(c)
 	return nil
 }
 
@@ -87,6 +90,7 @@ func (a *app) closeCalls() {
 	}
 	a.calls.b2bua.Close()
 	a.calls.voicemail.Close()
+	a.calls.mwi.Close()
 	a.calls.presence.Close()
 	a.calls.engine.Close()
 }

@@ -6,14 +6,22 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
+
 	"pbx/features/voicemail"
+	"pbx/sip/mwi"
 )
 
-// setupVoicemail creates the voicemail service, makes messages of the
-// recordings a crash cut short (before any call can start a new one), and
-// gives the dialplan its voicemail.
+// setupVoicemail creates the voicemail service and its message waiting
+// indication, makes messages of the recordings a crash cut short (before
+// any call can start a new one), and gives the dialplan its voicemail.
 func (a *app) setupVoicemail(c *calls) error {
 	svc := &voicemail.Service{Store: a.store, Dir: filepath.Join(a.cfg.DataDir, "voicemail"), Logger: a.log}
+	lamps, err := mwi.New(mwi.Config{SIP: a.sip, Auth: a.regis, Locator: a.regis, Counts: svc, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	svc.MWI = lamps
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	n, err := svc.Recover(ctx)
@@ -25,9 +33,26 @@ func (a *app) setupVoicemail(c *calls) error {
 		// where it is for someone to look at.
 		a.log.Error("voicemail: recovery", "error", fmt.Sprint(err))
 	}
-	c.voicemail = svc
+	c.voicemail, c.mwi = svc, lamps
 	if a.cfg.Voicemail {
 		c.plan.Voicemail = svc
 	}
+	a.every(10*time.Second, "expire message-summary subscriptions", func(context.Context) error {
+		lamps.Sweep(time.Now())
+		return nil
+	})
 	return nil
+}
+
+// mountSubscribe sends each SUBSCRIBE to the service of its event
+// package: message-summary to the lamps, the rest to presence (which
+// answers 489 to the packages it does not know).
+func (a *app) mountSubscribe(c *calls) {
+	a.sip.Handle(sip.SUBSCRIBE, func(req *sip.Request, tx sip.ServerTransaction) {
+		if mwi.IsMWI(req) {
+			c.mwi.HandleSubscribe(req, tx)
+			return
+		}
+		c.presence.HandleSubscribe(req, tx)
+	})
 }
