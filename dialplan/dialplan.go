@@ -45,6 +45,10 @@ type Plan struct {
 	// Voicemail takes the calls that reach nobody (nil: they are
 	// rejected with the cause of the failure).
 	Voicemail Voicemail
+	// VoicemailMenu serves the voicemail code (nil: the code is dialled
+	// like any number); VoicemailCode is that code (default *98).
+	VoicemailMenu VoicemailMenu
+	VoicemailCode string
 	// RingTimeout is how long a callee without no-answer forwarding rings
 	// (default 60 s).
 	RingTimeout time.Duration
@@ -94,6 +98,9 @@ func (p *Plan) Route(ctx context.Context, call callctl.Call) {
 		// Emergency numbers bypass the licence and billing checks: the
 		// law wants them reachable from any line, free and always.
 		p.emergency(ctx, call, class, log)
+		return
+	}
+	if p.listen(ctx, call, number) {
 		return
 	}
 	if cause := p.policy(ctx, o, log); cause != "" {

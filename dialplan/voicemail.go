@@ -2,8 +2,11 @@ package dialplan
 
 import (
 	"context"
+	"errors"
+	"strings"
 
 	"pbx/callctl"
+	"pbx/store"
 )
 
 // Voicemail is where calls go that reach nobody: a user who does not
@@ -15,6 +18,50 @@ type Voicemail interface {
 	// licence or a hunt group of the tenant). reason is one of the
 	// Voicemail* reasons; it chooses the greeting.
 	Deposit(ctx context.Context, call callctl.Call, tenantID, owner, reason string)
+}
+
+// VoicemailMenu lets a caller listen to a box by phone.
+type VoicemailMenu interface {
+	// Listen runs for the rest of the call: the box of owner (a licence
+	// of the tenant; "" asks the caller for the extension), behind its PIN
+	// when pinRequired.
+	Listen(ctx context.Context, call callctl.Call, tenantID, owner string, pinRequired bool)
+}
+
+// DefaultVoicemailCode is what a user dials to listen to their box; the
+// code followed by an extension reaches that extension's box, behind its
+// PIN.
+const DefaultVoicemailCode = "*98"
+
+// listen sends a call to the voicemail code to the box it names, and
+// reports whether it did. From one of the owner's own devices no PIN is
+// asked: the device authenticated as the owner.
+func (p *Plan) listen(ctx context.Context, call callctl.Call, number string) bool {
+	code := p.VoicemailCode
+	if code == "" {
+		code = DefaultVoicemailCode
+	}
+	o := call.Origin()
+	if p.VoicemailMenu == nil || o.Kind != callctl.OriginDevice || !strings.HasPrefix(number, code) {
+		return false
+	}
+	owner, pin := o.UserID, false
+	if ext := number[len(code):]; ext != "" {
+		u, err := p.Store.UserByExtension(ctx, o.TenantID, ext)
+		switch {
+		case err == nil:
+			owner, pin = u.ID, u.ID != o.UserID
+		case errors.Is(err, store.ErrNotFound):
+			// Ask for the box: an unknown extension is not revealed.
+			owner, pin = "", true
+		default:
+			p.log().Error("dialplan: voicemail box lookup", "error", err)
+			call.Inbound().Hangup(callctl.CauseFailure)
+			return true
+		}
+	}
+	p.VoicemailMenu.Listen(ctx, call, o.TenantID, owner, pin)
+	return true
 }
 
 // Why a call reaches a box.

@@ -2,6 +2,7 @@ package dialplan
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -82,5 +83,36 @@ func TestRouteToVoicemail(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+type fakeMenu struct{ got []string }
+
+func (m *fakeMenu) Listen(ctx context.Context, call callctl.Call, tenantID, owner string, pin bool) {
+	m.got = append(m.got, fmt.Sprintf("%s %q %v", tenantID, owner, pin))
+	call.Inbound().Answer(ctx)
+}
+
+func TestVoicemailCode(t *testing.T) {
+	for _, tt := range []struct{ dial, want string }{
+		{"*98", `t1 "u200" false`},    // one's own box, from one's own device
+		{"*98200", `t1 "u200" false`}, // the same, by extension
+		{"*98201", `t1 "u201" true`},  // a colleague's: behind its PIN
+		{"*98299", `t1 "" true`},      // unknown: asked, never revealed
+	} {
+		t.Run(tt.dial, func(t *testing.T) {
+			menu := &fakeMenu{}
+			p := &Plan{Store: newStore(user("201")), Locator: fakeLocator{}, VoicemailMenu: menu}
+			route(t, p, deviceCall(tt.dial))
+			if len(menu.got) != 1 || menu.got[0] != tt.want {
+				t.Fatalf("Listen calls %q, want %q", menu.got, tt.want)
+			}
+		})
+	}
+	// Without a menu the code is a number like any other.
+	call := deviceCall("*98")
+	route(t, &Plan{Store: newStore(), Locator: fakeLocator{}}, call)
+	if h := call.InboundLeg().Hangups(); len(h) != 1 || h[0] != callctl.CauseNotFound {
+		t.Fatalf("hang-ups %v", h)
 	}
 }

@@ -37,6 +37,7 @@ func (a *app) setupVoicemail(c *calls) error {
 	if a.cfg.Voicemail {
 		c.plan.Voicemail = svc
 	}
+	c.plan.VoicemailMenu = svc
 	a.every(10*time.Second, "expire message-summary subscriptions", func(context.Context) error {
 		lamps.Sweep(time.Now())
 		return nil

@@ -5,9 +5,12 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/zaf/g711"
 
 	"pbx/media"
@@ -154,5 +157,147 @@ func TestVoicemailDepositEndsOnHash(t *testing.T) {
 		pc.waitEnded(t)
 	})
 	requireRecorded(t, waitMessages(t, a, accs[1].tenant.ID, accs[1].user.ID, 1)[0], said)
+	waitIdle(t, a)
+}
+
+// summaryOf reads the counts of a message-summary body ("new/old").
+func summaryOf(t *testing.T, body string) string {
+	t.Helper()
+	for _, line := range strings.Split(body, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "Voice-Message: "); ok {
+			counts, _, _ := strings.Cut(v, " ")
+			return counts
+		}
+	}
+	t.Fatalf("not a message-summary body:\n%s", body)
+	return ""
+}
+
+// nextSummary waits for a message-summary NOTIFY on ch with counts want,
+// skipping older ones (NOTIFYs of quick changes may cross).
+func nextSummary(t *testing.T, ch <-chan string, want, what string) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	var last string
+	for {
+		select {
+		case body := <-ch:
+			if last = summaryOf(t, body); last == want {
+				lamp := "Messages-Waiting: yes"
+				if strings.HasPrefix(want, "0/") {
+					lamp = "Messages-Waiting: no"
+				}
+				if !strings.Contains(body, lamp) {
+					t.Fatalf("%s: lamp wrong for %s:\n%s", what, want, body)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatalf("%s: no NOTIFY of %s (last %q)", what, want, last)
+		}
+	}
+}
+
+// unsolicitedSummaries makes p collect the message-summary NOTIFYs it
+// gets outside any subscription.
+func unsolicitedSummaries(p *softphone) <-chan string {
+	ch := make(chan string, 16)
+	p.server.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		if ev := req.GetHeader("Event"); ev != nil && ev.Value() == "message-summary" {
+			select {
+			case ch <- string(req.Body()):
+			default:
+			}
+		}
+	})
+	return ch
+}
+
+// hearSamples collects d of the audio the pbx sends to pc, decoded.
+func hearSamples(t *testing.T, pc *pcall, d time.Duration) []int16 {
+	t.Helper()
+	var out []int16
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		p, err := pc.rtp.recv(500 * time.Millisecond)
+		if err != nil {
+			continue
+		}
+		if p.PayloadType != 0 {
+			continue
+		}
+		dec := g711.DecodeUlaw(p.Payload)
+		for j := 0; j+1 < len(dec); j += 2 {
+			out = append(out, int16(binary.LittleEndian.Uint16(dec[j:])))
+		}
+	}
+	return out
+}
+
+// TestVoicemailMWIAndListening: a busy callee's box takes a message; the
+// callee's subscribed phone and its other registered phone are told
+// 1 new; the callee dials *98, hears the message (the audio that was
+// left), which makes it saved (0/1), deletes it with 3 (0/0). Reads over
+// REST move the lamps too.
+func TestVoicemailMWIAndListening(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	second := addDevice(t, a, accs[1].tenant, accs[1].user)
+	alice := newSoftphone(t, a, accs[0], "udp")
+	desk, mobile := newSoftphone(t, a, accs[1], "udp"), newSoftphone(t, a, second, "tcp")
+	unsolicited := unsolicitedSummaries(mobile)
+
+	res, lamp := subscribe(t, desk, "202", "message-summary", 600)
+	if res.StatusCode != 200 {
+		t.Fatalf("SUBSCRIBE: %s", res.StartLine())
+	}
+	nextSummary(t, lamp.pc.notifies, "0/0", "first NOTIFY")
+
+	// Both of bob's phones are busy: the caller reaches the box.
+	call := startDial(t, alice, "202", dialOpt{pts: "0 101"})
+	desk.nextIncoming(t).reject(486, "Busy Here")
+	mobile.nextIncoming(t).reject(486, "Busy Here")
+	pc, err := call.result()
+	if err != nil {
+		t.Fatalf("voicemail did not answer: %v", err)
+	}
+	hearAudio(t, pc.rtp, 5, "the beep")
+	audioStops(t, pc.rtp, "the beep")
+	frames, said := speechFrames(9, 100)
+	sendPaced(t, pc, frames)
+	pc.hangup(t)
+	msgs := waitMessages(t, a, accs[1].tenant.ID, accs[1].user.ID, 1)
+	nextSummary(t, lamp.pc.notifies, "1/0", "subscribed phone after the message")
+	nextSummary(t, unsolicited, "1/0", "unsolicited, after the message")
+
+	// Over REST: read, then new again.
+	base := "/api/v1/tenants/" + accs[1].tenant.ID + "/users/" + accs[1].user.ID + "/voicemail/" + msgs[0].ID
+	apiCall(t, a, "PATCH", base, map[string]any{"read": true}, 200)
+	nextSummary(t, lamp.pc.notifies, "0/1", "after a read over REST")
+	nextSummary(t, unsolicited, "0/1", "unsolicited, after a read over REST")
+	apiCall(t, a, "PATCH", base, map[string]any{"read": false}, 200)
+	nextSummary(t, lamp.pc.notifies, "1/0", "after marking new over REST")
+
+	// By phone: *98 from bob's desk, no PIN; 1: new messages.
+	lst, err := desk.dial(t, "*98", dialOpt{pts: "0 101"})
+	if err != nil {
+		t.Fatalf("*98: %v", err)
+	}
+	sendDigit(t, lst, 101, 1)
+	heard := hearSamples(t, lst, 4*time.Second)
+	if c, _ := bestCorrelation(heard, said[4000:12000]); c < 0.95 {
+		t.Fatalf("the message played by phone does not match what was left (correlation %.3f over %d samples)", c, len(heard))
+	}
+	nextSummary(t, lamp.pc.notifies, "0/1", "heard by phone")
+	sendDigit(t, lst, 101, 3) // delete
+	nextSummary(t, lamp.pc.notifies, "0/0", "deleted by phone")
+	nextSummary(t, unsolicited, "0/0", "unsolicited, deleted by phone")
+	if _, err := os.Stat(msgs[0].Path); !os.IsNotExist(err) {
+		t.Fatalf("the deleted message's file: %v", err)
+	}
+	waitMessages(t, a, accs[1].tenant.ID, accs[1].user.ID, 0)
+	sendDigit(t, lst, 101, 10) // *: main menu
+	sendDigit(t, lst, 101, 10) // *: goodbye
+	lst.waitEnded(t)
 	waitIdle(t, a)
 }

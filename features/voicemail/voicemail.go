@@ -45,6 +45,7 @@ type Store interface {
 	DeleteVoicemailMessage(ctx context.Context, tenantID, boxID, id string) (string, error)
 	VoicemailCounts(ctx context.Context, tenantID, boxID string) (newMsgs, oldMsgs int, err error)
 	User(ctx context.Context, tenantID, id string) (store.User, error)
+	UserByExtension(ctx context.Context, tenantID, ext string) (store.User, error)
 }
 
 // Prompts gives the system prompts in a language; a prompt that does not
