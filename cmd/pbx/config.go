@@ -49,6 +49,9 @@ type config struct {
 	// SMTP is the host:port of the mail server voicemail notifications go
 	// through (empty: no e-mail); SMTPFrom their sender.
 	SMTP, SMTPFrom string
+	// SMTPCA is a PEM file of the authorities that sign the mail server's
+	// certificate (empty: the system's).
+	SMTPCA string
 	// Prompts is the directory of the system prompts (<lang>/<id>.wav).
 	Prompts string
 }
@@ -104,6 +107,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.BoolVar(&c.Voicemail, "voicemail", env("PBX_VOICEMAIL", "1") != "0", "callers who reach nobody (no answer, busy, nothing registered, no forwarding) leave a message; false gives them 480/486 [PBX_VOICEMAIL=0 disables]")
 	fs.StringVar(&c.SMTP, "smtp", env("PBX_SMTP", ""), "host:port of the SMTP server that mails voicemail messages (STARTTLS when offered); empty: no e-mail [PBX_SMTP]")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("PBX_SMTP_FROM", "voicemail@pbx.local"), "sender of voicemail e-mails [PBX_SMTP_FROM]")
+	fs.StringVar(&c.SMTPCA, "smtp-ca", env("PBX_SMTP_CA", ""), "PEM file of the certificate authorities that sign the SMTP server's certificate; empty: the system's [PBX_SMTP_CA]")
 	fs.StringVar(&c.Prompts, "prompts", env("PBX_PROMPTS", "/usr/local/share/pbx/prompts"), "directory of the system prompts, <lang>/<id>.wav, as interop/install-tools.sh makes them [PBX_PROMPTS]")
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
 	if err := fs.Parse(args); err != nil {

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"net"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
 	"pbx/features/voicemail"
+	"pbx/prompts"
 	"pbx/sip/mwi"
 )
 
@@ -22,6 +27,19 @@ func (a *app) setupVoicemail(c *calls) error {
 		return err
 	}
 	svc.MWI = lamps
+	if a.cfg.Prompts != "" {
+		if _, err := os.Stat(filepath.Join(a.cfg.Prompts, "en", "vm-goodbye.wav")); err != nil {
+			a.log.Warn("system prompts missing: callers hear beeps only; build them with go run ./cmd/pbx-prompts", "dir", a.cfg.Prompts)
+		}
+		svc.Prompts = &prompts.Library{Dir: a.cfg.Prompts}
+	}
+	if a.cfg.SMTP != "" {
+		m, err := a.smtp()
+		if err != nil {
+			return err
+		}
+		svc.Mailer = m
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	n, err := svc.Recover(ctx)
@@ -56,4 +74,26 @@ func (a *app) mountSubscribe(c *calls) {
 		}
 		c.presence.HandleSubscribe(req, tx)
 	})
+}
+
+// smtp is the mailer of --smtp: STARTTLS verified against --smtp-ca, or
+// the system's authorities.
+func (a *app) smtp() (*voicemail.SMTP, error) {
+	host, _, err := net.SplitHostPort(a.cfg.SMTP)
+	if err != nil {
+		return nil, fmt.Errorf("--smtp %q: want host:port", a.cfg.SMTP)
+	}
+	m := &voicemail.SMTP{Addr: a.cfg.SMTP, From: a.cfg.SMTPFrom}
+	if a.cfg.SMTPCA != "" {
+		pem, err := os.ReadFile(a.cfg.SMTPCA)
+		if err != nil {
+			return nil, fmt.Errorf("--smtp-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--smtp-ca %s: no PEM certificate", a.cfg.SMTPCA)
+		}
+		m.TLS = &tls.Config{RootCAs: pool, ServerName: host, MinVersion: tls.VersionTLS12}
+	}
+	return m, nil
 }

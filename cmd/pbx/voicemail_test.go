@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"math"
@@ -13,12 +14,17 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/zaf/g711"
 
+	"pbx/internal/smtptest"
 	"pbx/media"
 	"pbx/store"
 )
 
 // noVoicemail turns voicemail off, for tests of the failure statuses.
 func noVoicemail(c *config) { c.Voicemail = false }
+
+// noPrompts: callers hear the beep only, so that a test knows when to
+// speak whatever prompts are installed on the machine.
+func noPrompts(c *config) { c.Prompts = "" }
 
 // speechFrames is n PCMU frames of a deterministic noise-like signal (a
 // chirp under noise), so that its place in a recording is found by
@@ -133,9 +139,18 @@ func requireRecorded(t *testing.T, m store.VoicemailMessage, said []int16) {
 // registered reaches its box; the caller hangs up mid-message and the
 // message is kept, with the audio that was sent, the caller and a
 // duration.
+//
+// The message is mailed to the callee through a real SMTP server on
+// loopback that requires STARTTLS, the WAV attached.
 func TestVoicemailDepositByHangup(t *testing.T) {
-	a := testApp(t, t.TempDir())
+	smtp := smtptest.Start(t)
+	a := testApp(t, t.TempDir(), noPrompts, func(c *config) { c.SMTP, c.SMTPCA, c.SMTPFrom = smtp.Addr, smtp.CertFile, "vm@acme.test" })
 	accs := seedTenant(t, a, "Acme", "201", "202")
+	bob := accs[1].user
+	bob.Email = "bob@acme.test"
+	if err := a.store.UpdateUser(context.Background(), bob); err != nil {
+		t.Fatal(err)
+	}
 	alice := newSoftphone(t, a, accs[0], "udp")
 	said := leaveMessage(t, alice, "202", 7, func(pc *pcall) { pc.hangup(t) })
 	msgs := waitMessages(t, a, accs[1].tenant.ID, accs[1].user.ID, 1)
@@ -144,12 +159,22 @@ func TestVoicemailDepositByHangup(t *testing.T) {
 		t.Fatalf("message %+v", m)
 	}
 	requireRecorded(t, m, said)
+
+	mail := smtp.WaitMessages(t, 1)[0]
+	if mail.Header.Get("To") != "bob@acme.test" || mail.Header.Get("From") != "vm@acme.test" || !strings.Contains(mail.Header.Get("Subject"), "201") {
+		t.Fatalf("mail headers %v", mail.Header)
+	}
+	wav := smtptest.Attachment(t, mail, "audio/wav")
+	file, err := os.ReadFile(m.Path)
+	if err != nil || !bytes.Equal(wav, file) {
+		t.Fatalf("attachment of %d bytes, message of %d (%v)", len(wav), len(file), err)
+	}
 	waitIdle(t, a)
 }
 
 // TestVoicemailDepositEndsOnHash: # ends the message; the pbx hangs up.
 func TestVoicemailDepositEndsOnHash(t *testing.T) {
-	a := testApp(t, t.TempDir())
+	a := testApp(t, t.TempDir(), noPrompts)
 	accs := seedTenant(t, a, "Acme", "201", "202")
 	alice := newSoftphone(t, a, accs[0], "udp")
 	said := leaveMessage(t, alice, "202", 8, func(pc *pcall) {
@@ -240,7 +265,7 @@ func hearSamples(t *testing.T, pc *pcall, d time.Duration) []int16 {
 // left), which makes it saved (0/1), deletes it with 3 (0/0). Reads over
 // REST move the lamps too.
 func TestVoicemailMWIAndListening(t *testing.T) {
-	a := testApp(t, t.TempDir())
+	a := testApp(t, t.TempDir(), noPrompts)
 	accs := seedTenant(t, a, "Acme", "201", "202")
 	second := addDevice(t, a, accs[1].tenant, accs[1].user)
 	alice := newSoftphone(t, a, accs[0], "udp")

@@ -1,18 +1,21 @@
 package voicemail
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"pbx/callctl"
 	"pbx/callctl/fake"
+	"pbx/internal/smtptest"
 	"pbx/media"
 	"pbx/store"
 )
@@ -102,7 +105,8 @@ func speech(t *testing.T, w io.WriteSeeker, d time.Duration, closeIt bool) []int
 
 func (f *fixture) deposit(t *testing.T, talk time.Duration, stop callctl.RecordStop) *fake.Leg {
 	t.Helper()
-	call := fake.NewCall(callctl.Origin{Kind: callctl.OriginDevice, TenantID: f.tenant.ID}, "201")
+	call := fake.NewCall(callctl.Origin{Kind: callctl.OriginDevice, TenantID: f.tenant.ID,
+		Caller: callctl.Party{Name: "Bob", Number: "0470123456"}}, "201")
 	in := call.InboundLeg()
 	in.OnRecord = func(w io.WriteSeeker, spec callctl.RecordSpec) (callctl.RecordResult, error) {
 		if spec.Max != 3*time.Minute || spec.Silence != 5*time.Second || spec.StopDigits != "#" || !spec.Beep {
@@ -253,5 +257,46 @@ func TestPIN(t *testing.T) {
 		if _, err := HashPIN(bad); err != ErrBadPIN {
 			t.Errorf("HashPIN(%q): %v", bad, err)
 		}
+	}
+}
+
+// TestDepositMailsTheMessage: the message goes to the owner's address
+// through a real SMTP server that requires STARTTLS, the WAV attached
+// byte for byte.
+func TestDepositMailsTheMessage(t *testing.T) {
+	f := newFixture(t)
+	srv := smtptest.Start(t)
+	f.user.Email = "ann@example.com"
+	if err := f.st.UpdateUser(context.Background(), f.user); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Mailer = &SMTP{Addr: srv.Addr, From: "voicemail@pbx.test", TLS: srv.TLS}
+	in := f.deposit(t, 2*time.Second, callctl.RecordHangup)
+	f.svc.Close() // the mail is sent in the background
+	msgs := srv.WaitMessages(t, 1)
+	m := msgs[0]
+	if m.Header.Get("To") != "ann@example.com" || m.Header.Get("From") != "voicemail@pbx.test" {
+		t.Fatalf("headers %v", m.Header)
+	}
+	if subj := m.Header.Get("Subject"); in.Remote().Number == "" || !strings.Contains(subj, "Bob ("+in.Remote().Number+")") {
+		t.Fatalf("subject %q", subj)
+	}
+	box, _ := f.svc.Box(context.Background(), f.tenant.ID, f.user.ID)
+	stored, _ := f.st.VoicemailMessages(context.Background(), f.tenant.ID, box.ID)
+	want, err := os.ReadFile(stored[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := smtptest.Attachment(t, m, "audio/wav"); !bytes.Equal(got, want) {
+		t.Fatalf("attachment of %d bytes, message file of %d", len(got), len(want))
+	}
+	// A box whose mails are turned off sends none.
+	if err := f.st.SetVoicemailEmail(context.Background(), f.tenant.ID, box.ID, "", false); err != nil {
+		t.Fatal(err)
+	}
+	f.deposit(t, 2*time.Second, callctl.RecordHangup)
+	f.svc.Close()
+	if n := len(srv.Messages(t)); n != 1 {
+		t.Fatalf("%d mails, want 1", n)
 	}
 }
