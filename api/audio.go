@@ -56,10 +56,16 @@ func (s *server) audioPath(tenantID, id string) (string, error) {
 	if s.dataDir == "" {
 		return "", httpProblem(http.StatusServiceUnavailable, "audio storage is not configured on this server")
 	}
+	return AudioPath(s.dataDir, tenantID, id)
+}
+
+// AudioPath is where the audio id of a tenant is stored under the data
+// directory (an 8 kHz mono WAV file), for the call flows that play it.
+func AudioPath(dataDir, tenantID, id string) (string, error) {
 	if !safeID.MatchString(tenantID) || !safeID.MatchString(id) {
 		return "", fmt.Errorf("audio path from ids %q, %q", tenantID, id)
 	}
-	return filepath.Join(s.dataDir, "audio", tenantID, id+".wav"), nil
+	return filepath.Join(dataDir, "audio", tenantID, id+".wav"), nil
 }
 
 // readUpload returns the uploaded file and its name: the multipart field

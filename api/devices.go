@@ -290,6 +290,7 @@ type cdrJSON struct {
 	BillableSeconds int        `json:"billable_seconds"`
 	Disposition     string     `json:"disposition" enum:"answered,busy,no_answer,failed,cancelled"`
 	HangupCause     string     `json:"hangup_cause,omitempty"`
+	Origin          string     `json:"origin,omitempty" enum:"device,trunk,originate"`
 }
 
 const (
@@ -313,7 +314,7 @@ func (s *server) listCDRs(c *call) error {
 	out := make([]cdrJSON, 0, len(cdrs))
 	for _, r := range cdrs {
 		j := cdrJSON{ID: r.ID, CallID: r.CallID, Caller: r.Caller, Callee: r.Callee, StartAt: r.Start, EndAt: r.End,
-			BillableSeconds: r.BillableSeconds, Disposition: r.Disposition, HangupCause: r.HangupCause}
+			BillableSeconds: r.BillableSeconds, Disposition: r.Disposition, HangupCause: r.HangupCause, Origin: r.Origin}
 		if !r.Answer.IsZero() {
 			a := r.Answer
 			j.AnswerAt = &a

@@ -1,7 +1,9 @@
 // Package dialplan owns call routing: it decides what a call may do
 // (policy: the caller's licence and tenant must be in service, except for
 // emergency numbers), turns what a caller dialled into a destination
-// (today the extensions of the tenant's full licences), applies the
+// (the extensions of the tenant's full licences and hunt groups; for a
+// carrier's call, the tenant's public number and where it leads: a user,
+// a hunt group, a call flow, voicemail or an external number), applies the
 // callee's policies (do-not-disturb, unconditional, busy and no-answer
 // forwarding) and drives the call with the call-control primitives of
 // package callctl: dial the callee's registered devices together, answer,
@@ -20,6 +22,8 @@ import (
 	"time"
 
 	"pbx/callctl"
+	"pbx/features/callflow"
+	"pbx/features/huntgroup"
 	"pbx/store"
 )
 
@@ -54,9 +58,27 @@ type Plan struct {
 	RingTimeout time.Duration
 	// MaxForwards bounds chains of forwarding (default 5).
 	MaxForwards int
-	// Now is the clock of licence suspensions (default time.Now).
+	// Now is the clock of licence suspensions and of call flows'
+	// schedules (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+
+	// Routes reads public numbers, hunt groups, call flows and trunks;
+	// nil: no carrier call finds a number.
+	Routes Routes
+	// Audio opens the tenants' uploaded audio that call flows play.
+	Audio callflow.Audio
+	// Busy reports whether a user is in a call (hunt groups skip them).
+	Busy func(userID string) bool
+	// MaxDispatch bounds a chain of destinations (default
+	// DefaultMaxDispatch).
+	MaxDispatch int
+	// HuntClock and HuntRecheck time the hunt groups' queues (defaults:
+	// the real clock, 5 s).
+	HuntClock   huntgroup.Clock
+	HuntRecheck time.Duration
+
+	numbers numberRouting
 }
 
 var (
@@ -88,10 +110,7 @@ func (p *Plan) Route(ctx context.Context, call callctl.Call) {
 	number := strings.TrimSpace(call.Dialled())
 	log := p.log().With("call_id", call.ID(), "origin", string(o.Kind), "dialled", number)
 	if o.Kind == callctl.OriginTrunk {
-		// Inbound numbers (DIDs) have no table yet: nothing a carrier
-		// sends can be routed to a tenant.
-		log.Info("trunk call: no number routes to a tenant", "trunk_id", o.TrunkID)
-		in.Hangup(callctl.CauseNotFound)
+		p.routeTrunk(ctx, call, number, log)
 		return
 	}
 	if class := Emergency(number); class != NotEmergency {
@@ -106,6 +125,22 @@ func (p *Plan) Route(ctx context.Context, call callctl.Call) {
 	if cause := p.policy(ctx, o, log); cause != "" {
 		in.Hangup(cause)
 		return
+	}
+	if p.Routes != nil {
+		switch g, err := p.Routes.HuntGroupByExtension(ctx, o.TenantID, number); {
+		case err == nil:
+			t, err := p.Store.Tenant(ctx, o.TenantID)
+			if err != nil {
+				in.Hangup(p.lookupFailed(log, "tenant", err))
+				return
+			}
+			p.toGroup(ctx, call, t, g, 0, log)
+			return
+		case !errors.Is(err, store.ErrNotFound):
+			log.Error("dialplan: hunt group lookup", "error", err)
+			in.Hangup(callctl.CauseFailure)
+			return
+		}
 	}
 	// The device that dials never rings itself: calling one's own
 	// extension rings one's other devices.

@@ -116,3 +116,37 @@ func TestVoicemailCode(t *testing.T) {
 		t.Fatalf("hang-ups %v", h)
 	}
 }
+
+// TestTrunkCallsReachVoicemail: a number whose destination is a box, a
+// flow's voicemail node and a number's user who is not reached all lead
+// to the box.
+func TestTrunkCallsReachVoicemail(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		dest    store.Destination
+		flow    string
+		deposit string
+	}{
+		{name: "number to a box", dest: store.Destination{Type: store.DestVoicemail, ID: "u201"}, deposit: "t1 u201 unavailable"},
+		{name: "number to an unregistered user", dest: store.Destination{Type: store.DestUser, ID: "u204"}, deposit: "t1 u204 unavailable"},
+		{name: "flow's voicemail node", dest: store.Destination{Type: store.DestCallFlow, ID: "f1"},
+			flow: `{"name":"x","start":"v","nodes":{"v":{"type":"voicemail","id":"u202"}}}`, deposit: "t1 u202 unavailable"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, r := numbersPlan(tt.dest)
+			if tt.flow != "" {
+				r.publish(tenantID, "f1", tt.flow)
+			}
+			vm := &fakeVoicemail{}
+			p.Voicemail = vm
+			call := trunkCall("+3221234567")
+			route(t, p, call)
+			if len(vm.deposits) != 1 || vm.deposits[0] != tt.deposit {
+				t.Fatalf("deposits %q, want %q", vm.deposits, tt.deposit)
+			}
+			if len(call.Dials()) != 0 {
+				t.Fatalf("dialled %v", dialled(call))
+			}
+		})
+	}
+}

@@ -41,6 +41,7 @@ type SIPp struct {
 	Timeout     time.Duration // -timeout: SIPp's own limit; Go kills it 30s later
 	RecvTimeout time.Duration // -recv_timeout: a call waiting longer fails (default 20s)
 	Dir         string        // working directory for statistics, errors and screen
+	LocalIP     string        // -i: the address SIPp sends from (default 127.0.0.1; a carrier's 127.0.0.2)
 	Args        []string      // further SIPp options
 }
 
@@ -108,6 +109,9 @@ func (p SIPp) Run(ctx context.Context) (*SIPpResult, error) {
 	if p.Dir == "" {
 		return nil, errors.New("sipp: Dir is required")
 	}
+	if p.LocalIP == "" {
+		p.LocalIP = "127.0.0.1"
+	}
 	res := &SIPpResult{
 		StatsFile:  filepath.Join(p.Dir, "sipp-stats.csv"),
 		ErrorFile:  filepath.Join(p.Dir, "sipp-errors.log"),
@@ -121,7 +125,7 @@ func (p SIPp) Run(ctx context.Context) (*SIPpResult, error) {
 		"-m", strconv.Itoa(p.Calls),
 		"-timeout", strconv.Itoa(int(p.Timeout.Round(time.Second)/time.Second)) + "s",
 		"-recv_timeout", strconv.FormatInt(p.RecvTimeout.Milliseconds(), 10),
-		"-i", "127.0.0.1", // local address: loopback only
+		"-i", p.LocalIP, // local address: loopback only
 		"-nd",      // no default BYE/CANCEL on an aborted call: these are not dialogs
 		"-nostdin", // no keyboard
 		"-trace_stat", "-stf", res.StatsFile, "-fd", "1",

@@ -14,6 +14,9 @@ type CDR struct {
 	BillableSeconds      int
 	Disposition          string // answered, busy, no_answer, failed, cancelled
 	HangupCause          string
+	// Origin is who placed the call: device, trunk or originate (the
+	// platform itself); empty for records older than the column.
+	Origin string
 }
 
 // InsertCDR writes a call record.
@@ -21,9 +24,9 @@ func (s *Store) InsertCDR(ctx context.Context, c CDR) (CDR, error) {
 	if c.ID == "" {
 		c.ID = NewID("cdr")
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO cdrs(id, tenant_id, call_id, caller, callee, start_at, answer_at, end_at, billable_seconds, disposition, hangup_cause)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?)`, c.ID, c.TenantID, c.CallID, c.Caller, c.Callee, c.Start.UnixMilli(), unixMilliOrZero(c.Answer), c.End.UnixMilli(),
-		c.BillableSeconds, c.Disposition, c.HangupCause)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO cdrs(id, tenant_id, call_id, caller, callee, start_at, answer_at, end_at, billable_seconds, disposition, hangup_cause, origin)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, c.ID, c.TenantID, c.CallID, c.Caller, c.Callee, c.Start.UnixMilli(), unixMilliOrZero(c.Answer), c.End.UnixMilli(),
+		c.BillableSeconds, c.Disposition, c.HangupCause, c.Origin)
 	return c, err
 }
 
@@ -39,7 +42,7 @@ func (s *Store) CDRs(ctx context.Context, tenantID string, limit int) ([]CDR, er
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, tenant_id, call_id, caller, callee, start_at, answer_at, end_at, billable_seconds, disposition, hangup_cause
+	rows, err := s.r.QueryContext(ctx, `SELECT id, tenant_id, call_id, caller, callee, start_at, answer_at, end_at, billable_seconds, disposition, hangup_cause, origin
 		FROM cdrs WHERE tenant_id = ? ORDER BY start_at DESC, id LIMIT ?`, tenantID, limit)
 	return scanCDRs(rows, err)
 }
@@ -53,7 +56,7 @@ func scanCDRs(rows *sql.Rows, err error) ([]CDR, error) {
 	for rows.Next() {
 		var c CDR
 		var st, an, en int64
-		if err := rows.Scan(&c.ID, &c.TenantID, &c.CallID, &c.Caller, &c.Callee, &st, &an, &en, &c.BillableSeconds, &c.Disposition, &c.HangupCause); err != nil {
+		if err := rows.Scan(&c.ID, &c.TenantID, &c.CallID, &c.Caller, &c.Callee, &st, &an, &en, &c.BillableSeconds, &c.Disposition, &c.HangupCause, &c.Origin); err != nil {
 			return nil, err
 		}
 		c.Start = time.UnixMilli(st).UTC()

@@ -23,7 +23,10 @@ package store
 //     override (SQLite rebuilds the table, PostgreSQL alters it).
 //   - Statements: INSERT ... ON CONFLICT (cols) DO UPDATE/DO NOTHING (never
 //     INSERT OR IGNORE/REPLACE; the conflict columns must be a PRIMARY KEY or
-//     UNIQUE constraint), RETURNING, COALESCE, CAST(x AS TEXT). No LIKE
+//     UNIQUE constraint). In DO UPDATE, name the existing row's columns with
+//     the table (t.col) and the new ones with excluded.col: a bare column is
+//     ambiguous on PostgreSQL. RETURNING, COALESCE, CASE, CAST(x AS TEXT).
+//     No scalar MAX(a, b)/MIN(a, b) (SQLite only): use CASE. No LIKE
 //     (case-insensitive in SQLite, not in PostgreSQL): compare lower(x). No
 //     GLOB, PRAGMA, IFNULL, strftime or date functions: compute times in Go.
 //   - Parameters are "?", each one a value; PostgreSQL must infer a type for
@@ -262,7 +265,9 @@ var migrations = []string{
 		created_at INTEGER NOT NULL
 	);
 	CREATE INDEX audio_tenant ON audio(tenant_id);`,
-	// 6: voicemail: boxes (a full licence's, made when first needed, or a
+	// 6: who placed a call (device, trunk, originate); '' for older records.
+	`ALTER TABLE cdrs ADD COLUMN origin TEXT NOT NULL DEFAULT '';`,
+	// 7: voicemail: boxes (a full licence's, made when first needed, or a
 	// hunt group's), their greetings and messages; a tenant's language
 	// (the prompts of boxes and menus whose user has none).
 	`ALTER TABLE tenants ADD COLUMN language TEXT NOT NULL DEFAULT '';

@@ -24,7 +24,7 @@ import (
 // its inbound leg.
 type progCall = *b2bua.Call
 
-func inboundLeg(c progCall) callctl.Leg { return c.Inbound }
+func inboundLeg(c progCall) callctl.Leg { return c.Inbound() }
 
 // sendDigit sends digit event ev (RFC 4733, on payload type pt) from pc,
 // as a phone does: a start packet, updates, and the end packet thrice.

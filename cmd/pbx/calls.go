@@ -24,6 +24,8 @@ type calls struct {
 	router   *router // the b2bua's router: the dialplan, or a test's program
 	music    *features.HoldMusic
 	presence *presence.Service // busy lamps: the users' dialog states
+	clock    flowClock         // the dialplan's clock
+	ends     *callEnds         // the ends of users' calls, for hunt groups
 	// voicemail takes the calls that reach nobody; mwi lights the
 	// phones' message lamps.
 	voicemail *voicemail.Service
@@ -45,8 +47,9 @@ func (a *app) setupCalls() error {
 	if err != nil {
 		return fmt.Errorf("media engine: %w", err)
 	}
-	c := &calls{engine: eng, music: &features.HoldMusic{Engine: eng, TenantDir: filepath.Join(a.cfg.DataDir, "moh")}}
+	c := &calls{engine: eng, music: &features.HoldMusic{Engine: eng, TenantDir: filepath.Join(a.cfg.DataDir, "moh")}, ends: newCallEnds()}
 	c.plan = &dialplan.Plan{Store: a.store, Locator: a.regis, Logger: a.log}
+	a.setupRouting(c)
 	c.router = &router{plan: c.plan}
 	if err := a.setupVoicemail(c); err != nil {
 		eng.Close()
@@ -67,9 +70,9 @@ func (a *app) setupCalls() error {
 		eng.Close()
 		return err
 	}
-	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Admit: &admitter{devices: a.regis}, Router: c.router, CDRs: cdrs,
+	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Admit: &admitter{devices: a.regis, trunks: storeTrunks{a.store}}, Router: c.router, CDRs: cdrs,
 		HoldMusic: c.music.Class, MusicClass: c.music.Named, MediaHost: a.cfg.PublicAddr, RTPTimeout: rtpTimeout, Logger: a.log,
-		UserState: c.presence.UserChanged})
+		UserState: func(userID, state string) { c.presence.UserChanged(userID, state); c.ends.changed(userID, state) }})
 	if err != nil {
 		eng.Close()
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 
+	"pbx/callctl"
 	"pbx/dialplan"
 	"pbx/sip/b2bua"
 )
@@ -21,12 +22,20 @@ func (r *router) Route(ctx context.Context, call *b2bua.Call) {
 		(*p)(ctx, call)
 		return
 	}
-	r.plan.Route(ctx, legacyCall{call})
+	r.plan.Route(ctx, call)
 }
 
 func (r *router) BlindTransfer(ctx context.Context, t *b2bua.Transfer) {
-	r.plan.BlindTransfer(ctx, legacyTransfer{t})
+	r.plan.BlindTransfer(ctx, transfer{t})
 }
+
+// transfer is a b2bua transfer as call control sees it (its Call is the
+// b2bua's concrete call).
+type transfer struct{ *b2bua.Transfer }
+
+var _ callctl.Transfer = transfer{}
+
+func (t transfer) Call() callctl.Call { return t.Transfer.Call() }
 
 // setProgram routes every new call to p (nil: back to the dialplan).
 func (r *router) setProgram(p func(context.Context, *b2bua.Call)) {

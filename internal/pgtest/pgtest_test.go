@@ -4,9 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestMain(m *testing.M) { os.Exit(Main(m)) }
@@ -93,5 +97,46 @@ func TestStartStopAsNobody(t *testing.T) {
 	}
 	if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
 		t.Fatalf("directory %s left: %v", s.dir, err)
+	}
+}
+
+// Directories left by a dead test binary go; recent ones and those of a
+// running server stay.
+func TestSweepStale(t *testing.T) {
+	base := t.TempDir()
+	now := time.Now()
+	old := now.Add(-2 * time.Hour)
+	mk := func(name, pid string) string {
+		dir := filepath.Join(base, name)
+		if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if pid != "" {
+			if err := os.WriteFile(filepath.Join(dir, "data", "postmaster.pid"), []byte(pid+"\n/x\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	deadDir := mk("pbx-pgtest-dead", strconv.Itoa(dead.Process.Pid))
+	noPid := mk("pbx-pgtest-nopid", "")
+	live := mk("pbx-pgtest-live", strconv.Itoa(os.Getpid()))
+	recent := mk("pbx-pgtest-recent", "")
+	other := mk("unrelated", "")
+	for _, d := range []string{deadDir, noPid, live, other} {
+		if err := os.Chtimes(d, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sweepStale(base, time.Hour, now)
+	for dir, want := range map[string]bool{deadDir: false, noPid: false, live: true, recent: true, other: true} {
+		_, err := os.Stat(dir)
+		if got := err == nil; got != want {
+			t.Errorf("%s kept = %v, want %v", filepath.Base(dir), got, want)
+		}
 	}
 }

@@ -80,6 +80,7 @@ func start() (*server, error) {
 	if cred != nil {
 		base = "/tmp" // reachable by the unprivileged account, unlike a root TMPDIR
 	}
+	sweepStale(tempBase(base), time.Hour, time.Now())
 	dir, err := os.MkdirTemp(base, "pbx-pgtest-")
 	if err != nil {
 		return nil, err
@@ -118,6 +119,14 @@ func (s *server) init(bin string, cred *syscall.Credential) error {
 		return fmt.Errorf("initdb: %v\n%s", err, out)
 	}
 	return nil
+}
+
+// tempBase is the directory os.MkdirTemp(base, ...) creates in.
+func tempBase(base string) string {
+	if base == "" {
+		return os.TempDir()
+	}
+	return base
 }
 
 func freePort() (int, error) {

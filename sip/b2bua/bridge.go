@@ -282,7 +282,7 @@ func (br *Bridge) refreshMusic() {
 	for _, p := range [][2]*Leg{{a, b}, {b, a}} {
 		holder, listener := p[0], p[1]
 		if holder.Held() {
-			_ = listener.sess.StartMusic(br.call.svc.holdMusic(br.call.origin.TenantID))
+			_ = listener.sess.StartMusic(br.call.svc.holdMusic(br.call.tenantID()))
 		} else {
 			listener.sess.StopMusic()
 		}

@@ -55,14 +55,18 @@ func (s *Service) Idle() <-chan struct{} {
 }
 
 // admitting reports whether the node takes new calls: not while it drains
-// or after Close. Every way a call starts (INVITE, Originate, which then
-// fails with callctl.ErrDraining) asks it first; a call added to s.calls
-// must be removed with callEnded.
+// or after Close. Every way a call starts asks it (or draining, under
+// s.mu, as it adds the call to s.calls); a call added to s.calls must be
+// removed with callEnded.
 func (s *Service) admitting() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return !s.closed && !s.drain.draining
+	return !s.closed && !s.draining()
 }
+
+// draining reports whether the node drains; s.mu is held. Originate then
+// fails with callctl.ErrDraining.
+func (s *Service) draining() bool { return s.drain.draining }
 
 // callEnded forgets a finished call and closes Idle when it was the last
 // one of a draining node.

@@ -96,7 +96,7 @@ func (l *Leg) StartMusic(class string) error {
 	}
 	tenant := ""
 	if c := l.owner(); c != nil {
-		tenant = c.origin.TenantID
+		tenant = c.tenantID()
 	}
 	mc := l.svc.musicClass(tenant, class)
 	if mc == nil {

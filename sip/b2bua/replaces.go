@@ -59,7 +59,7 @@ func (s *Service) inviteReplaces(req *sip.Request, tx sip.ServerTransaction, ori
 	if old != nil {
 		call = old.owner()
 	}
-	if old == nil || old.ended() || call == nil || call.origin.TenantID != origin.TenantID {
+	if old == nil || old.ended() || call == nil || call.tenantID() != origin.TenantID {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}

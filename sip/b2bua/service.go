@@ -309,24 +309,29 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.wg.Add(1)
 	defer s.wg.Done()
-	s.runCall(call)
+	s.runCall(call, s.cfg.Router.Route)
 }
 
 // newCall makes the call of an admitted inbound leg; nil when the node
 // closed or started draining meanwhile.
 func (s *Service) newCall(in *Leg, origin callctl.Origin, req *sip.Request) *Call {
-	c := &Call{svc: s, Inbound: in, Dialled: req.Recipient.User, Start: time.Now()}
-	if c.Dialled == "" {
-		c.Dialled = req.To().Address.User
+	c := &Call{svc: s, id: in.callID, inbound: in, tenant: store.Tenant{ID: origin.TenantID, Domain: origin.Domain}, dialled: req.Recipient.User, start: time.Now()}
+	if c.dialled == "" {
+		c.dialled = req.To().Address.User
 	}
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	if origin.Source == "" {
 		origin.Source = req.Source()
 	}
+	if origin.Caller.Number == "" && origin.Kind == callctl.OriginDevice {
+		// A licence without an extension: the CDR names its device by
+		// what it put in From, its SIP username.
+		origin.Caller.Number = req.From().Address.User
+	}
 	c.origin = origin
 	in.setPhase(phaseEarly)
 	s.mu.Lock()
-	if s.closed || s.drain.draining {
+	if s.closed || s.draining() {
 		s.mu.Unlock()
 		return nil
 	}
@@ -336,25 +341,17 @@ func (s *Service) newCall(in *Leg, origin callctl.Origin, req *sip.Request) *Cal
 	return c
 }
 
-func (s *Service) runCall(c *Call) {
+// runCall runs the call's program (Route for an inbound call) and ends the
+// call when it returns. Its context ends once no party is left (checkDone).
+func (s *Service) runCall(c *Call, program func(context.Context, *Call)) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.Error("call router panic", "call_id", c.Inbound.callID, "panic", fmt.Sprint(r))
+			s.log.Error("call program panic", "call_id", c.id, "panic", fmt.Sprint(r))
 		}
 		c.finish()
 		s.callEnded(c)
 	}()
-	// Route stops when the caller goes away before anything else happened.
-	go func() {
-		select {
-		case <-c.ctx.Done():
-		case <-c.Inbound.Done():
-			if !c.Inbound.Answered() {
-				c.cancel()
-			}
-		}
-	}()
-	s.cfg.Router.Route(c.ctx, c)
+	program(c.ctx, c)
 }
 
 func (s *Service) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
