@@ -140,6 +140,11 @@ func (s *server) routes() []route {
 		{method: "PATCH", path: vmMsg, op: "markVoicemailMessage", summary: "Mark a message read (heard) or new; the phones' message-waiting lamps follow", access: tenantScope, in: markVoicemailRequest{}, out: voicemailMessageJSON{}, status: 200, errs: []int{unavail}, h: s.markVoicemail},
 		{method: "DELETE", path: vmMsg, op: "deleteVoicemailMessage", summary: "Delete a message and its audio", access: tenantScope, status: 204, errs: []int{unavail}, h: s.deleteVoicemail},
 
+		{method: "POST", path: tenant + "/music", op: "uploadMusic", summary: "Upload hold music (WAV of any rate and channel count, or MP3), stored as 8 kHz mono WAV in the tenant's default class or the class the query names; classes hear new files at once", access: tenantScope, rawIn: audioUploadTypes, out: musicJSON{}, status: 201, errs: []int{unavail},
+			query: []queryParam{{name: "class", typ: "string", doc: "the music class (as hunt group queues and call flows name it); empty: the tenant's default class"}}, h: s.uploadMusic},
+		{method: "GET", path: tenant + "/music", op: "listMusic", summary: "List the tenant's hold music by class", access: tenantScope, out: []musicJSON{}, status: 200, errs: []int{unavail}, h: s.listMusic},
+		{method: "DELETE", path: tenant + "/music/{music}", op: "deleteMusic", summary: "Remove a hold music file", access: tenantScope, status: 204, errs: []int{unavail}, h: s.deleteMusic},
+
 		{method: "POST", path: v1 + "/trunks", op: "createTrunk", summary: "Add a carrier trunk; calls from its inbound sources are routed by the called number", access: adminOnly, in: trunkRequest{}, out: trunkJSON{}, status: 201, errs: []int{conflict, forbid}, h: s.createTrunk},
 		{method: "GET", path: v1 + "/trunks", op: "listTrunks", summary: "List the carrier trunks (never their passwords)", access: adminOnly, out: []trunkJSON{}, status: 200, errs: []int{forbid}, h: s.listTrunks},
 		{method: "GET", path: trunk, op: "getTrunk", summary: "Get a carrier trunk (never its password)", access: adminOnly, out: trunkJSON{}, status: 200, errs: []int{forbid}, h: s.getTrunk},
