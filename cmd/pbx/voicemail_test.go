@@ -108,7 +108,7 @@ func leaveMessage(t *testing.T, caller *softphone, ext string, seed uint64, end 
 	if err != nil {
 		t.Fatalf("voicemail did not answer: %v", err)
 	}
-	hearAudio(t, pc.rtp, 5, "the beep")
+	hearAudio(t, pc.rtp, 12, "the beep") // all of it (250 ms): a stall inside it is not its end
 	audioStops(t, pc.rtp, "the beep")
 	frames, decoded := speechFrames(seed, 100)
 	sendPaced(t, pc, frames)
@@ -300,7 +300,7 @@ func TestVoicemailMWIAndListening(t *testing.T) {
 	if err != nil {
 		t.Fatalf("voicemail did not answer: %v", err)
 	}
-	hearAudio(t, pc.rtp, 5, "the beep")
+	hearAudio(t, pc.rtp, 12, "the beep") // all of it (250 ms): a stall inside it is not its end
 	audioStops(t, pc.rtp, "the beep")
 	frames, said := speechFrames(9, 100)
 	sendPaced(t, pc, frames)
