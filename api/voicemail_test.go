@@ -137,3 +137,29 @@ func TestVoicemailOverREST(t *testing.T) {
 	// A light licence has no box.
 	isProblem(t, e.call("GET", "/api/v1/tenants/"+ten+"/users/"+light+"/voicemail", tok, nil), 404)
 }
+
+// TestGroupVoicemailDestination: a hunt group's box is a destination (its
+// own overflow, a number); an id that is neither a licence nor a group of
+// the tenant is not.
+func TestGroupVoicemailDestination(t *testing.T) {
+	e := newEnv(t)
+	ten, tok := e.tenant("Alpha")
+	u := e.fullUser(ten, tok, "201")
+	base := "/api/v1/tenants/" + ten
+	g := e.must(201, "POST", base+"/hunt_groups", tok, map[string]any{"name": "Sales", "strategy": "ring_all", "members": []string{u},
+		"member_timeout": 10, "timeout": 30, "overflow": map[string]any{"type": "user", "id": u}}).str("id")
+	r := e.must(200, "PATCH", base+"/hunt_groups/"+g, tok, map[string]any{"overflow": map[string]any{"type": "voicemail", "id": g}})
+	if ov, _ := r.obj["overflow"].(map[string]any); ov["type"] != "voicemail" || ov["id"] != g {
+		t.Fatalf("overflow %s", r.raw)
+	}
+	e.must(201, "POST", base+"/numbers", tok, map[string]any{"number": "+3250123123", "destination": map[string]any{"type": "voicemail", "id": g}})
+	r = e.call("POST", base+"/numbers", tok, map[string]any{"number": "+3250123124", "destination": map[string]any{"type": "voicemail", "id": "hg_0123456789abcdef"}})
+	isProblem(t, r, 422)
+	other, otok := e.tenant("Bravo")
+	ou := e.fullUser(other, otok, "301")
+	og := e.must(201, "POST", "/api/v1/tenants/"+other+"/hunt_groups", otok, map[string]any{"name": "B", "strategy": "ring_all",
+		"members": []string{ou}, "member_timeout": 10, "timeout": 30, "overflow": map[string]any{"type": "user", "id": ou}}).str("id")
+	// Another tenant's group is no box of ours.
+	r = e.call("POST", base+"/numbers", tok, map[string]any{"number": "+3250123125", "destination": map[string]any{"type": "voicemail", "id": og}})
+	isProblem(t, r, 422)
+}

@@ -125,17 +125,24 @@ func TestTrunkCallsReachVoicemail(t *testing.T) {
 		name    string
 		dest    store.Destination
 		flow    string
+		group   *store.HuntGroup
 		deposit string
 	}{
 		{name: "number to a box", dest: store.Destination{Type: store.DestVoicemail, ID: "u201"}, deposit: "t1 u201 unavailable"},
 		{name: "number to an unregistered user", dest: store.Destination{Type: store.DestUser, ID: "u204"}, deposit: "t1 u204 unavailable"},
 		{name: "flow's voicemail node", dest: store.Destination{Type: store.DestCallFlow, ID: "f1"},
 			flow: `{"name":"x","start":"v","nodes":{"v":{"type":"voicemail","id":"u202"}}}`, deposit: "t1 u202 unavailable"},
+		{name: "a group's overflow to its own box", dest: store.Destination{Type: store.DestHuntGroup, ID: "g1"},
+			group: &store.HuntGroup{ID: "g1", TenantID: tenantID, Strategy: store.StrategyRingAll, Members: []string{"u204"},
+				Overflow: store.Destination{Type: store.DestVoicemail, ID: "g1"}}, deposit: "t1 g1 unavailable"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p, r := numbersPlan(tt.dest)
 			if tt.flow != "" {
 				r.publish(tenantID, "f1", tt.flow)
+			}
+			if tt.group != nil {
+				r.groups[tt.group.ID] = *tt.group
 			}
 			vm := &fakeVoicemail{}
 			p.Voicemail = vm

@@ -300,3 +300,38 @@ func TestDepositMailsTheMessage(t *testing.T) {
 		t.Fatalf("%d mails, want 1", n)
 	}
 }
+
+// TestDepositInAGroupBox: a hunt group's box takes messages too; no lamp
+// is told (a group has no phones of its own).
+func TestDepositInAGroupBox(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	g, err := f.st.CreateHuntGroup(ctx, store.HuntGroup{TenantID: f.tenant.ID, Name: "Sales", Strategy: store.StrategyRingAll,
+		Members: []string{f.user.ID}, MemberTimeout: 10 * time.Second, Timeout: 30 * time.Second,
+		Overflow: store.Destination{Type: store.DestUser, ID: f.user.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := fake.NewCall(callctl.Origin{Kind: callctl.OriginTrunk, TenantID: f.tenant.ID}, "+3221234567")
+	call.InboundLeg().OnRecord = func(w io.WriteSeeker, spec callctl.RecordSpec) (callctl.RecordResult, error) {
+		speech(t, w, 2*time.Second, true)
+		return callctl.RecordResult{Duration: 2 * time.Second, Stop: callctl.RecordHangup}, nil
+	}
+	f.svc.Deposit(ctx, call, f.tenant.ID, g.ID, ReasonUnavailable)
+	box, err := f.st.GroupVoicemailBox(ctx, f.tenant.ID, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msgs, _ := f.st.VoicemailMessages(ctx, f.tenant.ID, box.ID); len(msgs) != 1 {
+		t.Fatalf("%d messages in the group's box", len(msgs))
+	}
+	if _, n := f.mwi.get(); n != 0 {
+		t.Fatalf("%d lamp notifications for a group box", n)
+	}
+	// An owner that is nobody of the tenant: the caller is told so.
+	call = fake.NewCall(callctl.Origin{Kind: callctl.OriginTrunk, TenantID: f.tenant.ID}, "+3221234567")
+	f.svc.Deposit(ctx, call, f.tenant.ID, "usr_0123456789abcdef", ReasonUnavailable)
+	if h := call.InboundLeg().Hangups(); len(h) != 1 || h[0] != callctl.CauseUnavailable || call.InboundLeg().Answered() {
+		t.Fatalf("unknown box: hang-ups %v", h)
+	}
+}
