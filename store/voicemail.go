@@ -263,3 +263,14 @@ func (s *Store) VoicemailCounts(ctx context.Context, tenantID, boxID string) (ne
 		FROM voicemail_messages WHERE tenant_id=? AND box_id=?`, tenantID, boxID).Scan(&newMsgs, &oldMsgs)
 	return newMsgs, oldMsgs, err
 }
+
+// UserVoicemailCounts returns the counts of a licence's box without
+// making the box (none yet: no messages), for the REGISTER and SUBSCRIBE
+// paths, which must not write.
+func (s *Store) UserVoicemailCounts(ctx context.Context, tenantID, userID string) (newMsgs, oldMsgs int, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT
+		COUNT(CASE WHEN m.is_read = 1 THEN NULL ELSE 1 END), COUNT(CASE WHEN m.is_read = 1 THEN 1 END)
+		FROM voicemail_messages m JOIN voicemail_boxes b ON b.id = m.box_id
+		WHERE b.tenant_id=? AND b.user_id=?`, tenantID, userID).Scan(&newMsgs, &oldMsgs)
+	return newMsgs, oldMsgs, err
+}

@@ -105,6 +105,12 @@ func testVoicemailStore(t *testing.T, s *Store) {
 	if n, o, _ := s.VoicemailCounts(ctx, f.a.ID, box.ID); n != 1 || o != 1 {
 		t.Fatalf("counts after read %d/%d", n, o)
 	}
+	if n, o, err := s.UserVoicemailCounts(ctx, f.a.ID, f.a1.ID); err != nil || n != 1 || o != 1 {
+		t.Fatalf("counts by user %d/%d %v", n, o, err)
+	}
+	if n, o, err := s.UserVoicemailCounts(ctx, f.b.ID, f.a1.ID); err != nil || n != 0 || o != 0 {
+		t.Fatalf("counts by user through another tenant %d/%d %v", n, o, err)
+	}
 	if _, err := s.DeleteVoicemailMessage(ctx, f.b.ID, box.ID, m.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("delete through another tenant: %v", err)
 	}

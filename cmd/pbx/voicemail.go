@@ -52,6 +52,7 @@ func (a *app) setupVoicemail(c *calls) error {
 		a.log.Error("voicemail: recovery", "error", fmt.Sprint(err))
 	}
 	c.voicemail, c.mwi = svc, lamps
+	a.regis.NewBinding = lamps.DeviceRegistered
 	if a.cfg.Voicemail {
 		c.plan.Voicemail = svc
 	}

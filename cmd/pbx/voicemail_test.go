@@ -310,6 +310,22 @@ func TestVoicemailMWIAndListening(t *testing.T) {
 	nextSummary(t, lamp.pc.notifies, "1/0", "subscribed phone after the message")
 	nextSummary(t, unsolicited, "1/0", "unsolicited, after the message")
 
+	// A phone of bob's that starts (registers) learns it at once.
+	third := addDevice(t, a, accs[1].tenant, accs[1].user)
+	booted := newPhone(t, a, third, "udp")
+	bootedSummaries := make(chan string, 16)
+	booted.server.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		select {
+		case bootedSummaries <- string(req.Body()):
+		default:
+		}
+	})
+	if res := booted.register(600, third.password); res.StatusCode != 200 {
+		t.Fatalf("register: %s", res.StartLine())
+	}
+	nextSummary(t, bootedSummaries, "1/0", "a phone that registers")
+
 	// Over REST: read, then new again.
 	base := "/api/v1/tenants/" + accs[1].tenant.ID + "/users/" + accs[1].user.ID + "/voicemail/" + msgs[0].ID
 	apiCall(t, a, "PATCH", base, map[string]any{"read": true}, 200)

@@ -44,6 +44,7 @@ type Store interface {
 	MarkVoicemailRead(ctx context.Context, tenantID, boxID, id string, read bool) error
 	DeleteVoicemailMessage(ctx context.Context, tenantID, boxID, id string) (string, error)
 	VoicemailCounts(ctx context.Context, tenantID, boxID string) (newMsgs, oldMsgs int, err error)
+	UserVoicemailCounts(ctx context.Context, tenantID, userID string) (newMsgs, oldMsgs int, err error)
 	User(ctx context.Context, tenantID, id string) (store.User, error)
 	UserByExtension(ctx context.Context, tenantID, ext string) (store.User, error)
 }
@@ -157,13 +158,9 @@ func (s *Service) MessageChanged(ctx context.Context, b store.VoicemailBox) {
 }
 
 // Counts returns the counts of a user's box (the MWI service asks when a
-// phone subscribes).
+// phone subscribes or registers); it writes nothing.
 func (s *Service) Counts(ctx context.Context, tenantID, userID string) (newMsgs, oldMsgs int, err error) {
-	b, err := s.Store.UserVoicemailBox(ctx, tenantID, userID)
-	if err != nil {
-		return 0, 0, err
-	}
-	return s.Store.VoicemailCounts(ctx, b.TenantID, b.ID)
+	return s.Store.UserVoicemailCounts(ctx, tenantID, userID)
 }
 
 // DeleteMessage removes a message and its file.

@@ -179,6 +179,42 @@ func (s *Service) MessagesChanged(tenantID, userID string, newMsgs, oldMsgs int)
 	}()
 }
 
+// DeviceRegistered lights the lamp of a device that has just registered a
+// new contact (a phone that started) when its licence has new messages and
+// the device has no subscription of its own. It returns at once.
+func (s *Service) DeviceRegistered(da store.DeviceAuth, b store.Binding) {
+	if da.User.Licence != store.LicenceFull {
+		return
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	for _, sub := range s.subs {
+		if sub.deviceID == da.Device.ID {
+			s.mu.Unlock()
+			return
+		}
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		n, o, err := s.cfg.Counts.Counts(ctx, da.Tenant.ID, da.User.ID)
+		if err != nil {
+			s.log.Error("mwi: counts", "user", da.User.ID, "error", err)
+			return
+		}
+		if n == 0 {
+			return // the lamp of a phone that starts is off already
+		}
+		s.unsolicited(ctx, b, n, o)
+	}()
+}
+
 // Summary is the application/simple-message-summary body (RFC 3842).
 func Summary(account string, newMsgs, oldMsgs int) []byte {
 	waiting := "no"
