@@ -183,6 +183,10 @@ func (p *Plan) BlindTransfer(ctx context.Context, t callctl.Transfer) {
 	}
 }
 
+// dialDrainTimeout bounds the wait for a cancelled dial to end: its
+// INVITE transactions end within Timer B (32 s) at worst.
+const dialDrainTimeout = 40 * time.Second
+
 // reacher reaches a number of one tenant on behalf of one call.
 type reacher struct {
 	plan             *Plan
@@ -251,9 +255,22 @@ func (r reacher) reach(ctx context.Context, number string, hops int) (callctl.Le
 		Timeout:      ringTimeout(u, p.RingTimeout),
 		Caller:       r.caller,
 	}
-	res, err := r.call.Dial(ctx, spec).Wait(ctx)
+	dialing := r.call.Dial(ctx, spec)
+	res, err := dialing.Wait(ctx)
 	if err == nil {
 		return res.Leg, callee, ""
+	}
+	if ctx.Err() != nil {
+		// The call is over (its caller left) while the dial still runs:
+		// stop it and see it end, so that a callee answering at that
+		// very moment is hung up rather than left up.
+		dialing.Cancel(callctl.CauseCancelled)
+		wctx, cancel := context.WithTimeout(context.Background(), dialDrainTimeout)
+		if res, err := dialing.Wait(wctx); err == nil {
+			res.Leg.Hangup(callctl.CauseNormal)
+		}
+		cancel()
+		return nil, callctl.Party{}, callctl.CauseCancelled
 	}
 	switch cause := callctl.CauseOf(err); cause {
 	case callctl.CauseBusy:

@@ -43,12 +43,15 @@ type Dialing struct {
 
 	ringOnce sync.Once
 	early    earlyRelay
+	// try rings one target (attempt; tests put a script in its place).
+	try func(ctx context.Context, idx int, dest callctl.Destination, t callctl.Target) attemptResult
 }
 
 var _ callctl.Dialing = (*Dialing)(nil)
 
 func newDialing(c *Call, parent context.Context, spec callctl.DialSpec, caller *Leg) *Dialing {
 	d := &Dialing{c: c, spec: spec, caller: caller, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	d.try = d.attempt
 	d.ctx, d.cancel = context.WithCancelCause(parent)
 	d.dests = slices.Clone(spec.Destinations)
 	return d
@@ -295,7 +298,7 @@ func (d *Dialing) ringDest(parent context.Context, idx int, dest callctl.Destina
 	defer cancel()
 	results := make(chan attemptResult, len(dest.Targets))
 	for _, t := range dest.Targets {
-		d.c.svc.spawn(func() { results <- d.attempt(ctx, idx, dest, t) })
+		d.c.svc.spawn(func() { results <- d.try(ctx, idx, dest, t) })
 	}
 	var statuses []int
 	declined := false

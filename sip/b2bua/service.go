@@ -27,8 +27,8 @@ import (
 // up and the CDR is written. BlindTransfer is asked to reach the target of a
 // REFER without Replaces; it must end with t.Complete or t.Fail.
 type Router interface {
-	Route(ctx context.Context, call *Call)
-	BlindTransfer(ctx context.Context, t *Transfer)
+	callctl.Router
+	callctl.TransferRouter
 }
 
 // CDRSink receives one record per call.
@@ -315,7 +315,8 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 // newCall makes the call of an admitted inbound leg; nil when the node
 // closed or started draining meanwhile.
 func (s *Service) newCall(in *Leg, origin callctl.Origin, req *sip.Request) *Call {
-	c := &Call{svc: s, id: in.callID, inbound: in, tenant: store.Tenant{ID: origin.TenantID, Domain: origin.Domain}, dialled: req.Recipient.User, start: time.Now()}
+	c := &Call{svc: s, id: in.callID, inbound: in, dialled: req.Recipient.User, start: time.Now()}
+	c.tenant.ID, c.tenant.Domain = origin.TenantID, origin.Domain
 	if c.dialled == "" {
 		c.dialled = req.To().Address.User
 	}
@@ -343,7 +344,7 @@ func (s *Service) newCall(in *Leg, origin callctl.Origin, req *sip.Request) *Cal
 
 // runCall runs the call's program (Route for an inbound call) and ends the
 // call when it returns. Its context ends once no party is left (checkDone).
-func (s *Service) runCall(c *Call, program func(context.Context, *Call)) {
+func (s *Service) runCall(c *Call, program callctl.Program) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("call program panic", "call_id", c.id, "panic", fmt.Sprint(r))
