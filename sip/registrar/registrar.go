@@ -148,7 +148,9 @@ func (r *Registrar) authenticate(ctx context.Context, req *sip.Request, tx sip.S
 		for _, c := range r.auth.Challenges(realm, stale) {
 			res.AppendHeader(sip.NewHeader(hdrName, c))
 		}
-		_ = tx.Respond(res)
+		// Challenges are stateless: a flood of requests without (or with
+		// wrong) credentials must hold no transaction and no timers.
+		_ = sipserver.RespondStateless(tx, res)
 	}
 	var credHdr string
 	if h := req.GetHeader(credName); h != nil {

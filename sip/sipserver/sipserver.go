@@ -282,8 +282,20 @@ type countingTx struct {
 }
 
 func (t *countingTx) Respond(res *sip.Response) error {
-	t.m.Responses.WithLabelValues(t.method, strconv.Itoa(res.StatusCode/100)+"xx").Inc()
+	t.count(res)
 	return t.ServerTransaction.Respond(res)
+}
+
+func (t *countingTx) count(res *sip.Response) {
+	t.m.Responses.WithLabelValues(t.method, statusClass(res.StatusCode)).Inc()
+}
+
+// statusClass is "1xx" to "6xx" without an allocation per response.
+func statusClass(code int) string {
+	if c := code / 100; c >= 1 && c <= 6 {
+		return [...]string{"1xx", "2xx", "3xx", "4xx", "5xx", "6xx"}[c-1]
+	}
+	return strconv.Itoa(code/100) + "xx"
 }
 
 // Unwrap returns the sipgo transaction (dialog helpers need the concrete one).
