@@ -57,6 +57,7 @@ type Registrar struct {
 	metrics Metrics
 	writer  *batchWriter
 	now     func() time.Time
+	sources sources
 }
 
 // New returns a Registrar. Close it to flush pending writes.
@@ -93,6 +94,7 @@ func (r *Registrar) Lookup(ctx context.Context, userID string) ([]store.Binding,
 
 // SweepExpired deletes expired bindings; cmd/pbx runs it periodically.
 func (r *Registrar) SweepExpired(ctx context.Context) (int64, error) {
+	r.sources.forgetExpired(r.now())
 	return r.store.DeleteExpiredBindings(ctx, r.now())
 }
 
@@ -365,6 +367,7 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 			removed = true
 		} else {
 			added = true
+			r.sources.note(source, c.ExpiresAt)
 		}
 	}
 	if added && r.metrics.Registered != nil {
