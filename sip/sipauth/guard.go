@@ -43,10 +43,10 @@ type counter struct {
 // Guard counts authentication failures and bans sources and accounts that
 // exceed the thresholds. It is safe for concurrent use.
 type Guard struct {
-	cfg    GuardConfig
-	log    *slog.Logger
-	now    func() time.Time
-	OnBan  func(kind, key string) // metrics hook; kind is "source", "account" or "rate"
+	cfg   GuardConfig
+	log   *slog.Logger
+	now   func() time.Time
+	OnBan func(kind, key string) // metrics hook; kind is "source", "account" or "rate"
 	// Exempt reports whether a source is never limited by the request
 	// rate (a registered device's address, a trunk's); nil exempts none.
 	// It is asked only when a source exceeds the rate, outside the lock.
