@@ -58,6 +58,7 @@ type Registrar struct {
 	writer  *batchWriter
 	now     func() time.Time
 	sources sources
+	lookups *lookups
 }
 
 // New returns a Registrar. Close it to flush pending writes.
@@ -81,11 +82,15 @@ func New(st Store, auth *sipauth.Authenticator, guard *sipauth.Guard, cfg Config
 		log = slog.Default()
 	}
 	return &Registrar{store: st, auth: auth, guard: guard, cfg: cfg, log: log, metrics: m,
-		writer: newBatchWriter(st), now: time.Now}
+		writer: newBatchWriter(st), now: time.Now, lookups: newLookups(st.DeviceRegistration)}
 }
 
-// Close flushes pending binding writes and stops the writer.
-func (r *Registrar) Close() { r.writer.close() }
+// Close flushes pending binding writes and stops the writer and the
+// look-up workers. No REGISTER may be handled after it.
+func (r *Registrar) Close() {
+	r.writer.close()
+	r.lookups.close()
+}
 
 // Lookup returns the live bindings of every device of a licence.
 func (r *Registrar) Lookup(ctx context.Context, userID string) ([]store.Binding, error) {
@@ -235,7 +240,7 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	now := r.now()
 	da, current, ok := r.authenticate(ctx, req, tx, false, func(ctx context.Context, user string) (store.DeviceAuth, []store.Binding, error) {
-		return r.store.DeviceRegistration(ctx, user, now)
+		return r.lookups.registration(ctx, user, now)
 	})
 	if !ok {
 		return

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,7 +56,21 @@ type Guard struct {
 	source map[string]*counter
 	acct   map[string]*counter
 	rate   map[netip.Addr]*rateCounter
+	// lastBanEnd is when the latest ban of any kind ends (Unix ns): until
+	// then the maps must be asked; after it, nothing is banned and the
+	// checks made for every request take no lock.
+	lastBanEnd atomic.Int64
 }
+
+// banUntil records that a ban runs until t; the caller holds g.mu.
+func (g *Guard) banUntil(t time.Time) {
+	if n := t.UnixNano(); n > g.lastBanEnd.Load() {
+		g.lastBanEnd.Store(n)
+	}
+}
+
+// anyBan reports whether some ban may still run at now.
+func (g *Guard) anyBan(now time.Time) bool { return now.UnixNano() < g.lastBanEnd.Load() }
 
 // NewGuard returns a Guard with cfg.
 func NewGuard(cfg GuardConfig, log *slog.Logger) *Guard {
@@ -88,6 +103,9 @@ func (g *Guard) SourceBanned(ip string) bool { return g.banned(g.source, ip) }
 func (g *Guard) AccountBanned(user string) bool { return g.banned(g.acct, user) }
 
 func (g *Guard) banned(m map[string]*counter, key string) bool {
+	if !g.anyBan(g.now()) {
+		return false
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	c := m[key]
@@ -130,6 +148,7 @@ func (g *Guard) hit(m map[string]*counter, key string, max int, now time.Time) b
 	c.failures++
 	if c.failures >= max && !now.Before(c.until) {
 		c.until = now.Add(g.cfg.BanTime)
+		g.banUntil(c.until)
 		c.failures = 0
 		c.start = now
 		return true

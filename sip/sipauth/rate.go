@@ -70,6 +70,7 @@ func (g *Guard) Request(src netip.AddrPort) bool {
 		return false
 	}
 	c.until = now.Add(g.cfg.RateBanTime)
+	g.banUntil(c.until)
 	c.start, c.requests = now, 0
 	g.mu.Unlock()
 	g.log.Warn("sip source banned", "source", ip.String(), "reason", "request rate",
@@ -85,10 +86,14 @@ func (g *Guard) Request(src netip.AddrPort) bool {
 // failures only has its requests for authentication ignored: its address
 // may be an office's NAT, whose other phones keep their calls.)
 func (g *Guard) RateBanned(ip netip.Addr) bool {
+	now := g.now()
+	if !g.anyBan(now) {
+		return false
+	}
 	ip = ip.Unmap()
 	g.mu.Lock()
 	c := g.rate[ip]
-	banned := c != nil && g.now().Before(c.until)
+	banned := c != nil && now.Before(c.until)
 	g.mu.Unlock()
 	return banned
 }
