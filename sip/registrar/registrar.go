@@ -58,7 +58,7 @@ type Registrar struct {
 	writer  *batchWriter
 	now     func() time.Time
 	sources sources
-	lookups *lookups
+	workers *workers
 }
 
 // New returns a Registrar. Close it to flush pending writes.
@@ -82,14 +82,14 @@ func New(st Store, auth *sipauth.Authenticator, guard *sipauth.Guard, cfg Config
 		log = slog.Default()
 	}
 	return &Registrar{store: st, auth: auth, guard: guard, cfg: cfg, log: log, metrics: m,
-		writer: newBatchWriter(st), now: time.Now, lookups: newLookups(st.DeviceRegistration)}
+		writer: newBatchWriter(st), now: time.Now, workers: newWorkers()}
 }
 
 // Close flushes pending binding writes and stops the writer and the
 // look-up workers. No REGISTER may be handled after it.
 func (r *Registrar) Close() {
+	r.workers.close()
 	r.writer.close()
-	r.lookups.close()
 }
 
 // Lookup returns the live bindings of every device of a licence.
@@ -229,8 +229,13 @@ func (r *Registrar) fail(ip, user, reason string) {
 	}
 }
 
-// HandleRegister is the sipgo handler for REGISTER.
+// HandleRegister is the sipgo handler for REGISTER. It runs on one of the
+// registrar's workers (see workers).
 func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
+	r.workers.do(func() { r.handleRegister(req, tx) })
+}
+
+func (r *Registrar) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	to, from, callID, cseq := req.To(), req.From(), req.CallID(), req.CSeq()
@@ -240,15 +245,19 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	now := r.now()
 	da, current, ok := r.authenticate(ctx, req, tx, false, func(ctx context.Context, user string) (store.DeviceAuth, []store.Binding, error) {
-		return r.lookups.registration(ctx, user, now)
+		return r.store.DeviceRegistration(ctx, user, now)
 	})
 	if !ok {
 		return
 	}
-	log := r.log.With("device_id", da.Device.ID, "tenant_id", da.Tenant.ID, "call_id", callID.Value())
+	// The request's logger is built only when something is logged: With
+	// formats its attributes at once, for every REGISTER.
+	log := func() *slog.Logger {
+		return r.log.With("device_id", da.Device.ID, "tenant_id", da.Tenant.ID, "call_id", callID.Value())
+	}
 	// The address of record must be the authenticated device's own.
 	if to.Address.User != da.Device.SIPUsername {
-		log.Info("register: AOR does not match the authenticated device", "to_user", to.Address.User)
+		log().Info("register: AOR does not match the authenticated device", "to_user", to.Address.User)
 		respond(tx, req, 403, "Forbidden - address of record does not match credentials")
 		return
 	}
@@ -285,7 +294,7 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 				return
 			}
 			for _, b := range current {
-				if b.CallID == callID.Value() && cseq.SeqNo <= b.CSeq {
+				if b.CallID == callID.Value() && cseq.SeqNo < b.CSeq {
 					respond(tx, req, 500, "Server Internal Error - out of order CSeq")
 					return
 				}
@@ -316,7 +325,9 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 				idx = i
 			}
 		}
-		if idx >= 0 && current[idx].CallID == callID.Value() && cseq.SeqNo <= current[idx].CSeq {
+		// An equal CSeq is the retransmission of a request answered
+		// statelessly (below): applied again, to the same effect.
+		if idx >= 0 && current[idx].CallID == callID.Value() && cseq.SeqNo < current[idx].CSeq {
 			respond(tx, req, 500, "Server Internal Error - out of order CSeq")
 			return
 		}
@@ -352,7 +363,7 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if len(changes) > 0 {
 		if err := r.writer.apply(ctx, changes); err != nil {
-			log.Error("register: write bindings", "error", err)
+			log().Error("register: write bindings", "error", err)
 			respond(tx, req, 500, "Server Internal Error")
 			return
 		}
@@ -363,8 +374,13 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		res.AppendHeader(sip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(secs)))
 	}
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)[:26]+"GMT"))
-	if err := tx.Respond(res); err != nil {
-		log.Debug("register: respond", "error", err)
+	// The 200 is stateless, as Kamailio's registrar's: a REGISTER's server
+	// transaction would otherwise stay 32 s (Timer J) to absorb
+	// retransmissions, and the transactions of a registration storm would
+	// hold memory and timers that the garbage collector keeps scanning. A
+	// retransmission is handled again (its CSeq equals the binding's).
+	if err := sipserver.RespondStateless(tx, res); err != nil {
+		log().Debug("register: respond", "error", err)
 	}
 	added, removed := false, false
 	for _, c := range changes {
@@ -381,5 +397,7 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	if removed && r.metrics.Unregistered != nil {
 		r.metrics.Unregistered()
 	}
-	log.Debug("registered", "source", source, "transport", transport, "contacts", len(current))
+	if r.log.Enabled(ctx, slog.LevelDebug) {
+		log().Debug("registered", "source", source, "transport", transport, "contacts", len(current))
+	}
 }
