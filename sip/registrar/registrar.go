@@ -85,8 +85,8 @@ func New(st Store, auth *sipauth.Authenticator, guard *sipauth.Guard, cfg Config
 		writer: newBatchWriter(st), now: time.Now, workers: newWorkers()}
 }
 
-// Close flushes pending binding writes and stops the writer and the
-// look-up workers. No REGISTER may be handled after it.
+// Close stops the workers, then flushes pending binding writes and stops
+// the writer.
 func (r *Registrar) Close() {
 	r.workers.close()
 	r.writer.close()
