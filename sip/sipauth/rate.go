@@ -18,6 +18,7 @@ type rateCounter struct {
 	requests int
 	until    time.Time // banned until
 	exempt   time.Time // Exempt said yes; not asked again before this
+	asking   bool      // Exempt is being asked about this source
 }
 
 // Request counts an out-of-dialog request from src and reports whether it
@@ -50,24 +51,24 @@ func (g *Guard) Request(src netip.AddrPort) bool {
 		c.start, c.requests = now, 0
 	}
 	c.requests++
-	if c.requests <= g.cfg.MaxRequestsPerSource {
+	// Under the limit, or over it while the source is being looked into
+	// (its requests get the benefit of the doubt meanwhile).
+	if c.requests <= g.cfg.MaxRequestsPerSource || c.asking {
 		g.mu.Unlock()
 		return true
 	}
 	n := c.requests
+	c.asking = true
 	g.mu.Unlock()
 	// Over the limit: ask whether the source is one we know, outside the
 	// lock (the hook may read the store); this happens once per window.
-	if g.Exempt != nil && g.Exempt(src) {
-		g.mu.Lock()
+	exempt := g.Exempt != nil && g.Exempt(src)
+	g.mu.Lock()
+	c.asking = false
+	if exempt {
 		c.exempt = now.Add(g.cfg.RequestWindow)
 		g.mu.Unlock()
 		return true
-	}
-	g.mu.Lock()
-	if now.Before(c.until) { // a concurrent request started the ban
-		g.mu.Unlock()
-		return false
 	}
 	c.until = now.Add(g.cfg.RateBanTime)
 	g.banUntil(c.until)

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -83,5 +84,37 @@ func TestRequestRateDisabled(t *testing.T) {
 		if !g.Request(src) {
 			t.Fatal("a request was refused with the rule disabled")
 		}
+	}
+}
+
+// While the Exempt hook is being asked about a source, its other requests
+// are admitted without asking again; the answer then decides.
+func TestRequestRateAsksOnce(t *testing.T) {
+	now := time.Unix(1000, 0)
+	g := NewGuard(GuardConfig{MaxRequestsPerSource: 3, RequestWindow: time.Minute}, nil)
+	g.SetClock(func() time.Time { return now })
+	var asked atomic.Int32
+	release := make(chan struct{})
+	g.Exempt = func(netip.AddrPort) bool { asked.Add(1); <-release; return false }
+	src := netip.MustParseAddrPort("198.51.100.9:5060")
+	for i := 0; i < 3; i++ {
+		g.Request(src)
+	}
+	first := make(chan bool)
+	go func() { first <- g.Request(src) }()
+	for asked.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	for i := 0; i < 5; i++ {
+		if !g.Request(src) {
+			t.Fatal("a request was refused while the source was being looked into")
+		}
+	}
+	close(release)
+	if <-first {
+		t.Fatal("the request over the limit was admitted for a source not exempt")
+	}
+	if g.Request(src) || asked.Load() != 1 {
+		t.Fatalf("after the answer: admitted, or Exempt asked %d times", asked.Load())
 	}
 }
