@@ -1,6 +1,7 @@
 package sipserver
 
 import (
+	"log/slog"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -18,7 +19,10 @@ const invite = "INVITE sip:100@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9
 // transaction would have absorbed it and resent its answer.
 func TestRespondStatelessKeepsNoTransaction(t *testing.T) {
 	for _, stateless := range []bool{true, false} {
-		s := startServer(t, nil)
+		s, err := New(Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(testLogOut, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
 		var calls atomic.Int32
 		s.Handle(sip.INVITE, func(req *sip.Request, tx sip.ServerTransaction) {
 			calls.Add(1)
@@ -29,6 +33,10 @@ func TestRespondStatelessKeepsNoTransaction(t *testing.T) {
 				_ = tx.Respond(res)
 			}
 		})
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
 		c, err := net.Dial("udp", s.Addr("udp").String())
 		if err != nil {
 			t.Fatal(err)
