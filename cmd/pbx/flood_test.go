@@ -216,13 +216,21 @@ func TestUnauthenticatedFlood(t *testing.T) {
 	if f.sent.Load() != total {
 		t.Fatalf("sent %d INVITEs of %d in the time bound", f.sent.Load(), total)
 	}
-	if peak-base > 50 || end-base > 50 {
-		t.Fatalf("resident memory grew from %.1f MB to %.1f MB (peak %.1f MB)", base, end, peak)
+	bound := 50.0
+	if raceEnabled {
+		bound *= 4
+	}
+	if peak-base > bound || end-base > bound {
+		t.Fatalf("resident memory grew from %.1f MB to %.1f MB (peak %.1f MB), more than %.0f MB", base, end, peak, bound)
 	}
 	// Each admitted INVITE is answered once, statelessly: no 407 is
-	// retransmitted, and nothing is answered after the ban.
-	if n := f.answered.Load(); n > limit || n < limit/2 {
-		t.Fatalf("%d challenges received, want each of the %d admitted INVITEs answered once at most (and most of them)", n, limit)
+	// retransmitted (the server counts the answers it sends, not the
+	// retransmissions of a transaction), and nothing is answered after the
+	// ban. The admitted are the limit and those that came while the source
+	// was being looked into.
+	sent := metricValue(t, a, `pbx_sip_responses_total{class="4xx",method="INVITE"}`)
+	if n := f.answered.Load(); float64(n) > sent || sent > limit+500 || n < limit/2 {
+		t.Fatalf("%d challenges received, %.0f sent: want each admitted INVITE (about %d) answered once at most, and most of them", n, sent, limit)
 	}
 	if f.other.Load() != 0 {
 		t.Fatalf("%d answers other than 407 (a stateful 100 Trying?)", f.other.Load())
