@@ -15,12 +15,14 @@ type createTenantRequest struct {
 	Slug                string   `json:"slug,omitempty" doc:"DNS label to use instead of the one derived from the name"`
 	SIPDigestAlgorithms []string `json:"sip_digest_algorithms,omitempty" enum:"SHA-256,MD5" doc:"see Tenant"`
 	Timezone            string   `json:"timezone,omitempty" doc:"IANA time zone of the tenant's schedules; Europe/Brussels when omitted"`
+	Language            string   `json:"language,omitempty" enum:"nl,fr,de,en" doc:"language of the prompts for users who have none"`
 }
 
 type updateTenantRequest struct {
 	Name                *string   `json:"name,omitempty"`
 	SIPDigestAlgorithms *[]string `json:"sip_digest_algorithms,omitempty" enum:"SHA-256,MD5" doc:"see Tenant; [] returns to the server's default"`
 	Timezone            *string   `json:"timezone,omitempty" doc:"IANA time zone such as Europe/Brussels"`
+	Language            *string   `json:"language,omitempty" enum:"nl,fr,de,en" doc:"language of the prompts for users who have none; empty: the server's default"`
 }
 
 type tenantJSON struct {
@@ -30,6 +32,7 @@ type tenantJSON struct {
 	BillingState        string    `json:"billing_state" enum:"active,restricted,service_minimum,suspended"`
 	SIPDigestAlgorithms []string  `json:"sip_digest_algorithms,omitempty" enum:"SHA-256,MD5" doc:"digest algorithms the tenant's devices are challenged with and may answer with, most preferred first; MD5 alone for devices that fail on a SHA-256 challenge, SHA-256 alone to refuse MD5; absent: the server's default"`
 	Timezone            string    `json:"timezone" doc:"IANA time zone of call-flow schedules that name none"`
+	Language            string    `json:"language" doc:"language of the prompts for users who have none; empty: the server's default"`
 	CreatedAt           time.Time `json:"created_at"`
 }
 
@@ -38,7 +41,7 @@ func toTenantJSON(t store.Tenant) tenantJSON {
 	if t.SIPDigest != "" {
 		algs = strings.Split(t.SIPDigest, ",")
 	}
-	return tenantJSON{ID: t.ID, Name: t.Name, Domain: t.Domain, BillingState: t.BillingState, SIPDigestAlgorithms: algs, Timezone: tenantTimezone(t), CreatedAt: t.CreatedAt}
+	return tenantJSON{ID: t.ID, Name: t.Name, Domain: t.Domain, BillingState: t.BillingState, SIPDigestAlgorithms: algs, Timezone: tenantTimezone(t), Language: t.Language, CreatedAt: t.CreatedAt}
 }
 
 // digestAlgorithms checks a list of digest algorithms and returns it in the
@@ -83,6 +86,10 @@ func (s *server) updateTenant(c *call) error {
 	if in.Timezone != nil {
 		t.Timezone = timezone(&fe, "timezone", *in.Timezone)
 	}
+	if in.Language != nil {
+		fe.oneOf("language", *in.Language, false, languages...)
+		t.Language = *in.Language
+	}
 	if err := fe.err(); err != nil {
 		return err
 	}
@@ -105,6 +112,7 @@ func (s *server) createTenant(c *call) error {
 	name := fe.text("name", in.Name, true, 100)
 	algs := digestAlgorithms(&fe, in.SIPDigestAlgorithms)
 	tz := timezone(&fe, "timezone", in.Timezone)
+	fe.oneOf("language", in.Language, false, languages...)
 	slug := in.Slug
 	switch {
 	case slug != "" && !slugRE.MatchString(slug):
@@ -117,7 +125,7 @@ func (s *server) createTenant(c *call) error {
 	if err := fe.err(); err != nil {
 		return err
 	}
-	t, err := s.store.CreateTenant(c.ctx(), store.Tenant{Name: name, Domain: slug + "." + s.baseDomain, SIPDigest: algs, Timezone: tz})
+	t, err := s.store.CreateTenant(c.ctx(), store.Tenant{Name: name, Domain: slug + "." + s.baseDomain, SIPDigest: algs, Timezone: tz, Language: in.Language})
 	if errors.Is(err, store.ErrConflict) {
 		field := "name"
 		if in.Slug != "" {

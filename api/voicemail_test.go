@@ -163,3 +163,22 @@ func TestGroupVoicemailDestination(t *testing.T) {
 	r = e.call("POST", base+"/numbers", tok, map[string]any{"number": "+3250123125", "destination": map[string]any{"type": "voicemail", "id": og}})
 	isProblem(t, r, 422)
 }
+
+// TestTenantLanguage: a tenant's language (its users' prompts when they
+// have none) is set at creation and changed; an unknown one is 422.
+func TestTenantLanguage(t *testing.T) {
+	e := newEnv(t)
+	r := e.must(201, "POST", "/api/v1/tenants", e.admin, map[string]any{"name": "Brasserie", "language": "fr"})
+	id := r.str("id")
+	if r.str("language") != "fr" {
+		t.Fatalf("created: %s", r.raw)
+	}
+	if r := e.must(200, "PATCH", "/api/v1/tenants/"+id, e.admin, map[string]any{"language": "nl"}); r.str("language") != "nl" {
+		t.Fatalf("patched: %s", r.raw)
+	}
+	isProblem(t, e.call("PATCH", "/api/v1/tenants/"+id, e.admin, map[string]any{"language": "xx"}), 422)
+	isProblem(t, e.call("POST", "/api/v1/tenants", e.admin, map[string]any{"name": "Other", "language": "xx"}), 422)
+	if r := e.must(200, "GET", "/api/v1/tenants/"+id, e.admin, nil); r.str("language") != "nl" {
+		t.Fatalf("after a refused change: %s", r.raw)
+	}
+}

@@ -19,7 +19,10 @@ type Tenant struct {
 	// means the server's default.
 	SIPDigest string
 	// Timezone is the IANA time zone of its schedules ("" = Europe/Brussels).
-	Timezone  string
+	Timezone string
+	// Language of the prompts its callers hear when a user has none
+	// ("" = the server's default).
+	Language  string
 	CreatedAt time.Time
 }
 
@@ -40,20 +43,20 @@ func (s *Store) CreateTenant(ctx context.Context, t Tenant) (Tenant, error) {
 		t.BillingState = "active"
 	}
 	t.CreatedAt = time.Now().UTC().Truncate(time.Second)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO tenants(id, name, domain, billing_state, sip_digest, timezone, created_at) VALUES (?,?,?,?,?,?,?)`,
-		t.ID, t.Name, t.Domain, t.BillingState, t.SIPDigest, t.Timezone, t.CreatedAt.Unix())
+	_, err := s.w.ExecContext(ctx, `INSERT INTO tenants(id, name, domain, billing_state, sip_digest, timezone, language, created_at) VALUES (?,?,?,?,?,?,?,?)`,
+		t.ID, t.Name, t.Domain, t.BillingState, t.SIPDigest, t.Timezone, t.Language, t.CreatedAt.Unix())
 	if isUnique(err) {
 		return Tenant{}, fmt.Errorf("tenant domain %q: %w", t.Domain, ErrConflict)
 	}
 	return t, err
 }
 
-const tenantCols = `id, name, domain, billing_state, sip_digest, timezone, created_at`
+const tenantCols = `id, name, domain, billing_state, sip_digest, timezone, language, created_at`
 
 func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
 	var t Tenant
 	var created int64
-	err := row.Scan(&t.ID, &t.Name, &t.Domain, &t.BillingState, &t.SIPDigest, &t.Timezone, &created)
+	err := row.Scan(&t.ID, &t.Name, &t.Domain, &t.BillingState, &t.SIPDigest, &t.Timezone, &t.Language, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Tenant{}, ErrNotFound
 	}
@@ -82,9 +85,11 @@ func (s *Store) SetTenantBillingState(ctx context.Context, id, state string) err
 	return affected(res, err)
 }
 
-// UpdateTenant replaces the name, the digest algorithms and the time zone of a tenant.
+// UpdateTenant replaces the name, the digest algorithms, the time zone and
+// the language of a tenant.
 func (s *Store) UpdateTenant(ctx context.Context, t Tenant) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE tenants SET name = ?, sip_digest = ?, timezone = ? WHERE id = ?`, t.Name, t.SIPDigest, t.Timezone, t.ID)
+	res, err := s.w.ExecContext(ctx, `UPDATE tenants SET name = ?, sip_digest = ?, timezone = ?, language = ? WHERE id = ?`,
+		t.Name, t.SIPDigest, t.Timezone, t.Language, t.ID)
 	return affected(res, err)
 }
 

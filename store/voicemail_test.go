@@ -47,6 +47,17 @@ func testVoicemailStore(t *testing.T, s *Store) {
 	if lang, err := s.VoicemailLanguage(ctx, gb); err != nil || lang != "" {
 		t.Fatalf("group box language %q %v", lang, err)
 	}
+	ta := f.a
+	ta.Language = "fr"
+	if err := s.UpdateTenant(ctx, ta); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Tenant(ctx, f.a.ID); got.Language != "fr" {
+		t.Fatalf("tenant language %q", got.Language)
+	}
+	if lang, err := s.VoicemailLanguage(ctx, gb); err != nil || lang != "fr" {
+		t.Fatalf("group box language with the tenant's %q %v", lang, err)
+	}
 
 	if err := s.SetVoicemailPIN(ctx, f.b.ID, box.ID, "h"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("PIN through another tenant: %v", err)
