@@ -229,7 +229,9 @@ func TestCallMetrics(t *testing.T) {
 	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
 	// Pairs another process holds rest like released ones (other test
 	// binaries may share the range), so free and resting count together.
-	available := func() float64 { return metricLine(t, a, "pbx_rtp_ports_free") + metricLine(t, a, "pbx_rtp_ports_resting") }
+	available := func() float64 {
+		return metricLine(t, a, "pbx_rtp_ports_free") + metricLine(t, a, "pbx_rtp_ports_resting")
+	}
 	free := available()
 	out, in := connect(t, alice, bob, "202", "0 101")
 	for name, want := range map[string]float64{"pbx_calls_active": 1, "pbx_call_legs_active": 2, "pbx_media_sessions_active": 2,

@@ -38,7 +38,7 @@ func (b *lockedBuffer) String() string {
 // loggedApp is testApp with its warnings and errors collected in logs.
 func loggedApp(t *testing.T, dir string, logs *lockedBuffer, mutate ...func(*config)) *app {
 	t.Helper()
-	cfg, err := parseConfig([]string{"--data", dir, "--sip", "127.0.0.1:0", "--http", "127.0.0.1:0",
+	cfg, err := parseConfig([]string{"--data", dir, "--sip", "127.0.0.1:0", "--sip-tls", "127.0.0.1:0", "--http", "127.0.0.1:0", "--https", "127.0.0.1:0",
 		"--rtp-ports", "2000-9999"}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
