@@ -11,7 +11,6 @@ import (
 
 	"pbx/callctl"
 	"pbx/media"
-	"pbx/sip/b2bua"
 )
 
 // toneSource plays n frames of a square wave.
@@ -44,7 +43,7 @@ func TestOriginateReachesDevice(t *testing.T) {
 	results := make(chan error, 1)
 	ended := make(chan struct{})
 	spec := callctl.OriginateSpec{Origin: callctl.Origin{TenantID: ten.ID, Domain: ten.Domain, Caller: callctl.Party{Name: "Campaign", Number: "999"}}, Dialled: "202"}
-	call, err := a.calls.b2bua.Originate(spec, func(ctx context.Context, call *b2bua.Call) {
+	call, err := a.calls.b2bua.Originate(spec, func(ctx context.Context, call callctl.Call) {
 		defer close(ended)
 		bs, err := a.regis.Lookup(ctx, accs[1].user.ID)
 		if err != nil {
@@ -185,7 +184,7 @@ func TestCallContextEndsWhenAnsweredCallerHangsUp(t *testing.T) {
 	accs := seedTenant(t, a, "Acme", "201")
 	alice := newSoftphone(t, a, accs[0], "udp")
 	done := make(chan error, 1)
-	a.calls.router.setProgram(func(ctx context.Context, call *b2bua.Call) {
+	a.calls.router.setProgram(func(ctx context.Context, call callctl.Call) {
 		// The caller may hang up as soon as our 200 is out: Answer then
 		// reports the leg ended, and the context must end all the same.
 		if err := call.Inbound().Answer(ctx); err != nil && !errors.Is(err, callctl.ErrLegEnded) {

@@ -9,7 +9,6 @@ import (
 	"github.com/icholy/digest"
 
 	"pbx/callctl"
-	"pbx/sip/b2bua"
 )
 
 // dialProgram routes every call to a program that dials spec for the
@@ -17,7 +16,7 @@ import (
 func dialProgram(t *testing.T, a *app, spec func() callctl.DialSpec) chan error {
 	t.Helper()
 	out := make(chan error, 4)
-	a.calls.router.setProgram(func(ctx context.Context, call *b2bua.Call) {
+	a.calls.router.setProgram(func(ctx context.Context, call callctl.Call) {
 		res, err := call.Dial(ctx, spec()).Wait(ctx)
 		out <- err
 		if err != nil {
@@ -112,7 +111,7 @@ func TestDialLosersCancelledWithReason(t *testing.T) {
 		cc.respond(200, "OK", cc.sdp(t))
 	})
 	results := make(chan callctl.DialResult, 1)
-	a.calls.router.setProgram(func(ctx context.Context, call *b2bua.Call) {
+	a.calls.router.setProgram(func(ctx context.Context, call callctl.Call) {
 		res, err := call.Dial(ctx, callctl.DialSpec{Destinations: []callctl.Destination{
 			{Targets: []callctl.Target{loser.target("100")}, Tag: "loser"},
 			{Targets: []callctl.Target{winner.target("100")}, Tag: "winner"},

@@ -17,12 +17,11 @@ import (
 
 	"pbx/callctl"
 	"pbx/media"
-	"pbx/sip/b2bua"
 )
 
 // progCall is the call type of the router's programs; inboundLeg reads
 // its inbound leg.
-type progCall = *b2bua.Call
+type progCall = callctl.Call
 
 func inboundLeg(c progCall) callctl.Leg { return c.Inbound() }
 

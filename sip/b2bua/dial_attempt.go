@@ -83,10 +83,10 @@ func (d *Dialing) attemptOnce(ctx context.Context, idx int, dest callctl.Destina
 	}
 	l.callID = req.CallID().Value()
 
-	// The INVITE transaction is not bound to actx: when actx ends we send
-	// the CANCEL ourselves (with a Reason when the dial was won elsewhere;
-	// sipgo's own CANCEL has no room for one) and the transaction ends
-	// with the 487 it brings, or with a 200 that crossed it.
+	// The INVITE's wait is not bound to actx: when actx ends we send the
+	// CANCEL ourselves (with a Reason when the dial was won elsewhere;
+	// sipgo's own CANCEL has no room for one) and the wait ends with the
+	// 487 it brings, a 200 that crossed it, or cancelWhenDone's force.
 	provisional := make(chan struct{}, 1)
 	waited := make(chan struct{})
 	answered := make(chan error, 1)
@@ -103,12 +103,13 @@ func (d *Dialing) attemptOnce(ctx context.Context, idx int, dest callctl.Destina
 	if t.Auth != nil {
 		opts.Username, opts.Password = t.Auth.Username, t.Auth.Password
 	}
+	wctx, force := context.WithCancelCause(context.Background())
 	s.spawn(func() {
-		err := dcs.WaitAnswer(context.Background(), opts)
+		err := dcs.WaitAnswer(wctx, opts)
 		close(waited)
 		answered <- err
 	})
-	s.spawn(func() { d.cancelWhenDone(actx, dcs, provisional, waited) })
+	s.spawn(func() { d.cancelWhenDone(actx, dcs, provisional, waited, force) })
 
 	select {
 	case err = <-answered:
@@ -214,8 +215,12 @@ func lostCause(ctx context.Context) Cause {
 }
 
 // cancelWhenDone sends CANCEL once ctx ends while the INVITE is pending,
-// after a provisional response as RFC 3261 §9.1 asks.
-func (d *Dialing) cancelWhenDone(ctx context.Context, dcs *sipgo.DialogClientSession, provisional, waited <-chan struct{}) {
+// after a provisional response as RFC 3261 §9.1 asks. The INVITE's wait
+// (WaitAnswer) is then given 64*T1 for its final response (the 487, or a
+// 2xx that crossed the CANCEL), as sipgo's own CANCEL would; past that,
+// force ends it without a CANCEL of sipgo's.
+func (d *Dialing) cancelWhenDone(ctx context.Context, dcs *sipgo.DialogClientSession, provisional, waited <-chan struct{}, force context.CancelCauseFunc) {
+	defer force(sipgo.WaitAnswerForceCancelErr)
 	select {
 	case <-waited:
 		return
@@ -226,9 +231,13 @@ func (d *Dialing) cancelWhenDone(ctx context.Context, dcs *sipgo.DialogClientSes
 		return
 	default:
 	}
+	giveUp := time.NewTimer(64 * sip.T1)
+	defer giveUp.Stop()
 	select {
 	case <-provisional:
 	case <-waited:
+		return
+	case <-giveUp.C:
 		return
 	}
 	reason := ""
@@ -237,6 +246,10 @@ func (d *Dialing) cancelWhenDone(ctx context.Context, dcs *sipgo.DialogClientSes
 	}
 	if err := d.c.svc.sendCancel(dcs.InviteRequest, reason); err != nil {
 		d.c.svc.log.Info("dial: cancel", "call_id", dcs.InviteRequest.CallID().Value(), "error", err)
+	}
+	select {
+	case <-waited:
+	case <-giveUp.C:
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 // returns, the call's legs are hung up and the CDR (origin "originate") is
 // written. It fails with callctl.ErrDraining once the service refuses new
 // calls.
-func (s *Service) Originate(spec callctl.OriginateSpec, program func(ctx context.Context, call *Call)) (*Call, error) {
+func (s *Service) Originate(spec callctl.OriginateSpec, program callctl.Program) (callctl.Call, error) {
 	if program == nil {
 		return nil, errors.New("b2bua: originate needs a program")
 	}

@@ -27,8 +27,8 @@ import (
 // up and the CDR is written. BlindTransfer is asked to reach the target of a
 // REFER without Replaces; it must end with t.Complete or t.Fail.
 type Router interface {
-	Route(ctx context.Context, call *Call)
-	BlindTransfer(ctx context.Context, t *Transfer)
+	callctl.Router
+	callctl.TransferRouter
 }
 
 // CDRSink receives one record per call.
@@ -343,7 +343,7 @@ func (s *Service) newCall(in *Leg, origin callctl.Origin, req *sip.Request) *Cal
 
 // runCall runs the call's program (Route for an inbound call) and ends the
 // call when it returns. Its context ends once no party is left (checkDone).
-func (s *Service) runCall(c *Call, program func(context.Context, *Call)) {
+func (s *Service) runCall(c *Call, program callctl.Program) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("call program panic", "call_id", c.id, "panic", fmt.Sprint(r))

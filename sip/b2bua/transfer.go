@@ -29,7 +29,7 @@ type Transfer struct {
 
 // Call owns the transferee's leg; dial the target through it. (Once *Call
 // is a callctl.Call, this returns one and *Transfer is a callctl.Transfer.)
-func (t *Transfer) Call() *Call { return t.call }
+func (t *Transfer) Call() callctl.Call { return t.call }
 
 // Transferor is the leg whose far end asked for the transfer.
 func (t *Transfer) Transferor() callctl.Leg { return t.transferor }
