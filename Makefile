@@ -45,6 +45,7 @@ bench:
 	-@sh interop/install-tools.sh
 	-@$(GO) run ./interop/cmd/regbench
 	-@$(GO) run ./interop/cmd/callbench
+	-@$(GO) run ./interop/cmd/vmbench
 
 clean:
 	rm -rf bin

@@ -122,6 +122,9 @@ type Options struct {
 	// converted, under DataDir/audio/<tenant>/<id>.wav. Empty: audio
 	// uploads answer 503.
 	DataDir string
+	// Voicemail serves the users' voicemail boxes. Nil: their routes
+	// answer 503.
+	Voicemail Voicemail
 }
 
 // DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
@@ -139,6 +142,7 @@ type server struct {
 	changed    func(ctx context.Context)
 	now        func() time.Time
 	dataDir    string
+	voicemail  Voicemail
 	mux        *http.ServeMux
 	patterns   []string
 	openapi    []byte
@@ -164,6 +168,7 @@ func newServer(opts Options) *server {
 		changed:    opts.TenantChanged,
 		now:        opts.Now,
 		dataDir:    opts.DataDir,
+		voicemail:  opts.Voicemail,
 	}
 	if s.baseDomain == "" {
 		s.baseDomain = DefaultBaseDomain

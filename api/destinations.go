@@ -63,7 +63,10 @@ func (c *call) destination(fe *fieldErrors, field string, d destinationJSON, sel
 	case store.DestUser, store.DestVoicemail:
 		var u store.User
 		u, err = c.s.store.User(ctx, c.tenant.ID, d.ID)
-		if err == nil && u.Licence != store.LicenceFull {
+		if errors.Is(err, store.ErrNotFound) && d.Type == store.DestVoicemail {
+			// A hunt group has a box too (its overflow, a flow's end).
+			_, err = c.s.store.HuntGroup(ctx, c.tenant.ID, d.ID)
+		} else if err == nil && u.Licence != store.LicenceFull {
 			fe.add(field+".id", "user %q has a light licence, which is never a destination", d.ID)
 		}
 	case store.DestHuntGroup:

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"pbx/api"
+	"pbx/features/voicemail"
 	"pbx/store"
 )
 
@@ -22,6 +23,7 @@ import (
 var (
 	_ api.Store      = (*store.Store)(nil)
 	_ api.TokenStore = (*store.Store)(nil)
+	_ api.Voicemail  = (*voicemail.Service)(nil)
 )
 
 const adminSecret = "test-admin-secret-0123456789"
@@ -83,6 +85,7 @@ func newEnv(t *testing.T, tweak ...func(*api.Options)) *env {
 		Now:               func() time.Time { return e.now },
 		DataDir:           t.TempDir(),
 	}
+	opts.Voicemail = &voicemail.Service{Store: st, Dir: filepath.Join(opts.DataDir, "voicemail")}
 	for _, f := range tweak {
 		f(&opts)
 	}

@@ -16,6 +16,8 @@ import (
 type fixture struct {
 	tenant, token, user, user2, device, site string
 	number, group, flow, audio               string
+	message                                  string // in user's voicemail box
+	music                                    string
 }
 
 func (e *env) fixture(name, ext string) fixture {
@@ -44,6 +46,8 @@ func (e *env) fixture(name, ext string) fixture {
 		Start: now, End: now, Disposition: "answered"}); err != nil {
 		e.t.Fatal(err)
 	}
+	f.message = e.voicemailMessage(f.tenant, f.user, ext)
+	f.music = e.uploadMusic(f.tenant, f.token, "queue", wavFile(8000, 1, 16, 1)).str("id")
 	return f
 }
 
@@ -64,12 +68,17 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"updateNumber":      map[string]any{"destination": map[string]any{"type": "voicemail", "id": f.user}},
 		"createHuntGroup": map[string]any{"name": "Evil", "strategy": "ring_all", "members": []string{f.user}, "member_timeout": 10, "timeout": 30,
 			"overflow": map[string]any{"type": "hunt_group", "id": f.group}},
-		"updateHuntGroup": map[string]any{"name": "Evil"},
-		"createCallFlow":  simpleFlow(f.user),
-		"putCallFlow":     simpleFlow(f.user),
-		"restoreCallFlow": map[string]any{"version": 1},
-		"dryRunCallFlow":  map[string]any{"at": now.Format(time.RFC3339), "digits": "1"},
-		"uploadAudio":     map[string]any{"file": "not checked: the tenant is"},
+		"updateHuntGroup":         map[string]any{"name": "Evil"},
+		"createCallFlow":          simpleFlow(f.user),
+		"putCallFlow":             simpleFlow(f.user),
+		"restoreCallFlow":         map[string]any{"version": 1},
+		"dryRunCallFlow":          map[string]any{"at": now.Format(time.RFC3339), "digits": "1"},
+		"uploadAudio":             map[string]any{"file": "not checked: the tenant is"},
+		"updateVoicemailBox":      map[string]any{"email_notify": false},
+		"setVoicemailPIN":         map[string]any{"pin": "4321"},
+		"uploadVoicemailGreeting": map[string]any{"file": "not checked: the tenant is"},
+		"markVoicemailMessage":    map[string]any{"read": true},
+		"uploadMusic":             map[string]any{"file": "not checked: the tenant is"},
 	}
 }
 
@@ -108,7 +117,8 @@ var pathParams = regexp.MustCompile(`\{[a-z_]+\}`)
 
 func fill(path string, f fixture, tenant string) string {
 	return strings.NewReplacer("{tenant}", tenant, "{user}", f.user, "{device}", f.device, "{site}", f.site,
-		"{number}", f.number, "{hunt_group}", f.group, "{call_flow}", f.flow, "{audio}", f.audio).Replace(path)
+		"{number}", f.number, "{hunt_group}", f.group, "{call_flow}", f.flow, "{audio}", f.audio,
+		"{message}", f.message, "{kind}", "busy", "{music}", f.music).Replace(path)
 }
 
 // TestTenantIsolation: a tenant administrator of A gets 404 on every
@@ -179,12 +189,12 @@ func TestTenantIsolation(t *testing.T) {
 	// A's lists show A only.
 	base := "/api/v1/tenants/" + a.tenant
 	for _, p := range []string{"/users", "/devices", "/sites", "/registrations", "/cdrs", "/users/" + a.user + "/devices", "/users/" + a.user + "/blf",
-		"/numbers", "/hunt_groups", "/call_flows", "/call_flows/" + a.flow + "/versions", "/audio"} {
+		"/numbers", "/hunt_groups", "/call_flows", "/call_flows/" + a.flow + "/versions", "/audio", "/users/" + a.user + "/voicemail", "/music"} {
 		r := e.must(200, "GET", base+p, a.token, nil)
 		if len(r.arr) == 0 {
 			t.Fatalf("%s: empty list %s", p, r.raw)
 		}
-		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo", b.number, b.group, b.flow, b.audio} {
+		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo", b.number, b.group, b.flow, b.audio, b.message, b.music} {
 			if strings.Contains(string(r.raw), id) {
 				t.Fatalf("%s shows B's %s: %s", p, id, r.raw)
 			}
@@ -210,6 +220,20 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	if r := e.must(200, "GET", bb+"/users/"+b.user+"/blf", e.admin, nil); len(r.arr) != 1 || r.arr[0].(map[string]any)["target_user_id"] != b.user2 {
 		t.Fatalf("B's BLF keys: %s", r.raw)
+	}
+	// B's voicemail is untouched: its message is there, unread, with its
+	// audio; its box has no PIN.
+	if r := e.must(200, "GET", bb+"/users/"+b.user+"/voicemail", e.admin, nil); len(r.arr) != 1 || r.arr[0].(map[string]any)["read"] != false {
+		t.Fatalf("B's voicemail: %s", r.raw)
+	}
+	if r := e.must(200, "GET", bb+"/users/"+b.user+"/voicemail_box", e.admin, nil); r.obj["pin_set"] != false || r.obj["email_notify"] != true {
+		t.Fatalf("B's voicemail box: %s", r.raw)
+	}
+	if r := e.call("GET", bb+"/users/"+b.user+"/voicemail/"+b.message+"/audio", e.admin, nil); r.status != 200 || len(r.raw) < 44 {
+		t.Fatalf("B's voicemail audio: %d", r.status)
+	}
+	if r := e.must(200, "GET", bb+"/music", e.admin, nil); len(r.arr) != 1 || r.arr[0].(map[string]any)["id"] != b.music {
+		t.Fatalf("B's music: %s", r.raw)
 	}
 	// A's BLF keys cannot point at B's users either.
 	r := e.call("PUT", base+"/users/"+a.user+"/blf", a.token, []map[string]any{{"position": 1, "target_user_id": b.user}})

@@ -56,6 +56,11 @@ func (s *server) routes() []route {
 		group    = tenant + "/hunt_groups/{hunt_group}"
 		flow     = tenant + "/call_flows/{call_flow}"
 		audio    = tenant + "/audio/{audio}"
+		vm       = user + "/voicemail"
+		vmMsg    = vm + "/{message}"
+		vmBox    = user + "/voicemail_box"
+		greeting = vmBox + "/greetings/{kind}"
+		unavail  = http.StatusServiceUnavailable
 	)
 	return []route{
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", summary: "This OpenAPI 3.1 document", access: public, out: map[string]any{}, status: 200, h: s.getOpenAPI},
@@ -122,6 +127,23 @@ func (s *server) routes() []route {
 		{method: "GET", path: audio, op: "getAudio", summary: "Get an audio's description", access: tenantScope, out: audioJSON{}, status: 200, h: s.getAudio},
 		{method: "GET", path: audio + "/file", op: "getAudioFile", summary: "Download the stored 8 kHz mono WAV", access: tenantScope, rawOut: "audio/wav", status: 200, h: s.getAudioFile},
 		{method: "DELETE", path: audio, op: "deleteAudio", summary: "Delete an audio no call flow's current version plays", access: tenantScope, status: 204, errs: []int{conflict}, h: s.deleteAudio},
+
+		{method: "GET", path: vm, op: "listVoicemail", summary: "List the messages in a user's voicemail box, oldest first", access: tenantScope, out: []voicemailMessageJSON{}, status: 200, errs: []int{unavail}, h: s.listVoicemail},
+		{method: "GET", path: vmBox, op: "getVoicemailBox", summary: "Get a user's voicemail box settings (e-mail, whether a PIN is set)", access: tenantScope, out: voicemailBoxJSON{}, status: 200, errs: []int{unavail}, h: s.getVoicemailBox},
+		{method: "PATCH", path: vmBox, op: "updateVoicemailBox", summary: "Change where and whether a box's messages are mailed", access: tenantScope, in: updateVoicemailBoxRequest{}, out: voicemailBoxJSON{}, status: 200, errs: []int{unavail}, h: s.updateVoicemailBox},
+		{method: "PUT", path: vmBox + "/pin", op: "setVoicemailPIN", summary: "Set the PIN asked when the box is called from another phone (stored hashed)", access: tenantScope, in: voicemailPINRequest{}, status: 204, errs: []int{unavail}, h: s.setVoicemailPIN},
+		{method: "DELETE", path: vmBox + "/pin", op: "resetVoicemailPIN", summary: "Remove the PIN: the box is then reached from the owner's own phones only", access: tenantScope, status: 204, errs: []int{unavail}, h: s.resetVoicemailPIN},
+		{method: "PUT", path: greeting, op: "uploadVoicemailGreeting", summary: "Upload a greeting (unavailable, busy, temporary or name) as WAV of any rate or MP3, stored as 8 kHz mono WAV", access: tenantScope, rawIn: audioUploadTypes, status: 204, errs: []int{unavail}, h: s.uploadVoicemailGreeting},
+		{method: "DELETE", path: greeting, op: "deleteVoicemailGreeting", summary: "Remove a greeting: callers hear the next one, or the default", access: tenantScope, status: 204, errs: []int{unavail}, h: s.deleteVoicemailGreeting},
+		{method: "GET", path: vmMsg, op: "getVoicemailMessage", summary: "Get a voicemail message", access: tenantScope, out: voicemailMessageJSON{}, status: 200, errs: []int{unavail}, h: s.getVoicemailMessage},
+		{method: "GET", path: vmMsg + "/audio", op: "getVoicemailAudio", summary: "Download a voicemail message (8 kHz mono WAV)", access: tenantScope, rawOut: "audio/wav", status: 200, errs: []int{unavail}, h: s.getVoicemailAudio},
+		{method: "PATCH", path: vmMsg, op: "markVoicemailMessage", summary: "Mark a message read (heard) or new; the phones' message-waiting lamps follow", access: tenantScope, in: markVoicemailRequest{}, out: voicemailMessageJSON{}, status: 200, errs: []int{unavail}, h: s.markVoicemail},
+		{method: "DELETE", path: vmMsg, op: "deleteVoicemailMessage", summary: "Delete a message and its audio", access: tenantScope, status: 204, errs: []int{unavail}, h: s.deleteVoicemail},
+
+		{method: "POST", path: tenant + "/music", op: "uploadMusic", summary: "Upload hold music (WAV of any rate and channel count, or MP3), stored as 8 kHz mono WAV in the tenant's default class or the class the query names; classes hear new files at once", access: tenantScope, rawIn: audioUploadTypes, out: musicJSON{}, status: 201, errs: []int{unavail},
+			query: []queryParam{{name: "class", typ: "string", doc: "the music class (as hunt group queues and call flows name it); empty: the tenant's default class"}}, h: s.uploadMusic},
+		{method: "GET", path: tenant + "/music", op: "listMusic", summary: "List the tenant's hold music by class", access: tenantScope, out: []musicJSON{}, status: 200, errs: []int{unavail}, h: s.listMusic},
+		{method: "DELETE", path: tenant + "/music/{music}", op: "deleteMusic", summary: "Remove a hold music file", access: tenantScope, status: 204, errs: []int{unavail}, h: s.deleteMusic},
 
 		{method: "POST", path: v1 + "/trunks", op: "createTrunk", summary: "Add a carrier trunk; calls from its inbound sources are routed by the called number", access: adminOnly, in: trunkRequest{}, out: trunkJSON{}, status: 201, errs: []int{conflict, forbid}, h: s.createTrunk},
 		{method: "GET", path: v1 + "/trunks", op: "listTrunks", summary: "List the carrier trunks (never their passwords)", access: adminOnly, out: []trunkJSON{}, status: 200, errs: []int{forbid}, h: s.listTrunks},

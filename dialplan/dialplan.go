@@ -46,6 +46,13 @@ type Locator interface {
 type Plan struct {
 	Store   Store
 	Locator Locator
+	// Voicemail takes the calls that reach nobody (nil: they are
+	// rejected with the cause of the failure).
+	Voicemail Voicemail
+	// VoicemailMenu serves the voicemail code (nil: the code is dialled
+	// like any number); VoicemailCode is that code (default *98).
+	VoicemailMenu VoicemailMenu
+	VoicemailCode string
 	// RingTimeout is how long a callee without no-answer forwarding rings
 	// (default 60 s).
 	RingTimeout time.Duration
@@ -112,6 +119,9 @@ func (p *Plan) Route(ctx context.Context, call callctl.Call) {
 		p.emergency(ctx, call, class, log)
 		return
 	}
+	if p.listen(ctx, call, number) {
+		return
+	}
 	if cause := p.policy(ctx, o, log); cause != "" {
 		in.Hangup(cause)
 		return
@@ -134,10 +144,12 @@ func (p *Plan) Route(ctx context.Context, call callctl.Call) {
 	}
 	// The device that dials never rings itself: calling one's own
 	// extension rings one's other devices.
-	r := reacher{plan: p, call: call, tenantID: o.TenantID, domain: o.Domain, skipDevice: o.DeviceID}
+	r := reacher{plan: p, call: call, tenantID: o.TenantID, domain: o.Domain, skipDevice: o.DeviceID, unreached: &unreached{}}
 	leg, callee, cause := r.reach(ctx, number, 0)
 	if leg == nil {
-		in.Hangup(cause)
+		if !p.toVoicemail(ctx, call, o.TenantID, r) {
+			in.Hangup(cause)
+		}
 		return
 	}
 	if callee.Number != number {
@@ -171,6 +183,10 @@ func (p *Plan) BlindTransfer(ctx context.Context, t callctl.Transfer) {
 	}
 }
 
+// dialDrainTimeout bounds the wait for a cancelled dial to end: its
+// INVITE transactions end within Timer B (32 s) at worst.
+const dialDrainTimeout = 40 * time.Second
+
 // reacher reaches a number of one tenant on behalf of one call.
 type reacher struct {
 	plan             *Plan
@@ -179,6 +195,7 @@ type reacher struct {
 	skipDevice       string         // the caller's own device, not rung
 	caller           callctl.Leg    // the waiting leg; nil: the call's inbound
 	callerID         *callctl.Party // presented identity; nil: the call's caller
+	unreached        *unreached     // set: note the box of who was not reached
 }
 
 // reach finds the destination of number and dials it, following the
@@ -205,6 +222,9 @@ func (r reacher) reach(ctx context.Context, number string, hops int) (callctl.Le
 		return nil, callctl.Party{}, callctl.CauseUnavailable
 	}
 	forward := func(to string, cause callctl.Cause) (callctl.Leg, callctl.Party, callctl.Cause) {
+		if to == "" && r.unreached != nil {
+			*r.unreached = unreached{userID: u.ID, reason: voicemailReason(cause)}
+		}
 		if to == "" || to == number || hops >= maxHops {
 			return nil, callctl.Party{}, cause
 		}
@@ -235,9 +255,22 @@ func (r reacher) reach(ctx context.Context, number string, hops int) (callctl.Le
 		Timeout:      ringTimeout(u, p.RingTimeout),
 		Caller:       r.caller,
 	}
-	res, err := r.call.Dial(ctx, spec).Wait(ctx)
+	dialing := r.call.Dial(ctx, spec)
+	res, err := dialing.Wait(ctx)
 	if err == nil {
 		return res.Leg, callee, ""
+	}
+	if ctx.Err() != nil {
+		// The call is over (its caller left) while the dial still runs:
+		// stop it and see it end, so that a callee answering at that
+		// very moment is hung up rather than left up.
+		dialing.Cancel(callctl.CauseCancelled)
+		wctx, cancel := context.WithTimeout(context.Background(), dialDrainTimeout)
+		if res, err := dialing.Wait(wctx); err == nil {
+			res.Leg.Hangup(callctl.CauseNormal)
+		}
+		cancel()
+		return nil, callctl.Party{}, callctl.CauseCancelled
 	}
 	switch cause := callctl.CauseOf(err); cause {
 	case callctl.CauseBusy:

@@ -122,10 +122,12 @@ func (p *Plan) dispatch(ctx context.Context, call callctl.Call, t store.Tenant, 
 	case store.DestCallFlow:
 		p.toFlow(ctx, call, t, d.ID, hops, log)
 	case store.DestVoicemail:
-		// Voicemail comes with its own issue; until then a caller sent
-		// there is told the callee is unavailable.
-		log.Warn("dialplan: voicemail is not yet available, call rejected", "box", d.ID)
-		in.Hangup(callctl.CauseUnavailable)
+		if p.Voicemail == nil {
+			log.Warn("dialplan: voicemail is off, call rejected", "box", d.ID)
+			in.Hangup(callctl.CauseUnavailable)
+			return
+		}
+		p.Voicemail.Deposit(ctx, call, t.ID, d.ID, VoicemailUnavailable)
 	case store.DestExternal:
 		p.toExternal(ctx, call, d.Number, log)
 	default:
@@ -158,10 +160,12 @@ func (p *Plan) toUser(ctx context.Context, call callctl.Call, t store.Tenant, us
 		in.Hangup(callctl.CauseUnavailable)
 		return
 	}
-	r := reacher{plan: p, call: call, tenantID: t.ID, domain: t.Domain}
+	r := reacher{plan: p, call: call, tenantID: t.ID, domain: t.Domain, unreached: &unreached{}}
 	leg, callee, cause := r.reach(ctx, u.Extension, 0)
 	if leg == nil {
-		in.Hangup(cause)
+		if !p.toVoicemail(ctx, call, t.ID, r) {
+			in.Hangup(cause)
+		}
 		return
 	}
 	call.SetCallee(callee)

@@ -29,7 +29,9 @@ func (h *HoldMusic) Class(tenantID string) *media.MusicClass {
 		td := filepath.Join(h.TenantDir, tenantID)
 		if st, err := os.Stat(td); err == nil && st.IsDir() {
 			if files := media.MusicFiles(td); len(files) > 0 {
-				return h.Engine.Music("tenant:"+tenantID, files)
+				// A directory class: music uploaded later is heard
+				// without a restart.
+				return h.Engine.MusicDir("tenant:"+tenantID, td)
 			}
 		}
 	}

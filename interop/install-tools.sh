@@ -1,13 +1,18 @@
 #!/bin/sh
 # Makes sure the programs and files the tests need are installed (Debian
 # packages): SIPp and baresip, which the interop tests drive, the hold
-# music the media engine plays by default, and PostgreSQL's server binaries,
-# which the store's contract tests start in a temporary directory. As root (or with password-less
+# music the media engine plays by default, PostgreSQL's server binaries,
+# which the store's contract tests start in a temporary directory, the SMTP
+# server the voicemail's e-mail tests run (aiosmtpd), and the sources of the
+# system prompts (Asterisk's English and French recordings, espeak-ng for
+# Dutch and the rest), which it then builds into $PROMPTS_DIR. As root (or with password-less
 # sudo) it installs what is missing with apt-get; otherwise it fails and says
 # what is missing and how to install it. Tests never skip for a missing tool.
 set -eu
 
 MOH_DIR=/usr/share/asterisk/moh
+SOUNDS_DIR=/usr/share/asterisk/sounds
+PROMPTS_DIR=${PBX_PROMPTS:-/usr/local/share/pbx/prompts}
 
 missing=""
 check() {
@@ -16,6 +21,10 @@ check() {
 	command -v baresip >/dev/null 2>&1 || missing="$missing baresip-core"
 	ls "$MOH_DIR"/*.wav >/dev/null 2>&1 || missing="$missing asterisk-moh-opsound-wav"
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
+	/usr/bin/python3 -c "import aiosmtpd" >/dev/null 2>&1 || missing="$missing python3-aiosmtpd"
+	command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
+	ls "$SOUNDS_DIR"/en_US_f_Allison/vm-intro.wav >/dev/null 2>&1 || missing="$missing asterisk-core-sounds-en-wav"
+	ls "$SOUNDS_DIR"/fr_CA_f_June/vm-intro.wav >/dev/null 2>&1 || missing="$missing asterisk-core-sounds-fr-wav"
 	missing="${missing# }"
 }
 
@@ -26,6 +35,10 @@ describe() {
 		baresip-core) echo "  baresip (Debian package baresip-core)" ;;
 		asterisk-moh-opsound-wav) echo "  hold music in $MOH_DIR (Debian package asterisk-moh-opsound-wav)" ;;
 		postgresql) echo "  PostgreSQL server binaries in /usr/lib/postgresql/*/bin (Debian package postgresql)" ;;
+		python3-aiosmtpd) echo "  the aiosmtpd SMTP server for /usr/bin/python3 (Debian package python3-aiosmtpd)" ;;
+		espeak-ng) echo "  espeak-ng, which speaks the prompts that have no recording (Debian package espeak-ng)" ;;
+		asterisk-core-sounds-en-wav) echo "  English prompt recordings in $SOUNDS_DIR (Debian package asterisk-core-sounds-en-wav)" ;;
+		asterisk-core-sounds-fr-wav) echo "  French prompt recordings in $SOUNDS_DIR (Debian package asterisk-core-sounds-fr-wav)" ;;
 		esac
 	done
 }
@@ -38,8 +51,25 @@ fail() {
 	exit 1
 }
 
+# build_prompts makes the system prompts from prompts/texts.tsv when they
+# are missing or older than the list.
+build_prompts() {
+	here=$(dirname "$0")/..
+	if [ -f "$PROMPTS_DIR/.built" ] && [ ! "$here/prompts/texts.tsv" -nt "$PROMPTS_DIR/.built" ]; then
+		return 0
+	fi
+	(cd "$here" && go run ./cmd/pbx-prompts -out "$PROMPTS_DIR") || {
+		echo "make test: building the system prompts in $PROMPTS_DIR failed" >&2
+		exit 1
+	}
+	touch "$PROMPTS_DIR/.built"
+}
+
 check
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	build_prompts
+	exit 0
+fi
 
 if [ "$(id -u)" = 0 ]; then
 	SUDO=""
@@ -60,3 +90,4 @@ $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-reco
 
 check
 [ -z "$missing" ] || fail "Still missing after apt-get install."
+build_prompts

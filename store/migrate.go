@@ -267,6 +267,43 @@ var migrations = []string{
 	CREATE INDEX audio_tenant ON audio(tenant_id);`,
 	// 6: who placed a call (device, trunk, originate); '' for older records.
 	`ALTER TABLE cdrs ADD COLUMN origin TEXT NOT NULL DEFAULT '';`,
+	// 7: voicemail: boxes (a full licence's, made when first needed, or a
+	// hunt group's), their greetings and messages; a tenant's language
+	// (the prompts of boxes and menus whose user has none).
+	`ALTER TABLE tenants ADD COLUMN language TEXT NOT NULL DEFAULT '';
+	CREATE TABLE voicemail_boxes (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		user_id TEXT UNIQUE REFERENCES users(id) ON DELETE CASCADE,
+		group_id TEXT UNIQUE REFERENCES hunt_groups(id) ON DELETE CASCADE,
+		language TEXT NOT NULL DEFAULT '',
+		pin_hash TEXT NOT NULL DEFAULT '',
+		email TEXT NOT NULL DEFAULT '',
+		email_notify INTEGER NOT NULL DEFAULT 1,
+		max_seconds INTEGER NOT NULL DEFAULT 180,
+		created_at INTEGER NOT NULL,
+		CHECK ((user_id IS NULL) <> (group_id IS NULL))
+	);
+	CREATE INDEX voicemail_boxes_tenant ON voicemail_boxes(tenant_id);
+	CREATE TABLE voicemail_greetings (
+		box_id TEXT NOT NULL REFERENCES voicemail_boxes(id) ON DELETE CASCADE,
+		kind TEXT NOT NULL CHECK (kind IN ('unavailable','busy','temporary','name')),
+		path TEXT NOT NULL,
+		updated_at INTEGER NOT NULL,
+		PRIMARY KEY (box_id, kind)
+	);
+	CREATE TABLE voicemail_messages (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		box_id TEXT NOT NULL REFERENCES voicemail_boxes(id) ON DELETE CASCADE,
+		caller TEXT NOT NULL DEFAULT '',
+		caller_name TEXT NOT NULL DEFAULT '',
+		received_at INTEGER NOT NULL,
+		duration_ms INTEGER NOT NULL,
+		is_read INTEGER NOT NULL DEFAULT 0,
+		path TEXT NOT NULL UNIQUE
+	);
+	CREATE INDEX voicemail_messages_box ON voicemail_messages(box_id, received_at);`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)

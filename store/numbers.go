@@ -13,7 +13,7 @@ const (
 	DestUser      = "user"
 	DestHuntGroup = "hunt_group"
 	DestCallFlow  = "call_flow"
-	DestVoicemail = "voicemail" // ID is the box's owner: a full licence
+	DestVoicemail = "voicemail" // ID is the box's owner: a full licence or a hunt group
 	DestExternal  = "external"
 )
 

@@ -37,6 +37,9 @@ type Leg struct {
 	// AnswerErr, when set before the program answers, is what Answer
 	// returns (and the leg stays unanswered).
 	AnswerErr error
+	// OnRecord, when set before the program records, is what Record does
+	// (write the far end's speech to w, say how it ended).
+	OnRecord func(w io.WriteSeeker, spec callctl.RecordSpec) (callctl.RecordResult, error)
 
 	mu         sync.Mutex
 	state      callctl.LegState
@@ -262,8 +265,12 @@ func (l *Leg) SendDTMF(ctx context.Context, digits string) error {
 	return nil
 }
 
-// Record writes nothing and returns when ctx ends or the leg ends.
+// Record runs OnRecord; without it, it writes nothing and returns when
+// ctx ends or the leg ends.
 func (l *Leg) Record(ctx context.Context, w io.WriteSeeker, spec callctl.RecordSpec) (callctl.RecordResult, error) {
+	if l.OnRecord != nil {
+		return l.OnRecord(w, spec)
+	}
 	select {
 	case <-ctx.Done():
 		return callctl.RecordResult{Stop: callctl.RecordCancelled}, nil

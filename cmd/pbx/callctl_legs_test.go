@@ -452,6 +452,7 @@ func TestLegEventsAndAnswerContext(t *testing.T) {
 	type report struct {
 		answerErr error
 		state     callctl.LegState
+		answered  error // the second Answer, with the call's context
 		events    []callctl.Event
 	}
 	reports := make(chan report, 1)
@@ -463,7 +464,7 @@ func TestLegEventsAndAnswerContext(t *testing.T) {
 		r.answerErr = in.Answer(gone)
 		in.Ring()
 		r.state = in.State()
-		if err := in.Answer(ctx); err != nil {
+		if r.answered = in.Answer(ctx); r.answered != nil {
 			reports <- r
 			return
 		}
@@ -488,6 +489,9 @@ func TestLegEventsAndAnswerContext(t *testing.T) {
 	}
 	if !errors.Is(r.answerErr, context.Canceled) || r.state != callctl.LegRinging {
 		t.Fatalf("Answer with an ended context: %v, then state %s", r.answerErr, r.state)
+	}
+	if r.answered != nil {
+		t.Fatalf("Answer with the call's context: %v", r.answered)
 	}
 	var kinds []string
 	for _, ev := range r.events {

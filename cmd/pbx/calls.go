@@ -8,8 +8,10 @@ import (
 
 	"pbx/dialplan"
 	"pbx/features"
+	"pbx/features/voicemail"
 	"pbx/media"
 	"pbx/sip/b2bua"
+	"pbx/sip/mwi"
 	"pbx/sip/presence"
 )
 
@@ -24,6 +26,10 @@ type calls struct {
 	presence *presence.Service // busy lamps: the users' dialog states
 	clock    flowClock         // the dialplan's clock
 	ends     *callEnds         // the ends of users' calls, for hunt groups
+	// voicemail takes the calls that reach nobody; mwi lights the
+	// phones' message lamps.
+	voicemail *voicemail.Service
+	mwi       *mwi.Service
 }
 
 // setupCalls creates the media engine, the b2bua and the dialplan and
@@ -45,6 +51,10 @@ func (a *app) setupCalls() error {
 	c.plan = &dialplan.Plan{Store: a.store, Locator: a.regis, Logger: a.log}
 	a.setupRouting(c)
 	c.router = &router{plan: c.plan}
+	if err := a.setupVoicemail(c); err != nil {
+		eng.Close()
+		return err
+	}
 	rtpTimeout := a.cfg.RTPTimeout
 	if rtpTimeout <= 0 {
 		rtpTimeout = -1
@@ -72,7 +82,7 @@ func (a *app) setupCalls() error {
 		return err
 	}
 	c.b2bua.Mount(a.sip)
-	c.presence.Mount(a.sip)
+	a.mountSubscribe(c)
 	return nil
 }
 
@@ -82,6 +92,8 @@ func (a *app) closeCalls() {
 		return
 	}
 	a.calls.b2bua.Close()
+	a.calls.voicemail.Close()
+	a.calls.mwi.Close()
 	a.calls.presence.Close()
 	a.calls.engine.Close()
 }

@@ -30,7 +30,7 @@ func TestCallForksToEveryDevice(t *testing.T) {
 }
 
 func TestCallFailures(t *testing.T) {
-	a := testApp(t, t.TempDir())
+	a := testApp(t, t.TempDir(), noVoicemail)
 	accs := seedTenant(t, a, "Acme", "201", "202", "203")
 	second := addDevice(t, a, accs[1].tenant, accs[1].user)
 	alice := newSoftphone(t, a, accs[0], "udp")

@@ -89,7 +89,7 @@ func TestCallDTMFPassthrough(t *testing.T) {
 }
 
 func TestCallForwardingAndDND(t *testing.T) {
-	a := testApp(t, t.TempDir())
+	a := testApp(t, t.TempDir(), noVoicemail)
 	accs := seedTenant(t, a, "Acme", "201", "202", "203")
 	alice, bob, carol := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp"), newSoftphone(t, a, accs[2], "udp")
 	ctx := context.Background()

@@ -43,6 +43,17 @@ type config struct {
 	// DrainTimeout: on SIGTERM, refuse new calls and wait up to this long
 	// for the current ones to end before shutting down (0: shut down at once).
 	DrainTimeout time.Duration
+	// Voicemail: callers who reach nobody leave a message (false: they get
+	// the failure's status, 480 or 486).
+	Voicemail bool
+	// SMTP is the host:port of the mail server voicemail notifications go
+	// through (empty: no e-mail); SMTPFrom their sender.
+	SMTP, SMTPFrom string
+	// SMTPCA is a PEM file of the authorities that sign the mail server's
+	// certificate (empty: the system's).
+	SMTPCA string
+	// Prompts is the directory of the system prompts (<lang>/<id>.wav).
+	Prompts string
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.
@@ -93,6 +104,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&c.NATPing, "nat-keepalive", envDur("PBX_NAT_KEEPALIVE", 20*time.Second), "interval of the keepalives sent to devices registered over UDP from behind a NAT, 0 disables [PBX_NAT_KEEPALIVE]")
 	fs.StringVar(&c.ProvURL, "prov-url", env("PBX_PROV_URL", ""), "base URL handed to desk phones for provisioning, e.g. https://prov.example.be/prov/ (default: this server's HTTP(S) address) [PBX_PROV_URL]")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", envDur("PBX_DRAIN_TIMEOUT", 0), "on SIGTERM or SIGINT, refuse new calls (503) and let current ones end for up to this long before shutting down; 0 shuts down at once [PBX_DRAIN_TIMEOUT]")
+	fs.BoolVar(&c.Voicemail, "voicemail", env("PBX_VOICEMAIL", "1") != "0", "callers who reach nobody (no answer, busy, nothing registered, no forwarding) leave a message; false gives them 480/486 [PBX_VOICEMAIL=0 disables]")
+	fs.StringVar(&c.SMTP, "smtp", env("PBX_SMTP", ""), "host:port of the SMTP server that mails voicemail messages (STARTTLS when offered); empty: no e-mail [PBX_SMTP]")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", env("PBX_SMTP_FROM", "voicemail@pbx.local"), "sender of voicemail e-mails [PBX_SMTP_FROM]")
+	fs.StringVar(&c.SMTPCA, "smtp-ca", env("PBX_SMTP_CA", ""), "PEM file of the certificate authorities that sign the SMTP server's certificate; empty: the system's [PBX_SMTP_CA]")
+	fs.StringVar(&c.Prompts, "prompts", env("PBX_PROMPTS", "/usr/local/share/pbx/prompts"), "directory of the system prompts, <lang>/<id>.wav, as interop/install-tools.sh makes them [PBX_PROMPTS]")
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
 	if err := fs.Parse(args); err != nil {
 		return c, err

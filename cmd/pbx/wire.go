@@ -17,6 +17,7 @@ func (a *app) mountHTTP(mux *http.ServeMux) {
 		IssueProvisioning: a.issueProvisioning,
 		ValidModel:        validModel,
 		DataDir:           a.cfg.DataDir,
+		Voicemail:         a.calls.voicemail,
 		TenantChanged: func(ctx context.Context) {
 			if err := a.loadDigestPolicies(ctx); err != nil {
 				a.log.Error("reload after a tenant change", "error", err)

@@ -10,8 +10,9 @@ import (
 )
 
 var (
-	_ callctl.Leg    = (*Leg)(nil)
-	_ callctl.Bridge = (*Bridge)(nil)
+	_ callctl.Leg      = (*Leg)(nil)
+	_ callctl.Bridge   = (*Bridge)(nil)
+	_ callctl.Transfer = (*Transfer)(nil)
 )
 
 // Bridge joins two answered legs: their media flows between them, and when

@@ -207,6 +207,11 @@ func (c *Call) writeCDR() {
 	var answerAt time.Time
 	if in := c.inbound; in != nil {
 		rec.Caller = in.remote.Number
+		if rec.Caller == "" && in.uas != nil {
+			// A caller without a number (a light licence) is named by
+			// what its device put in From: its SIP username.
+			rec.Caller = in.uas.InviteRequest.From().Address.User
+		}
 		cause, answerAt = in.Cause(), in.AnsweredAt()
 	} else {
 		// An originated call: the caller is the identity it presented,

@@ -175,9 +175,6 @@ func (l *Leg) CallID() string { return l.callID }
 // Transport is the SIP transport of the leg (udp, tcp, tls).
 func (l *Leg) Transport() string { return l.transport }
 
-// Media is the leg's media session.
-func (l *Leg) Media() *media.Session { return l.sess }
-
 // Done is closed when the leg has ended.
 func (l *Leg) Done() <-chan struct{} { return l.done }
 

@@ -315,7 +315,8 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 // newCall makes the call of an admitted inbound leg; nil when the node
 // closed or started draining meanwhile.
 func (s *Service) newCall(in *Leg, origin callctl.Origin, req *sip.Request) *Call {
-	c := &Call{svc: s, id: in.callID, inbound: in, tenant: store.Tenant{ID: origin.TenantID, Domain: origin.Domain}, dialled: req.Recipient.User, start: time.Now()}
+	c := &Call{svc: s, id: in.callID, inbound: in, dialled: req.Recipient.User, start: time.Now()}
+	c.tenant.ID, c.tenant.Domain = origin.TenantID, origin.Domain
 	if c.dialled == "" {
 		c.dialled = req.To().Address.User
 	}

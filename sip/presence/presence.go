@@ -98,6 +98,12 @@ func New(cfg Config) (*Service, error) {
 // Mount registers the SUBSCRIBE handler.
 func (s *Service) Mount(srv *sipserver.Server) { srv.Handle(sip.SUBSCRIBE, s.handleSubscribe) }
 
+// HandleSubscribe serves a SUBSCRIBE, for a server that dispatches the
+// SUBSCRIBEs of several event packages itself instead of Mount.
+func (s *Service) HandleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
+	s.handleSubscribe(req, tx)
+}
+
 // Close ends every subscription (a final NOTIFY each) and waits for the
 // NOTIFYs in flight.
 func (s *Service) Close() {

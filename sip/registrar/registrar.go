@@ -57,6 +57,12 @@ type Registrar struct {
 	metrics Metrics
 	writer  *batchWriter
 	now     func() time.Time
+
+	// NewBinding, when set before the server starts, is told of each
+	// contact a device registers that it did not have (a phone that
+	// started), after the 200 OK is sent: message waiting lamps are set
+	// then. It must return quickly.
+	NewBinding func(da store.DeviceAuth, b store.Binding)
 }
 
 // New returns a Registrar. Close it to flush pending writes.
@@ -262,6 +268,7 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		ua = h.Value()
 	}
 	var changes []store.BindingChange
+	var fresh []store.Binding // contacts the device did not have
 	base := store.Binding{DeviceID: da.Device.ID, TenantID: da.Tenant.ID, Source: source, Transport: transport, UserAgent: ua,
 		CallID: callID.Value(), CSeq: cseq.SeqNo, UpdatedAt: now}
 	for _, h := range contacts {
@@ -335,6 +342,7 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 			current[idx] = b
 		} else {
 			current = append(current, b)
+			fresh = append(fresh, b)
 		}
 	}
 	if len(current) > r.cfg.MaxContacts {
@@ -367,6 +375,11 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if added && r.metrics.Registered != nil {
 		r.metrics.Registered()
+	}
+	if r.NewBinding != nil {
+		for _, b := range fresh {
+			r.NewBinding(da, b)
+		}
 	}
 	if removed && r.metrics.Unregistered != nil {
 		r.metrics.Unregistered()
