@@ -3,6 +3,8 @@
 #   make run     build and serve with a demo tenant (data in ./data)
 #   make test    install the test tools if missing, go vet, every test
 #   make bench   print performance figures, one "name value unit" per line
+#   make bench-peers  the REGISTER benchmark against the pbx and Kamailio,
+#                in one run, and their ratio
 #
 # Other targets: build, vet, fmt, tools, clean.
 
@@ -10,7 +12,7 @@ GO      ?= go
 BIN     := bin/pbx
 DATA    ?= ./data
 
-.PHONY: all build run test tools vet fmt bench clean
+.PHONY: all build run test tools vet fmt bench bench-peers clean
 
 all: build
 
@@ -46,6 +48,14 @@ bench:
 	-@$(GO) run ./interop/cmd/regbench
 	-@$(GO) run ./interop/cmd/callbench
 	-@$(GO) run ./interop/cmd/vmbench
+
+# The same REGISTER scenario against `pbx serve` and then Kamailio (a
+# registrar configuration equivalent to ours: interop/kamailio), installed
+# if missing; prints both figures and register_ratio_to_kamailio.
+bench-peers:
+	-@sh interop/install-tools.sh
+	-@sh interop/kamailio/install.sh
+	-@$(GO) run ./interop/cmd/peerbench
 
 clean:
 	rm -rf bin

@@ -87,8 +87,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		}
 		a.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	a.guard = newGuard(cfg, log)
 	a.sip, err = sipserver.New(sipserver.Config{Addr: cfg.SIPAddr, TLSAddr: cfg.SIPTLSAddr, TLSConfig: a.tls,
-		PublicHost: publicHost, Logger: log, Registerer: a.reg})
+		PublicHost: publicHost, Logger: log, Registerer: a.reg, Blocked: a.guard.RateBanned, OutOfDialog: a.guard.Request})
 	if err != nil {
 		a.close()
 		return nil, err
@@ -100,14 +101,13 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.close()
 		return nil, err
 	}
-	a.guard = sipauth.NewGuard(sipauth.GuardConfig{MaxFailuresPerSource: cfg.BanSource, MaxFailuresPerAccount: cfg.BanAccount,
-		Window: cfg.BanWindow, BanTime: cfg.BanTime}, log)
 	a.guard.OnBan = func(kind, _ string) { a.sip.Metrics.Bans.WithLabelValues(kind).Inc() }
 	m := a.sip.Metrics
 	a.regis = registrar.New(st, a.auth, a.guard, registrar.Config{MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires}, log,
 		registrar.Metrics{Registered: m.Registrations.Inc, Unregistered: m.Unregistrations.Inc,
 			AuthFailure: func(r string) { m.AuthFailures.WithLabelValues(r).Inc() }})
 	a.sip.Handle(sip.REGISTER, a.regis.HandleRegister)
+	a.guard.Exempt = a.exemptSource
 	if err := a.setupCalls(); err != nil {
 		a.close()
 		return nil, err

@@ -34,6 +34,9 @@ type config struct {
 	BanAccount  int
 	BanWindow   time.Duration
 	BanTime     time.Duration
+	RateLimit   int
+	RateWindow  time.Duration
+	RateBanTime time.Duration
 	RTPTimeout  time.Duration
 	DigestAlgos string
 	Digest      []string // DigestAlgos parsed
@@ -98,6 +101,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.BanAccount, "ban-account-failures", envInt("PBX_BAN_ACCOUNT_FAILURES", 10), "failed authentications against one account that ban it, 0 disables [PBX_BAN_ACCOUNT_FAILURES]")
 	fs.DurationVar(&c.BanWindow, "ban-window", envDur("PBX_BAN_WINDOW", time.Minute), "window in which failures are counted [PBX_BAN_WINDOW]")
 	fs.DurationVar(&c.BanTime, "ban-time", envDur("PBX_BAN_TIME", 15*time.Minute), "duration of a ban [PBX_BAN_TIME]")
+	fs.IntVar(&c.RateLimit, "rate-limit", envInt("PBX_RATE_LIMIT", sipauth.DefaultGuardConfig.MaxRequestsPerSource), "out-of-dialog SIP requests from one address within the rate window that ban it; registered devices and trunks are exempt; 0 disables [PBX_RATE_LIMIT]")
+	fs.DurationVar(&c.RateWindow, "rate-window", envDur("PBX_RATE_WINDOW", sipauth.DefaultGuardConfig.RequestWindow), "window in which the requests of the rate limit are counted [PBX_RATE_WINDOW]")
+	fs.DurationVar(&c.RateBanTime, "rate-ban-time", envDur("PBX_RATE_BAN_TIME", 0), "duration of a ban for the request rate; 0 means the ban time [PBX_RATE_BAN_TIME]")
 	fs.DurationVar(&c.RTPTimeout, "rtp-timeout", envDur("PBX_RTP_TIMEOUT", 60*time.Second), "hang up a call without RTP for this long [PBX_RTP_TIMEOUT]")
 	fs.StringVar(&c.DigestAlgos, "digest", env("PBX_DIGEST", "SHA-256,MD5"), "digest algorithms offered, in order of preference [PBX_DIGEST]")
 	fs.BoolVar(&c.Pprof, "pprof", env("PBX_PPROF", "") == "1", "serve Go profiles under /debug/pprof/ on the HTTP listener (admin use) [PBX_PPROF=1]")

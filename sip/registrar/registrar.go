@@ -57,6 +57,8 @@ type Registrar struct {
 	metrics Metrics
 	writer  *batchWriter
 	now     func() time.Time
+	sources sources
+	workers *workers
 
 	// NewBinding, when set before the server starts, is told of each
 	// contact a device registers that it did not have (a phone that
@@ -86,11 +88,15 @@ func New(st Store, auth *sipauth.Authenticator, guard *sipauth.Guard, cfg Config
 		log = slog.Default()
 	}
 	return &Registrar{store: st, auth: auth, guard: guard, cfg: cfg, log: log, metrics: m,
-		writer: newBatchWriter(st), now: time.Now}
+		writer: newBatchWriter(st), now: time.Now, workers: newWorkers()}
 }
 
-// Close flushes pending binding writes and stops the writer.
-func (r *Registrar) Close() { r.writer.close() }
+// Close stops the workers, then flushes pending binding writes and stops
+// the writer.
+func (r *Registrar) Close() {
+	r.workers.close()
+	r.writer.close()
+}
 
 // Lookup returns the live bindings of every device of a licence.
 func (r *Registrar) Lookup(ctx context.Context, userID string) ([]store.Binding, error) {
@@ -99,6 +105,7 @@ func (r *Registrar) Lookup(ctx context.Context, userID string) ([]store.Binding,
 
 // SweepExpired deletes expired bindings; cmd/pbx runs it periodically.
 func (r *Registrar) SweepExpired(ctx context.Context) (int64, error) {
+	r.sources.forgetExpired(r.now())
 	return r.store.DeleteExpiredBindings(ctx, r.now())
 }
 
@@ -154,7 +161,9 @@ func (r *Registrar) authenticate(ctx context.Context, req *sip.Request, tx sip.S
 		for _, c := range r.auth.Challenges(realm, stale) {
 			res.AppendHeader(sip.NewHeader(hdrName, c))
 		}
-		_ = tx.Respond(res)
+		// Challenges are stateless: a flood of requests without (or with
+		// wrong) credentials must hold no transaction and no timers.
+		_ = sipserver.RespondStateless(tx, res)
 	}
 	var credHdr string
 	if h := req.GetHeader(credName); h != nil {
@@ -226,37 +235,53 @@ func (r *Registrar) fail(ip, user, reason string) {
 	}
 }
 
-// HandleRegister is the sipgo handler for REGISTER.
+// HandleRegister is the sipgo handler for REGISTER. Its work up to the
+// write of the bindings runs on one of the registrar's workers (see
+// workers); the wait for the group commit and the answer run on the
+// request's goroutine, so that a worker never waits for the database
+// writer and the number of workers does not bound the size of a commit.
 func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	var finish func()
+	r.workers.do(func() { finish = r.handleRegister(ctx, req, tx) })
+	if finish != nil {
+		finish()
+	}
+}
+
+func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) (finish func()) {
 	to, from, callID, cseq := req.To(), req.From(), req.CallID(), req.CSeq()
 	if to == nil || from == nil || callID == nil || cseq == nil {
 		respond(tx, req, 400, "Bad Request - missing mandatory header")
-		return
+		return nil
 	}
 	now := r.now()
 	da, current, ok := r.authenticate(ctx, req, tx, false, func(ctx context.Context, user string) (store.DeviceAuth, []store.Binding, error) {
 		return r.store.DeviceRegistration(ctx, user, now)
 	})
 	if !ok {
-		return
+		return nil
 	}
-	log := r.log.With("device_id", da.Device.ID, "tenant_id", da.Tenant.ID, "call_id", callID.Value())
+	// The request's logger is built only when something is logged: With
+	// formats its attributes at once, for every REGISTER.
+	log := func() *slog.Logger {
+		return r.log.With("device_id", da.Device.ID, "tenant_id", da.Tenant.ID, "call_id", callID.Value())
+	}
 	// The address of record must be the authenticated device's own.
 	if to.Address.User != da.Device.SIPUsername {
-		log.Info("register: AOR does not match the authenticated device", "to_user", to.Address.User)
+		log().Info("register: AOR does not match the authenticated device", "to_user", to.Address.User)
 		respond(tx, req, 403, "Forbidden - address of record does not match credentials")
-		return
+		return nil
 	}
 	if !da.User.Active(now) {
 		respond(tx, req, 403, "Forbidden - licence suspended")
-		return
+		return nil
 	}
 	defaultExpires := r.cfg.DefaultExpires
 	if v, ok, err := sipserver.Expires(req); err != nil {
 		respond(tx, req, 400, "Bad Request - invalid Expires")
-		return
+		return nil
 	} else if ok {
 		defaultExpires = v
 	}
@@ -275,17 +300,17 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		c, ok := h.(*sip.ContactHeader)
 		if !ok {
 			respond(tx, req, 400, "Bad Request - invalid Contact")
-			return
+			return nil
 		}
 		if c.Address.Wildcard {
 			if len(contacts) != 1 || defaultExpires != 0 {
 				respond(tx, req, 400, "Bad Request - wildcard Contact needs Expires: 0 and no other contact")
-				return
+				return nil
 			}
 			for _, b := range current {
-				if b.CallID == callID.Value() && cseq.SeqNo <= b.CSeq {
+				if b.CallID == callID.Value() && cseq.SeqNo < b.CSeq {
 					respond(tx, req, 500, "Server Internal Error - out of order CSeq")
-					return
+					return nil
 				}
 			}
 			b := base
@@ -299,14 +324,14 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
 				respond(tx, req, 400, "Bad Request - invalid contact expires")
-				return
+				return nil
 			}
 			expires = n
 		}
 		uri := c.Address.String()
 		if len(uri) > 512 {
 			respond(tx, req, 400, "Bad Request - Contact too long")
-			return
+			return nil
 		}
 		idx := -1
 		for i, b := range current {
@@ -314,9 +339,11 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 				idx = i
 			}
 		}
-		if idx >= 0 && current[idx].CallID == callID.Value() && cseq.SeqNo <= current[idx].CSeq {
+		// An equal CSeq is the retransmission of a request answered
+		// statelessly (below): applied again, to the same effect.
+		if idx >= 0 && current[idx].CallID == callID.Value() && cseq.SeqNo < current[idx].CSeq {
 			respond(tx, req, 500, "Server Internal Error - out of order CSeq")
-			return
+			return nil
 		}
 		b := base
 		b.Contact = uri
@@ -331,7 +358,7 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 			res := sip.NewResponseFromRequest(req, 423, "Interval Too Brief", nil)
 			res.AppendHeader(sip.NewHeader("Min-Expires", strconv.Itoa(r.cfg.MinExpires)))
 			_ = tx.Respond(res)
-			return
+			return nil
 		}
 		if expires > r.cfg.MaxExpires {
 			expires = r.cfg.MaxExpires
@@ -347,42 +374,54 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if len(current) > r.cfg.MaxContacts {
 		respond(tx, req, 403, fmt.Sprintf("Forbidden - at most %d contacts per device", r.cfg.MaxContacts))
-		return
+		return nil
 	}
-	if len(changes) > 0 {
-		if err := r.writer.apply(ctx, changes); err != nil {
-			log.Error("register: write bindings", "error", err)
-			respond(tx, req, 500, "Server Internal Error")
-			return
+	// The rest waits for the commit of the changes: not on a worker, which
+	// would sit idle meanwhile (see HandleRegister).
+	return func() {
+		if len(changes) > 0 {
+			if err := r.writer.apply(ctx, changes); err != nil {
+				log().Error("register: write bindings", "error", err)
+				respond(tx, req, 500, "Server Internal Error")
+				return
+			}
+		}
+		res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+		for _, b := range current {
+			secs := int(b.ExpiresAt.Sub(now).Round(time.Second) / time.Second)
+			res.AppendHeader(sip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(secs)))
+		}
+		res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)[:26]+"GMT"))
+		// The 200 is stateless, as Kamailio's registrar's: a REGISTER's server
+		// transaction would otherwise stay 32 s (Timer J) to absorb
+		// retransmissions, and the transactions of a registration storm would
+		// hold memory and timers that the garbage collector keeps scanning. A
+		// retransmission is handled again (its CSeq equals the binding's).
+		if err := sipserver.RespondStateless(tx, res); err != nil {
+			log().Debug("register: respond", "error", err)
+		}
+		added, removed := false, false
+		for _, c := range changes {
+			if c.Remove {
+				removed = true
+			} else {
+				added = true
+				r.sources.note(source, c.ExpiresAt)
+			}
+		}
+		if added && r.metrics.Registered != nil {
+			r.metrics.Registered()
+		}
+		if removed && r.metrics.Unregistered != nil {
+			r.metrics.Unregistered()
+		}
+		if r.NewBinding != nil {
+			for _, b := range fresh {
+				r.NewBinding(da, b)
+			}
+		}
+		if r.log.Enabled(ctx, slog.LevelDebug) {
+			log().Debug("registered", "source", source, "transport", transport, "contacts", len(current))
 		}
 	}
-	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	for _, b := range current {
-		secs := int(b.ExpiresAt.Sub(now).Round(time.Second) / time.Second)
-		res.AppendHeader(sip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(secs)))
-	}
-	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)[:26]+"GMT"))
-	if err := tx.Respond(res); err != nil {
-		log.Debug("register: respond", "error", err)
-	}
-	added, removed := false, false
-	for _, c := range changes {
-		if c.Remove {
-			removed = true
-		} else {
-			added = true
-		}
-	}
-	if added && r.metrics.Registered != nil {
-		r.metrics.Registered()
-	}
-	if r.NewBinding != nil {
-		for _, b := range fresh {
-			r.NewBinding(da, b)
-		}
-	}
-	if removed && r.metrics.Unregistered != nil {
-		r.metrics.Unregistered()
-	}
-	log.Debug("registered", "source", source, "transport", transport, "contacts", len(current))
 }

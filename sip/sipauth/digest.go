@@ -150,18 +150,6 @@ func (a *Authenticator) Challenges(realm string, stale bool) []string {
 	return out
 }
 
-// Credentials parses an Authorization header value.
-func Credentials(header string) (*digest.Credentials, error) {
-	if header == "" {
-		return nil, ErrNoCredentials
-	}
-	c, err := digest.ParseCredentials(header)
-	if err != nil || c.Username == "" || c.Nonce == "" || c.Response == "" {
-		return nil, ErrMalformed
-	}
-	return c, nil
-}
-
 // Verify checks credentials of a request with method against the stored HA1
 // of the account (ha1md5 or ha1sha256 according to the algorithm used) in
 // realm. It returns ErrStale when the response is right but the nonce expired

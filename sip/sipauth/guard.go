@@ -2,7 +2,9 @@ package sipauth
 
 import (
 	"log/slog"
+	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,11 +18,22 @@ type GuardConfig struct {
 	MaxFailuresPerAccount int
 	Window                time.Duration
 	BanTime               time.Duration
+	// MaxRequestsPerSource out-of-dialog requests from one IP address
+	// within RequestWindow ban it for RateBanTime (see Request). Zero
+	// disables the rule.
+	MaxRequestsPerSource int
+	RequestWindow        time.Duration // default 5 s
+	RateBanTime          time.Duration // default BanTime
 }
 
 // DefaultGuardConfig is a conservative default: generous enough for a phone
-// with a stale password retrying, strict enough to stop a scanner.
-var DefaultGuardConfig = GuardConfig{MaxFailuresPerSource: 20, MaxFailuresPerAccount: 10, Window: time.Minute, BanTime: 15 * time.Minute}
+// with a stale password retrying, strict enough to stop a scanner. The
+// request rate, 1,000 out-of-dialog requests in 5 s (200/s), is far above
+// what the phones of an office behind one NAT send before the first of them
+// has registered (and registered sources are never limited), and far below
+// a flood.
+var DefaultGuardConfig = GuardConfig{MaxFailuresPerSource: 20, MaxFailuresPerAccount: 10, Window: time.Minute, BanTime: 15 * time.Minute,
+	MaxRequestsPerSource: 1000, RequestWindow: 5 * time.Second}
 
 type counter struct {
 	start    time.Time
@@ -31,14 +44,33 @@ type counter struct {
 // Guard counts authentication failures and bans sources and accounts that
 // exceed the thresholds. It is safe for concurrent use.
 type Guard struct {
-	cfg    GuardConfig
-	log    *slog.Logger
-	now    func() time.Time
-	OnBan  func(kind, key string) // metrics hook; kind is "source" or "account"
+	cfg   GuardConfig
+	log   *slog.Logger
+	now   func() time.Time
+	OnBan func(kind, key string) // metrics hook; kind is "source", "account" or "rate"
+	// Exempt reports whether a source is never limited by the request
+	// rate (a registered device's address, a trunk's); nil exempts none.
+	// It is asked only when a source exceeds the rate, outside the lock.
+	Exempt func(src netip.AddrPort) bool
 	mu     sync.Mutex
 	source map[string]*counter
 	acct   map[string]*counter
+	rate   map[netip.Addr]*rateCounter
+	// lastBanEnd is when the latest ban of any kind ends (Unix ns): until
+	// then the maps must be asked; after it, nothing is banned and the
+	// checks made for every request take no lock.
+	lastBanEnd atomic.Int64
 }
+
+// banUntil records that a ban runs until t; the caller holds g.mu.
+func (g *Guard) banUntil(t time.Time) {
+	if n := t.UnixNano(); n > g.lastBanEnd.Load() {
+		g.lastBanEnd.Store(n)
+	}
+}
+
+// anyBan reports whether some ban may still run at now.
+func (g *Guard) anyBan(now time.Time) bool { return now.UnixNano() < g.lastBanEnd.Load() }
 
 // NewGuard returns a Guard with cfg.
 func NewGuard(cfg GuardConfig, log *slog.Logger) *Guard {
@@ -51,7 +83,14 @@ func NewGuard(cfg GuardConfig, log *slog.Logger) *Guard {
 	if cfg.BanTime <= 0 {
 		cfg.BanTime = 15 * time.Minute
 	}
-	return &Guard{cfg: cfg, log: log, now: time.Now, source: map[string]*counter{}, acct: map[string]*counter{}}
+	if cfg.RequestWindow <= 0 {
+		cfg.RequestWindow = 5 * time.Second
+	}
+	if cfg.RateBanTime <= 0 {
+		cfg.RateBanTime = cfg.BanTime
+	}
+	return &Guard{cfg: cfg, log: log, now: time.Now, source: map[string]*counter{}, acct: map[string]*counter{},
+		rate: map[netip.Addr]*rateCounter{}}
 }
 
 // SetClock replaces the clock (tests).
@@ -64,6 +103,9 @@ func (g *Guard) SourceBanned(ip string) bool { return g.banned(g.source, ip) }
 func (g *Guard) AccountBanned(user string) bool { return g.banned(g.acct, user) }
 
 func (g *Guard) banned(m map[string]*counter, key string) bool {
+	if !g.anyBan(g.now()) {
+		return false
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	c := m[key]
@@ -81,7 +123,7 @@ func (g *Guard) Fail(ip, user string) {
 	if g.cfg.MaxFailuresPerAccount > 0 && user != "" && g.hit(g.acct, user, g.cfg.MaxFailuresPerAccount, now) {
 		bans = append(bans, [2]string{"account", user})
 	}
-	if len(g.source)+len(g.acct) > 100000 {
+	if len(g.source)+len(g.acct) > maxTracked {
 		g.sweep(now)
 	}
 	g.mu.Unlock()
@@ -106,6 +148,7 @@ func (g *Guard) hit(m map[string]*counter, key string, max int, now time.Time) b
 	c.failures++
 	if c.failures >= max && !now.Before(c.until) {
 		c.until = now.Add(g.cfg.BanTime)
+		g.banUntil(c.until)
 		c.failures = 0
 		c.start = now
 		return true

@@ -28,7 +28,7 @@ import (
 // someone else's request.
 type badInput struct {
 	count   func()
-	blocked func(ip string) bool
+	blocked func(ip netip.Addr) bool
 	udpConn *net.UDPConn
 	readers map[net.Addr]*udpReader // by udpReader.local; fixed before serving
 }
@@ -58,14 +58,14 @@ func (b *badInput) newUDPReaders(conn *net.UDPConn, n int) []*udpReader {
 
 func (b *badInput) filter(info sip.TransportReadProps, data []byte) ([]byte, error) {
 	if b.blocked != nil {
-		var ip string
+		var ip netip.Addr
 		switch a := info.RemoteAddr.(type) {
 		case *net.UDPAddr:
-			ip = a.IP.String()
+			ip = a.AddrPort().Addr()
 		case *net.TCPAddr:
-			ip = a.IP.String()
+			ip = a.AddrPort().Addr()
 		}
-		if ip != "" && b.blocked(ip) {
+		if ip.IsValid() && b.blocked(ip.Unmap()) {
 			return nil, nil
 		}
 	}

@@ -40,8 +40,14 @@ type Config struct {
 	// Registerer receives the SIP metrics; nil means a private registry.
 	Registerer prometheus.Registerer
 	// Blocked reports whether input from an IP address must be dropped
-	// unread (a source banned for password guessing); nil blocks nothing.
-	Blocked func(ip string) bool
+	// unread (a banned source); nil blocks nothing. It is asked for every
+	// datagram and stream read, before parsing.
+	Blocked func(ip netip.Addr) bool
+	// OutOfDialog is asked for each out-of-dialog request (no To tag; not
+	// ACK or CANCEL) before its handler runs, with the address it came
+	// from; false drops the request unanswered (a source over its request
+	// rate). Nil admits all.
+	OutOfDialog func(src netip.AddrPort) bool
 }
 
 // Metrics exported by the endpoint; other SIP packages add to them.
@@ -64,7 +70,7 @@ func newMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Registrations:   prometheus.NewCounter(prometheus.CounterOpts{Name: "pbx_sip_registrations_total", Help: "Successful REGISTER requests that added or refreshed a binding."}),
 		Unregistrations: prometheus.NewCounter(prometheus.CounterOpts{Name: "pbx_sip_unregistrations_total", Help: "REGISTER requests that removed bindings."}),
 		AuthFailures:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pbx_sip_auth_failures_total", Help: "Failed SIP digest authentications, by reason."}, []string{"reason"}),
-		Bans:            prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pbx_sip_bans_total", Help: "Temporary bans after repeated authentication failures, by kind."}, []string{"kind"}),
+		Bans:            prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pbx_sip_bans_total", Help: "Temporary bans of sources and accounts, by kind (source, account: authentication failures; rate: request rate)."}, []string{"kind"}),
 		ParseErrors:     prometheus.NewCounter(prometheus.CounterOpts{Name: "pbx_sip_parse_errors_total", Help: "Datagrams or stream data that did not parse as SIP."}),
 		UnmatchedResponses: prometheus.NewCounter(prometheus.CounterOpts{Name: "pbx_sip_unmatched_responses_total",
 			Help: "SIP responses that matched no transaction (late retransmissions)."}),
@@ -197,6 +203,11 @@ func (s *Server) wrap(h sipgo.RequestHandler) sipgo.RequestHandler {
 			method = "other"
 		}
 		s.Metrics.Requests.WithLabelValues(method).Inc()
+		if s.cfg.OutOfDialog != nil && outOfDialog(req) {
+			if src, err := netip.ParseAddrPort(req.Source()); err == nil && !s.cfg.OutOfDialog(src) {
+				return
+			}
+		}
 		defer func() {
 			if r := recover(); r != nil {
 				s.log.Error("sip handler panic", "method", method, "call_id", callID(req), "panic", fmt.Sprint(r))
@@ -260,6 +271,21 @@ func Respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string
 	_ = tx.Respond(res)
 }
 
+// outOfDialog reports whether req starts something new: a request without
+// a To tag other than ACK and CANCEL (which belong to an INVITE's
+// transaction).
+func outOfDialog(req *sip.Request) bool {
+	if req.Method == sip.ACK || req.Method == sip.CANCEL {
+		return false
+	}
+	to := req.To()
+	if to == nil {
+		return true
+	}
+	tag, _ := to.Params.Get("tag")
+	return tag == ""
+}
+
 func callID(req *sip.Request) string {
 	if h := req.CallID(); h != nil {
 		return h.Value()
@@ -282,8 +308,20 @@ type countingTx struct {
 }
 
 func (t *countingTx) Respond(res *sip.Response) error {
-	t.m.Responses.WithLabelValues(t.method, strconv.Itoa(res.StatusCode/100)+"xx").Inc()
+	t.count(res)
 	return t.ServerTransaction.Respond(res)
+}
+
+func (t *countingTx) count(res *sip.Response) {
+	t.m.Responses.WithLabelValues(t.method, statusClass(res.StatusCode)).Inc()
+}
+
+// statusClass is "1xx" to "6xx" without an allocation per response.
+func statusClass(code int) string {
+	if c := code / 100; c >= 1 && c <= 6 {
+		return [...]string{"1xx", "2xx", "3xx", "4xx", "5xx", "6xx"}[c-1]
+	}
+	return strconv.Itoa(code/100) + "xx"
 }
 
 // Unwrap returns the sipgo transaction (dialog helpers need the concrete one).

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-func startServer(t *testing.T, blocked func(string) bool) *Server {
+func startServer(t *testing.T, blocked func(netip.Addr) bool) *Server {
 	t.Helper()
 	s, err := New(Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(testLogOut, nil)), Blocked: blocked})
 	if err != nil {
@@ -107,7 +108,7 @@ func TestUnparsableRequestGets400(t *testing.T) {
 }
 
 func TestBlockedSourceIsDropped(t *testing.T) {
-	s := startServer(t, func(ip string) bool { return ip == "127.0.0.1" })
+	s := startServer(t, func(ip netip.Addr) bool { return ip.String() == "127.0.0.1" })
 	c, err := net.Dial("udp", s.Addr("udp").String())
 	if err != nil {
 		t.Fatal(err)

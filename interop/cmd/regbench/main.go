@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -98,100 +97,24 @@ func run() error {
 		return err
 	}
 
-	// The first pass binds every account once at a gentle rate, so the
-	// measured runs refresh existing bindings as a live system mostly does.
-	warm := min(1000, float64(len(accounts))/5)
-	if res, err := sippRun(ctx, work, "warmup", scenario, inf, srv.SIPAddr, o.transport, warm, len(accounts)); err != nil {
+	search := interop.RegisterSearch{Name: "pbx", Work: work, Scenario: scenario, Injection: inf, Accounts: len(accounts),
+		Target: srv.SIPAddr, Transport: o.transport, Rate: o.rate, MinRate: o.minRate, Duration: o.duration,
+		CPU: func() (time.Duration, error) { return interop.ProcessCPU(srv.Pid) }, Logf: logf}
+	if path := o.profile; path != "" {
+		search.During = func(ctx context.Context) error { return fetchProfile(ctx, srv.HTTPURL, path, o.duration) }
+	}
+	res, err := search.Run(ctx)
+	if err != nil {
 		return err
-	} else if !res.Clean(len(accounts)) {
-		logf("warm-up at %.0f/s was not clean: %s", warm, res.Summary())
 	}
-
-	// register_per_second is the successful registrations per second of
-	// the highest offered rate at which none failed (successful count over
-	// the run's elapsed time in the statistics file). Above the rate the
-	// server can keep pace with, answers come late and SIPp retransmits, yet
-	// none may fail: register_paced_per_second is the highest figure of a
-	// clean run that achieved at least keepPace of its offered rate.
-	const keepPace = 0.95
-	var firstFailed int64 = -1
-	found := false
-	for rate := o.rate; rate >= o.minRate; rate = float64(int(rate * 0.8)) {
-		if rate != o.rate {
-			time.Sleep(3 * time.Second) // let the server drain the previous run
-		}
-		calls := int(rate * o.duration.Seconds())
-		profiled := make(chan error, 1)
-		if path := o.profile; path != "" {
-			go func() { profiled <- fetchProfile(ctx, srv.HTTPURL, path, o.duration) }()
-			o.profile = ""
-		} else {
-			profiled <- nil
-		}
-		cpu0, cpuErr := interop.ProcessCPU(srv.Pid)
-		res, err := sippRun(ctx, work, fmt.Sprintf("rate-%.0f", rate), scenario, inf, srv.SIPAddr, o.transport, rate, calls)
-		if err != nil {
-			return err
-		}
-		cpu1, cpuErr2 := interop.ProcessCPU(srv.Pid)
-		if err := <-profiled; err != nil {
-			logf("cpu profile: %v", err)
-		}
-		elapsed := res.Stats.Elapsed.Seconds()
-		achieved := float64(res.Stats.Successful) / elapsed
-		logf("offered %.0f/s, %d registrations: %s -> %.0f successful/s; CPU: sipp %.0f%%, pbx %s; mean REGISTER-to-200 %s",
-			rate, calls, res.Summary(), achieved, 100*res.CPU.Seconds()/elapsed, cpuPercent(cpu0, cpu1, errors.Join(cpuErr, cpuErr2), elapsed),
-			res.Stats.Columns["ResponseTime1(C)"])
-		if firstFailed < 0 {
-			firstFailed = res.Stats.Failed
-		}
-		if !res.Clean(calls) {
-			continue
-		}
-		if !found {
-			found = true
-			figure("register_per_second", achieved, "req/s")
-			figure("register_failed", 0, "count")
-			figure("register_offered_per_second", rate, "req/s")
-			figure("register_retransmissions", float64(res.Stats.Retransmissions), "count")
-			if cpuErr == nil && cpuErr2 == nil {
-				figure("register_server_cpu_percent", 100*(cpu1-cpu0).Seconds()/elapsed, "%")
-			}
-			figure("register_sipp_cpu_percent", 100*res.CPU.Seconds()/elapsed, "%")
-		}
-		if achieved >= keepPace*rate {
-			figure("register_paced_per_second", achieved, "req/s")
-			figure("register_paced_retransmissions", float64(res.Stats.Retransmissions), "count")
-			return nil
-		}
-	}
-	if !found {
-		figure("register_per_second", 0, "req/s")
-		figure("register_failed", float64(max(firstFailed, 0)), "count")
+	res.Print("")
+	switch {
+	case !res.Found:
 		return fmt.Errorf("no run without failures at or above %.0f registrations per second", o.minRate)
+	case !res.Paced:
+		return fmt.Errorf("no run kept pace at or above %.0f registrations per second", o.minRate)
 	}
-	return fmt.Errorf("no run kept pace at or above %.0f registrations per second", o.minRate)
-}
-
-func cpuPercent(a, b time.Duration, err error, elapsed float64) string {
-	if err != nil {
-		return "unknown"
-	}
-	return fmt.Sprintf("%.0f%%", 100*(b-a).Seconds()/elapsed)
-}
-
-func sippRun(ctx context.Context, work, name, scenario, inf, target, transport string, rate float64, calls int) (*interop.SIPpResult, error) {
-	dir := filepath.Join(work, name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	p := interop.LoadRun(interop.SIPp{Scenario: scenario, Target: target, Transport: transport, Injection: inf, Dir: dir},
-		rate, calls, 60*time.Second)
-	res, err := p.Run(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("sipp %s: %w", name, err)
-	}
-	return res, nil
+	return nil
 }
 
 // fetchProfile saves a CPU profile of the server (started with --pprof)

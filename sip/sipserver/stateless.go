@@ -1,0 +1,42 @@
+package sipserver
+
+import "github.com/emiago/sipgo/sip"
+
+// RespondStateless sends res, a final answer to the request of tx, without
+// the transaction's state: it leaves once, on the connection the request
+// came in on (to the address the transaction would have used: the Via's,
+// or the source port for rport), and the transaction is terminated at once
+// instead of retransmitting the answer and waiting for an ACK for Timer H
+// (32 s). A retransmission of the request finds no transaction and is
+// answered again, as Kamailio's www_challenge and proxy_challenge do; the
+// ACK of a stateless answer to an INVITE matches no dialog and is dropped.
+// It is meant for digest challenges: an unauthenticated flood then costs a
+// parse and a response, and holds no memory once answered.
+//
+// sipgo creates the server transaction before any handler runs, and offers
+// no hook between its transport and transaction layers that could answer a
+// parsed request (the transport read filter sees raw bytes only), so the
+// transaction is created and dropped here: what matters is that none
+// outlives the handler. A transaction that is not sipgo's (a test double)
+// is answered through Respond.
+func RespondStateless(tx sip.ServerTransaction, res *sip.Response) error {
+	inner := tx
+	if ct, ok := tx.(*countingTx); ok {
+		ct.count(res)
+		inner = ct.ServerTransaction
+	}
+	for {
+		u, ok := inner.(interface{ Unwrap() sip.ServerTransaction })
+		if !ok {
+			break
+		}
+		inner = u.Unwrap()
+	}
+	st, ok := inner.(*sip.ServerTx)
+	if !ok || st.Connection() == nil {
+		return inner.Respond(res)
+	}
+	err := st.Connection().WriteMsg(res)
+	st.Terminate()
+	return err
+}
