@@ -362,12 +362,14 @@ func TestFlowVersionPinnedAtCallStart(t *testing.T) {
 	bridgedTo(t, route(t, p, call), "202")
 }
 
+// With voicemail off (no Plan.Voicemail), a number leading to a box is
+// refused as unavailable; a flow's hang-up ends the call.
 func TestTrunkCallToVoicemailAndHangup(t *testing.T) {
 	p, r := numbersPlan(store.Destination{Type: store.DestVoicemail, ID: "u201"})
 	call := trunkCall("+3221234567")
 	rejected(t, call, route(t, p, call), callctl.CauseUnavailable)
 	if len(call.Dials()) != 0 {
-		t.Fatal("voicemail placeholder dialled")
+		t.Fatal("a number leading to voicemail dialled someone")
 	}
 	r.numbers["+3221234567"] = store.Number{TenantID: tenantID, E164: "+3221234567", Destination: store.Destination{Type: store.DestCallFlow, ID: "f1"}}
 	r.publish(tenantID, "f1", `{"name":"x","start":"h","nodes":{"h":{"type":"hangup"}}}`)
