@@ -75,7 +75,9 @@ type Plan struct {
 	MaxDispatch int
 	// HuntClock and HuntRecheck time the hunt groups' queues (defaults:
 	// the real clock, 5 s).
-	HuntClock   huntgroup.Clock
+	HuntClock huntgroup.Clock
+	// Prompts say hunt-group queue positions (nil: none are announced).
+	Prompts     huntgroup.Prompter
 	HuntRecheck time.Duration
 
 	numbers numberRouting

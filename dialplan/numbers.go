@@ -47,6 +47,9 @@ type numberRouting struct {
 func (p *Plan) Hunts() *huntgroup.Hunt {
 	p.numbers.huntOnce.Do(func() {
 		p.numbers.hunt = &huntgroup.Hunt{Dir: directory{p}, Clock: p.HuntClock, Recheck: p.HuntRecheck, Logger: p.Logger}
+		if p.Prompts != nil {
+			p.numbers.hunt.Prompts = p.Prompts
+		}
 	})
 	return p.numbers.hunt
 }
@@ -193,7 +196,9 @@ func (p *Plan) connect(ctx context.Context, call callctl.Call, leg callctl.Leg) 
 func (p *Plan) toGroup(ctx context.Context, call callctl.Call, t store.Tenant, g store.HuntGroup, hops int, log *slog.Logger) {
 	in := call.Inbound()
 	log = log.With("hunt_group", g.ID)
-	out, err := p.Hunts().Run(withTenant(ctx, t), call, huntGroup(g))
+	hg := huntGroup(g)
+	hg.Language = t.Language
+	out, err := p.Hunts().Run(withTenant(ctx, t), call, hg)
 	switch {
 	case err != nil:
 		log.Error("dialplan: hunt group", "error", err)
@@ -211,7 +216,7 @@ func (p *Plan) toGroup(ctx context.Context, call callctl.Call, t store.Tenant, g
 func huntGroup(g store.HuntGroup) huntgroup.Group {
 	out := huntgroup.Group{ID: g.ID, Strategy: huntgroup.Strategy(g.Strategy), Members: g.Members, MemberTimeout: g.MemberTimeout, Timeout: g.Timeout}
 	if g.Queue != nil {
-		out.Queue = &huntgroup.QueueSpec{MaxWait: g.Queue.MaxWait, Music: g.Queue.Music}
+		out.Queue = &huntgroup.QueueSpec{MaxWait: g.Queue.MaxWait, Music: g.Queue.Music, AnnouncePosition: g.Queue.AnnouncePosition}
 	}
 	return out
 }

@@ -31,7 +31,9 @@ func (a *app) setupVoicemail(c *calls) error {
 		if _, err := os.Stat(filepath.Join(a.cfg.Prompts, "en", "vm-goodbye.wav")); err != nil {
 			a.log.Warn("system prompts missing: callers hear beeps only; build them with go run ./cmd/pbx-prompts", "dir", a.cfg.Prompts)
 		}
-		svc.Prompts = &prompts.Library{Dir: a.cfg.Prompts}
+		lib := &prompts.Library{Dir: a.cfg.Prompts}
+		svc.Prompts = lib
+		c.plan.Prompts = lib // queue positions
 	}
 	if a.cfg.SMTP != "" {
 		m, err := a.smtp()

@@ -2,11 +2,15 @@ package huntgroup
 
 import (
 	"context"
+	"io"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"pbx/callctl"
+	"pbx/media"
 )
 
 // fakeClock fires After channels when Advance passes their time.
@@ -163,5 +167,63 @@ func TestQueuePositions(t *testing.T) {
 	case <-b.wake:
 	default:
 		t.Fatal("the new head was not woken when the head left")
+	}
+}
+
+// prompter names the prompts it gives, so a test can read what was said.
+type prompter struct{}
+
+type namedPrompt string
+
+func (namedPrompt) ReadFrame([]int16) error { return io.EOF }
+
+func (prompter) Prompt(lang, id string) media.Source { return namedPrompt(lang + "/" + id) }
+
+func said(plays [][]media.Source) []string {
+	var out []string
+	for _, p := range plays {
+		var ids []string
+		for _, s := range p {
+			ids = append(ids, string(s.(namedPrompt)))
+		}
+		out = append(out, strings.Join(ids, " "))
+	}
+	return out
+}
+
+func TestQueueAnnouncesPositions(t *testing.T) {
+	d := newDir("a")
+	d.set("a", func(m *Member) { m.Busy = true })
+	clk := &fakeClock{now: time.Unix(1000, 0)}
+	h := &Hunt{Dir: d, Clock: clk, Recheck: time.Hour, Prompts: prompter{}}
+	g := Group{ID: "g", Strategy: RingAll, Members: []string{"a"}, Language: "nl",
+		Queue: &QueueSpec{MaxWait: time.Hour, AnnouncePosition: true}}
+	first, second := newCall(), newCall()
+	done := make(chan Outcome, 2)
+	go func() { out, _ := h.Run(context.Background(), first, g); done <- out }()
+	waitFor(t, "the first caller to queue", func() bool { return h.Queue("g").Len() == 1 })
+	go func() { out, _ := h.Run(context.Background(), second, g); done <- out }()
+	waitFor(t, "the second caller to hear its place", func() bool { return len(second.InboundLeg().Plays()) == 1 })
+	if got := said(second.InboundLeg().Plays()); !slices.Equal(got, []string{"nl/queue-there-are nl/num-1 nl/queue-calls-waiting"}) {
+		t.Fatalf("second caller heard %q", got)
+	}
+	if got := said(first.InboundLeg().Plays()); !slices.Equal(got, []string{"nl/queue-you-are-next"}) {
+		t.Fatalf("first caller heard %q", got)
+	}
+	// The first caller gives up: the second moves up and is told so.
+	first.InboundLeg().RemoteHangup(callctl.CauseNormal)
+	waitFor(t, "the second caller to hear it is next", func() bool { return len(second.InboundLeg().Plays()) == 2 })
+	if got := said(second.InboundLeg().Plays())[1]; got != "nl/queue-you-are-next" {
+		t.Fatalf("second caller heard %q", got)
+	}
+	// Music resumes after each announcement.
+	if m := second.InboundLeg().Music(); m[len(m)-1] == "-" {
+		t.Fatalf("music not resumed after the announcement: %v", m)
+	}
+	second.InboundLeg().RemoteHangup(callctl.CauseNormal)
+	for range 2 {
+		if out := <-done; out != Gone {
+			t.Fatalf("outcome %v", out)
+		}
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
 	"pbx/callctl"
+	"pbx/media"
 )
 
 // Group is a hunt group as its program needs it.
@@ -24,6 +26,13 @@ type Group struct {
 	Timeout time.Duration
 	// Queue, when set, makes callers who find every member busy wait.
 	Queue *QueueSpec
+	// Language of the announcements (the tenant's).
+	Language string
+}
+
+// Prompter gives system prompts by language and id (package prompts).
+type Prompter interface {
+	Prompt(lang, id string) media.Source
 }
 
 // QueueSpec is how callers wait.
@@ -32,6 +41,9 @@ type QueueSpec struct {
 	MaxWait time.Duration
 	// Music is the tenant's music class callers hear ("" the default).
 	Music string
+	// AnnouncePosition tells a caller its place in line when it joins and
+	// whenever it moves up.
+	AnnouncePosition bool
 }
 
 // Directory is what the program reads of members and records of answers.
@@ -67,6 +79,8 @@ type Hunt struct {
 	// the head of a queue looks for a free member unprompted (default 5 s).
 	Clock   Clock
 	Recheck time.Duration
+	// Prompts say queue positions; nil announces nothing.
+	Prompts Prompter
 	Logger  *slog.Logger
 
 	mu     sync.Mutex
@@ -139,11 +153,16 @@ func (h *Hunt) queue(ctx context.Context, call callctl.Call, g Group, caller cal
 	t := h.Queue(g.ID).Join()
 	defer t.Leave()
 	_ = caller.StartMusic(g.Queue.Music)
+	announced := 0
 	for {
 		remaining := deadline.Sub(clk.Now())
 		if remaining <= 0 {
 			caller.StopMusic()
 			return Overflow, nil
+		}
+		if pos := t.Position(); g.Queue.AnnouncePosition && pos != announced {
+			announced = pos
+			h.announce(ctx, caller, g, pos)
 		}
 		if t.Position() == 1 {
 			res, err := h.ring(ctx, call, g, caller, remaining)
@@ -199,6 +218,39 @@ func (h *Hunt) ring(ctx context.Context, call callctl.Call, g Group, caller call
 }
 
 var errNobody = errors.New("huntgroup: no member is free")
+
+// announce tells a queued caller its place in line, over its music: "you
+// are next", or "there are N calls waiting" ahead of it.
+func (h *Hunt) announce(ctx context.Context, caller callctl.Leg, g Group, pos int) {
+	ids := []string{"queue-you-are-next"}
+	if pos > 1 {
+		ids = []string{"queue-there-are", "num-" + strconv.Itoa(min(pos-1, 99)), "queue-calls-waiting"}
+	}
+	srcs := positionPrompts(h.Prompts, g.Language, ids)
+	if len(srcs) == 0 {
+		return
+	}
+	caller.StopMusic()
+	_ = caller.Play(ctx, srcs...)
+	_ = caller.StartMusic(g.Queue.Music)
+}
+
+// positionPrompts are the prompts of ids, all or none: half a sentence
+// says nothing useful.
+func positionPrompts(p Prompter, lang string, ids []string) []media.Source {
+	if p == nil {
+		return nil
+	}
+	out := make([]media.Source, 0, len(ids))
+	for _, id := range ids {
+		src := p.Prompt(lang, id)
+		if src == nil {
+			return nil
+		}
+		out = append(out, src)
+	}
+	return out
+}
 
 // answered records who answered, for round robin.
 func (h *Hunt) answered(ctx context.Context, g Group, res callctl.DialResult) {
