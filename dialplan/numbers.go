@@ -198,6 +198,9 @@ func (p *Plan) toGroup(ctx context.Context, call callctl.Call, t store.Tenant, g
 	log = log.With("hunt_group", g.ID)
 	hg := huntGroup(g)
 	hg.Language = t.Language
+	if m := flowMusic(ctx); hg.Queue != nil && hg.Queue.Music == "" && m != "" {
+		hg.Queue.Music = m // the group has none of its own: the flow's
+	}
 	out, err := p.Hunts().Run(withTenant(ctx, t), call, hg)
 	switch {
 	case err != nil:
@@ -247,11 +250,37 @@ func (p *Plan) toFlow(ctx context.Context, call callctl.Call, t store.Tenant, fl
 		return
 	}
 	log.Info("call flow walked", "to", dest.Type, "id", dest.ID)
-	if dest.Type == callflow.TypeHangup {
+	switch dest.Type {
+	case callflow.TypeHangup:
 		in.Hangup(callctl.CauseNormal)
 		return
+	case callflow.TypeVoicemailAccess:
+		if p.VoicemailMenu == nil {
+			log.Warn("dialplan: voicemail is off, call rejected")
+			in.Hangup(callctl.CauseUnavailable)
+			return
+		}
+		// Nobody is known behind a flow's caller: mailbox and PIN asked.
+		p.VoicemailMenu.Listen(ctx, call, t.ID, "", true)
+		return
+	}
+	if g.Music != "" {
+		ctx = withFlowMusic(ctx, g.Music)
 	}
 	p.dispatch(ctx, call, t, store.Destination{Type: dest.Type, ID: dest.ID, Number: dest.Number}, hops+1, log)
+}
+
+type flowMusicKey struct{}
+
+// withFlowMusic carries the music class of the flow a call came through
+// to the destinations it leads to.
+func withFlowMusic(ctx context.Context, class string) context.Context {
+	return context.WithValue(ctx, flowMusicKey{}, class)
+}
+
+func flowMusic(ctx context.Context) string {
+	m, _ := ctx.Value(flowMusicKey{}).(string)
+	return m
 }
 
 func cmpOr(v, def int) int {

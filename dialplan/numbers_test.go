@@ -436,3 +436,27 @@ func (hourClock) Now() time.Time                       { return time.Now() }
 func (hourClock) After(time.Duration) <-chan time.Time { return nil }
 
 var _ callflow.Audio = audioFunc(nil)
+
+// A flow's voicemail_access node asks for a mailbox and its PIN; a flow's
+// music is what its callers hear in a queue that has none of its own.
+func TestFlowVoicemailAccessAndMusic(t *testing.T) {
+	p, r := numbersPlan(store.Destination{Type: store.DestCallFlow, ID: "f1"})
+	menu := &fakeMenu{}
+	p.VoicemailMenu = menu
+	r.publish(tenantID, "f1", `{"name":"vm","start":"v","nodes":{"v":{"type":"voicemail_access"}}}`)
+	call := trunkCall("+3221234567")
+	route(t, p, call)
+	if want := []string{tenantID + ` "" true`}; !slices.Equal(menu.got, want) {
+		t.Fatalf("Listen calls %q, want %q", menu.got, want)
+	}
+
+	r.groups["g1"] = store.HuntGroup{ID: "g1", TenantID: tenantID, Strategy: store.StrategyRingAll, Members: []string{"u202"},
+		Queue: &store.Queue{MaxWait: time.Millisecond}}
+	r.publish(tenantID, "f1", `{"name":"q","start":"g","music":"jazz","nodes":{"g":{"type":"hunt_group","id":"g1"}}}`)
+	p.Locator = fakeLocator{} // nobody registered: the caller waits, then overflows
+	call = trunkCall("+3221234567")
+	route(t, p, call)
+	if m := call.InboundLeg().Music(); len(m) == 0 || m[0] != "jazz" {
+		t.Fatalf("queued caller heard %v, want the flow's class jazz", m)
+	}
+}

@@ -113,6 +113,17 @@ func TestDryRun(t *testing.T) {
 	}
 }
 
+func TestVoicemailAccessNode(t *testing.T) {
+	g := mustParse(t, `{"name":"m","start":"m","music":"jazz","nodes":{"m":{"type":"menu","options":{"9":"v"}},"v":{"type":"voicemail_access"}}}`)
+	if err := Validate(context.Background(), g, dir{}); err != nil {
+		t.Fatal(err)
+	}
+	_, dest, err := DryRun(context.Background(), g, "", time.Now(), "9")
+	if err != nil || dest.Type != TypeVoicemailAccess {
+		t.Fatalf("dest %+v err %v", dest, err)
+	}
+}
+
 func TestMenuWithoutInvalidHangsUp(t *testing.T) {
 	g := mustParse(t, `{"name":"m","start":"m","nodes":{"m":{"type":"menu","options":{"1":"u"}},"u":{"type":"user","id":"u1"}}}`)
 	_, dest, err := DryRun(context.Background(), g, "", time.Now(), "")
@@ -125,6 +136,7 @@ func TestValidationFindsEverything(t *testing.T) {
 	bad := `{
   "name": "",
   "start": "nowhere",
+  "music": "Bad Class!",
   "nodes": {
     "a": {"type": "schedule", "hours": [{"days": ["mon","xyz"], "from": "18:00", "to": "08:00"}], "timezone": "Mars/Olympus", "open": "b"},
     "b": {"type": "play", "audio": "nope", "next": "ghost"},
@@ -143,7 +155,7 @@ func TestValidationFindsEverything(t *testing.T) {
 		t.Fatalf("want Problems, got %v", err)
 	}
 	want := []string{
-		"name", "start",
+		"name", "start", "music",
 		"nodes.a.hours[0].days", "nodes.a.hours[0].to", "nodes.a.timezone", "nodes.a.closed",
 		"nodes.b.audio", "nodes.b.next",
 		"nodes.c.options.11", "nodes.c.options.2", "nodes.c.timeout", "nodes.c.retries",

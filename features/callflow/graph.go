@@ -20,6 +20,9 @@ const (
 	TypeVoicemail = "voicemail"
 	TypeExternal  = "external"
 	TypeHangup    = "hangup"
+	// TypeVoicemailAccess lets the caller listen to a box: it asks for
+	// the mailbox and its PIN.
+	TypeVoicemailAccess = "voicemail_access"
 )
 
 // Graph is a call flow as administrators write it.
@@ -27,6 +30,9 @@ type Graph struct {
 	Name  string          `json:"name"`
 	Start string          `json:"start"`
 	Nodes map[string]Node `json:"nodes"`
+	// Music is the tenant's music class callers of this flow hear while
+	// they wait in its destinations' queues ("" the tenant's default).
+	Music string `json:"music,omitempty"`
 }
 
 // Node is one step of a flow; which fields count depends on Type.

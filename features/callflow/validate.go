@@ -50,6 +50,9 @@ type Directory interface {
 
 var nodeNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
+// musicClassRE is the form of a tenant's music class names.
+var musicClassRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
 // MaxNodes bounds a flow's size.
 const MaxNodes = 200
 
@@ -67,6 +70,9 @@ func Validate(ctx context.Context, g Graph, dir Directory) error {
 		add("", "name", "is required")
 	} else if len(g.Name) > 100 {
 		add("", "name", "must be at most 100 characters")
+	}
+	if g.Music != "" && !musicClassRE.MatchString(g.Music) {
+		add("", "music", "must be a music class: 1 to 32 lower-case letters, digits, - or _, starting with a letter or digit")
 	}
 	switch {
 	case len(g.Nodes) == 0:
@@ -196,11 +202,11 @@ func checkNode(ctx context.Context, name string, n Node, g Graph, dir Directory,
 		} else if _, err := numbering.Normalize(n.Number); err != nil && !numbering.Short(n.Number) {
 			add(name, "number", "must be a phone number (E.164 such as +3221234567, or national)")
 		}
-	case TypeHangup:
+	case TypeHangup, TypeVoicemailAccess:
 	case "":
 		add(name, "type", "is required")
 	default:
-		add(name, "type", "must be one of schedule, menu, play, hunt_group, user, voicemail, external, hangup")
+		add(name, "type", "must be one of schedule, menu, play, hunt_group, user, voicemail, voicemail_access, external, hangup")
 	}
 }
 

@@ -67,8 +67,8 @@ func Walk(ctx context.Context, g Graph, tz string, env Env) ([]string, Destinati
 			return path, Destination{Type: n.Type, ID: n.ID}, nil
 		case TypeExternal:
 			return path, Destination{Type: n.Type, Number: n.Number}, nil
-		case TypeHangup:
-			return path, Destination{Type: TypeHangup}, nil
+		case TypeHangup, TypeVoicemailAccess:
+			return path, Destination{Type: n.Type}, nil
 		default:
 			return path, Destination{}, fmt.Errorf("callflow: node %q has unknown type %q", name, n.Type)
 		}
