@@ -145,7 +145,7 @@ func StartKamailio(ctx context.Context, cfg KamailioConfig) (*Kamailio, error) {
 	if err := k.waitReady(ctx, 15*time.Second); err != nil {
 		k.Stop()
 		log, _ := os.ReadFile(logFile)
-		return nil, fmt.Errorf("kamailio: %w; log:\n%s", err, tail(string(log), 20))
+		return nil, fmt.Errorf("kamailio: %w; log:\n%s", err, lastLines(string(log), 20))
 	}
 	return k, nil
 }
@@ -244,7 +244,7 @@ func GroupCPU(pgid int) (time.Duration, error) {
 	return total, nil
 }
 
-func tail(s string, n int) string {
+func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

@@ -10,8 +10,10 @@ import "github.com/emiago/sipgo/sip"
 // (32 s). A retransmission of the request finds no transaction and is
 // answered again, as Kamailio's www_challenge and proxy_challenge do; the
 // ACK of a stateless answer to an INVITE matches no dialog and is dropped.
-// It is meant for digest challenges: an unauthenticated flood then costs a
-// parse and a response, and holds no memory once answered.
+// It is meant for answers a retransmitted request may get again: digest
+// challenges (an unauthenticated flood then costs a parse and a response,
+// and holds no memory once answered) and a REGISTER's 200 (a registration
+// applied twice has the effect of one).
 //
 // sipgo creates the server transaction before any handler runs, and offers
 // no hook between its transport and transaction layers that could answer a
