@@ -49,25 +49,28 @@ func (w *worker) stop() {
 func (w *worker) run(ctx context.Context) {
 	defer close(w.done)
 	cfg := &w.r.cfg
-	registered := false
+	// boundUntil is until when the carrier may hold our binding: a
+	// failed refresh leaves the last one standing, and a REGISTER cut
+	// short by stop may have been granted.
+	var boundUntil time.Time
 	failures := 0
 	for {
 		granted, status, err := w.register(ctx, cfg.Expires)
 		var wait time.Duration
 		if err != nil {
 			if ctx.Err() != nil {
+				boundUntil = time.Now().Add(cfg.Expires)
 				break
 			}
-			registered = false
 			failures++
 			wait = backoff(failures, cfg.RetryMin, cfg.RetryMax)
 			w.r.setState(w, State{State: StateFailed, Status: status, Error: err.Error()})
 			cfg.Log.Warn("trunk registration failed", "trunk", w.acc.id, "host", w.acc.host, "status", status, "error", err, "retry_in", wait)
 		} else {
-			if !registered {
+			if failures > 0 || boundUntil.IsZero() {
 				cfg.Log.Info("trunk registered", "trunk", w.acc.id, "host", w.acc.host, "expires", granted)
 			}
-			registered, failures = true, 0
+			failures, boundUntil = 0, time.Now().Add(granted)
 			wait = refreshAfter(granted, cfg.MinRefresh)
 			w.r.setState(w, State{State: StateRegistered, Status: status, ExpiresAt: time.Now().Add(granted)})
 		}
@@ -81,7 +84,7 @@ func (w *worker) run(ctx context.Context) {
 			break
 		}
 	}
-	if registered {
+	if time.Now().Before(boundUntil) {
 		// The worker's context is over: un-register on a context of its own.
 		// Bounded short: shutdown must not wait on a carrier gone silent.
 		uctx, cancel := context.WithTimeout(context.Background(), min(cfg.Timeout, unregisterTimeout))
