@@ -125,6 +125,12 @@ type Options struct {
 	// Voicemail serves the users' voicemail boxes. Nil: their routes
 	// answer 503.
 	Voicemail Voicemail
+	// TrunkRegistration reports a trunk's registration to its carrier (ok
+	// false: it does not register). Nil: trunks show none.
+	TrunkRegistration func(trunkID string) (TrunkRegistration, bool)
+	// TrunkChanged is called after a trunk was created, changed or
+	// deleted, so that registrations follow at once. Nil: nothing to do.
+	TrunkChanged func()
 }
 
 // DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
@@ -143,6 +149,8 @@ type server struct {
 	now        func() time.Time
 	dataDir    string
 	voicemail  Voicemail
+	trunkReg   func(trunkID string) (TrunkRegistration, bool)
+	trunkChg   func()
 	mux        *http.ServeMux
 	patterns   []string
 	openapi    []byte
@@ -169,6 +177,8 @@ func newServer(opts Options) *server {
 		now:        opts.Now,
 		dataDir:    opts.DataDir,
 		voicemail:  opts.Voicemail,
+		trunkReg:   opts.TrunkRegistration,
+		trunkChg:   opts.TrunkChanged,
 	}
 	if s.baseDomain == "" {
 		s.baseDomain = DefaultBaseDomain

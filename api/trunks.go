@@ -45,6 +45,47 @@ type trunkJSON struct {
 	Register       bool      `json:"register"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+	// Registration is read-only; absent when the trunk does not register.
+	Registration *trunkRegistrationJSON `json:"registration,omitempty" doc:"read-only: the pbx's registration to the carrier, when register is true"`
+}
+
+// TrunkRegistration is a trunk's registration to its carrier as the SIP
+// layer last saw it.
+type TrunkRegistration struct {
+	State     string // registering, registered or failed
+	Status    int    // the last final response's status (0: none)
+	Error     string
+	ExpiresAt time.Time
+}
+
+type trunkRegistrationJSON struct {
+	State     string     `json:"state" enum:"registering,registered,failed"`
+	Status    int        `json:"status,omitempty" doc:"the carrier's last final response to REGISTER"`
+	Error     string     `json:"error,omitempty" doc:"why the last attempt failed (it is retried)"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty" doc:"when the binding ends unless refreshed"`
+}
+
+// withRegistration adds the trunk's registration state, when known.
+func (s *server) withRegistration(j trunkJSON) trunkJSON {
+	if s.trunkReg == nil {
+		return j
+	}
+	if r, ok := s.trunkReg(j.ID); ok {
+		out := &trunkRegistrationJSON{State: r.State, Status: r.Status, Error: r.Error}
+		if !r.ExpiresAt.IsZero() {
+			e := r.ExpiresAt.UTC().Truncate(time.Second)
+			out.ExpiresAt = &e
+		}
+		j.Registration = out
+	}
+	return j
+}
+
+// trunkChanged tells the registrations of a trunk change.
+func (s *server) trunkChanged() {
+	if s.trunkChg != nil {
+		s.trunkChg()
+	}
 }
 
 func toTrunkJSON(t store.Trunk) trunkJSON {
@@ -118,6 +159,7 @@ func (s *server) createTrunk(c *call) error {
 	if err != nil {
 		return trunkConflict(err)
 	}
+	s.trunkChanged()
 	return c.created(v1+"/trunks/"+t.ID, toTrunkJSON(t))
 }
 
@@ -149,7 +191,7 @@ func (s *server) listTrunks(c *call) error {
 	}
 	out := make([]trunkJSON, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, toTrunkJSON(t))
+		out = append(out, s.withRegistration(toTrunkJSON(t)))
 	}
 	return c.reply(200, out)
 }
@@ -159,7 +201,7 @@ func (s *server) getTrunk(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.reply(200, toTrunkJSON(t))
+	return c.reply(200, s.withRegistration(toTrunkJSON(t)))
 }
 
 func (s *server) updateTrunk(c *call) error {
@@ -213,11 +255,12 @@ func (s *server) updateTrunk(c *call) error {
 		}
 		return trunkConflict(err)
 	}
+	s.trunkChanged()
 	t, err = c.trunk()
 	if err != nil {
 		return err
 	}
-	return c.reply(200, toTrunkJSON(t))
+	return c.reply(200, s.withRegistration(toTrunkJSON(t)))
 }
 
 func (s *server) deleteTrunk(c *call) error {
@@ -228,5 +271,6 @@ func (s *server) deleteTrunk(c *call) error {
 		}
 		return err
 	}
+	s.trunkChanged()
 	return c.noContent()
 }

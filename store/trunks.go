@@ -257,3 +257,15 @@ func (s *Store) loadTrunkMatcher(ctx context.Context) (*trunkMatcher, error) {
 	}
 	return newTrunkMatcher(ts), nil
 }
+
+// TrunkByUsername returns the trunk, with a password, whose digest
+// username is username (the oldest, should two share one); ErrNotFound
+// when none. A carrier calling from outside its inbound sources
+// authenticates with it.
+func (s *Store) TrunkByUsername(ctx context.Context, username string) (Trunk, error) {
+	if username == "" {
+		return Trunk{}, ErrNotFound
+	}
+	return scanTrunk(s.r.QueryRowContext(ctx, `SELECT `+trunkCols+` FROM trunks
+		WHERE username = ? AND password_enc IS NOT NULL ORDER BY created_at, id LIMIT 1`, username))
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 
 	"pbx/callctl"
 	"pbx/sip/b2bua"
+	"pbx/sip/registrar"
 	"pbx/store"
 )
 
@@ -25,13 +27,31 @@ type deviceAuthenticator interface {
 	Authenticate(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool) (store.DeviceAuth, bool)
 }
 
+// accountAuthenticator checks digest credentials against accounts of the
+// caller's choosing (the registrar), with the same challenges and bans.
+type accountAuthenticator interface {
+	AuthenticateWith(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool, lookup registrar.AccountLookup) (store.DeviceAuth, bool)
+}
+
+// trunkAccounts finds the trunk a carrier authenticates as, by its digest
+// username, and devices for every other username (the store).
+type trunkAccounts interface {
+	TrunkByUsername(ctx context.Context, username string) (store.Trunk, error)
+	TrunkPassword(ctx context.Context, id string) (string, error)
+	DeviceAuthByUsername(ctx context.Context, username string) (store.DeviceAuth, error)
+}
+
 // admitter tells the b2bua who places a call: a carrier trunk, recognised
 // by its source address without a challenge (carriers do not answer
-// one), else a device that proves its credentials. It does not judge
+// one), else a device or a trunk (a carrier calling from elsewhere) that
+// proves its credentials. It does not judge
 // whether the caller may call: that is the dialplan's policy step.
 type admitter struct {
 	devices deviceAuthenticator
 	trunks  Trunks // nil: no trunk
+	// accounts, when devices is also an accountAuthenticator, lets a
+	// caller authenticate as a trunk; nil: devices only.
+	accounts trunkAccounts
 }
 
 var _ b2bua.Admitter = (*admitter)(nil)
@@ -46,11 +66,45 @@ func (a *admitter) Admit(ctx context.Context, req *sip.Request, tx sip.ServerTra
 			}
 		}
 	}
+	if aa, ok := a.devices.(accountAuthenticator); ok && a.accounts != nil {
+		return a.admitAccount(ctx, req, tx, aa)
+	}
 	da, ok := a.devices.Authenticate(ctx, req, tx, true)
 	if !ok {
 		return callctl.Origin{}, false
 	}
 	return deviceOrigin(da, src), true
+}
+
+// admitAccount authenticates the caller as a trunk when its digest
+// username is a trunk's, else as a device: one 407 round trip, the same
+// nonces, verification and bans for both.
+func (a *admitter) admitAccount(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, aa accountAuthenticator) (callctl.Origin, bool) {
+	trunkID := ""
+	da, ok := aa.AuthenticateWith(ctx, req, tx, true, func(ctx context.Context, user, realm string) (store.DeviceAuth, error) {
+		t, err := a.accounts.TrunkByUsername(ctx, user)
+		if errors.Is(err, store.ErrNotFound) {
+			return a.accounts.DeviceAuthByUsername(ctx, user)
+		}
+		if err != nil {
+			return store.DeviceAuth{}, err
+		}
+		pw, err := a.accounts.TrunkPassword(ctx, t.ID)
+		if err != nil {
+			return store.DeviceAuth{}, err
+		}
+		trunkID = t.ID
+		// The trunk verifies in whatever realm it was challenged in.
+		return store.DeviceAuth{Tenant: store.Tenant{Domain: realm},
+			Device: store.Device{HA1MD5: store.HA1("MD5", user, realm, pw), HA1SHA256: store.HA1("SHA-256", user, realm, pw)}}, nil
+	})
+	if !ok {
+		return callctl.Origin{}, false
+	}
+	if trunkID != "" {
+		return trunkOrigin(trunkID, req.Source(), req), true
+	}
+	return deviceOrigin(da, req.Source()), true
 }
 
 // deviceOrigin is a call from an authenticated device: it presents its

@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"pbx/sip/trunkreg"
 	"sync"
 	"time"
 
@@ -39,6 +40,7 @@ type app struct {
 
 	nonceKey []byte
 	calls    *calls
+	trunkReg *trunkreg.Registrations // nil until start
 
 	httpSrv  *http.Server
 	httpLn   net.Listener
@@ -180,6 +182,7 @@ func (a *app) start() error {
 		return fmt.Errorf("http listen %s: %w", a.cfg.HTTPAddr, err)
 	}
 	a.httpLn = ln
+	a.startTrunkReg()
 	if a.cfg.HTTPSAddr != "" {
 		ln, err := tls.Listen("tcp", a.cfg.HTTPSAddr, a.tls)
 		if err != nil {

@@ -70,7 +70,7 @@ func (a *app) setupCalls() error {
 		eng.Close()
 		return err
 	}
-	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Admit: &admitter{devices: a.regis, trunks: storeTrunks{a.store}}, Router: c.router, CDRs: cdrs,
+	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Admit: &admitter{devices: a.regis, trunks: storeTrunks{a.store}, accounts: a.store}, Router: c.router, CDRs: cdrs,
 		HoldMusic: c.music.Class, MusicClass: c.music.Named, MediaHost: a.cfg.PublicAddr, RTPTimeout: rtpTimeout, Logger: a.log,
 		UserState: func(userID, state string) { c.presence.UserChanged(userID, state); c.ends.changed(userID, state) }})
 	if err != nil {

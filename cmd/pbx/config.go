@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"pbx/sip/trunkreg"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +58,9 @@ type config struct {
 	SMTPCA string
 	// Prompts is the directory of the system prompts (<lang>/<id>.wav).
 	Prompts string
+	// TrunkRegTiming overrides the timing of registrations to carriers
+	// (zero fields: trunkreg's defaults); tests shorten it.
+	TrunkRegTiming trunkreg.Config
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.

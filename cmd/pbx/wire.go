@@ -18,6 +18,12 @@ func (a *app) mountHTTP(mux *http.ServeMux) {
 		ValidModel:        validModel,
 		DataDir:           a.cfg.DataDir,
 		Voicemail:         a.calls.voicemail,
+		TrunkRegistration: a.trunkRegistration,
+		TrunkChanged: func() {
+			if a.trunkReg != nil {
+				a.trunkReg.Notify()
+			}
+		},
 		TenantChanged: func(ctx context.Context) {
 			if err := a.loadDigestPolicies(ctx); err != nil {
 				a.log.Error("reload after a tenant change", "error", err)
@@ -27,5 +33,11 @@ func (a *app) mountHTTP(mux *http.ServeMux) {
 	mux.Handle(provisioning.PathPrefix, a.provisioningHandler())
 }
 
-// closeComponents ends calls and media before the SIP endpoint closes.
-func (a *app) closeComponents() { a.closeCalls() }
+// closeComponents removes the registrations to carriers and ends calls
+// and media before the SIP endpoint closes.
+func (a *app) closeComponents() {
+	if a.trunkReg != nil {
+		a.trunkReg.Close()
+	}
+	a.closeCalls()
+}

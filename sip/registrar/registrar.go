@@ -134,6 +134,39 @@ func (r *Registrar) Authenticate(ctx context.Context, req *sip.Request, tx sip.S
 	return da, ok
 }
 
+// AccountLookup finds the account of a digest username challenged in
+// realm, as a DeviceAuth whose Tenant.Domain is the realm it verifies in
+// and whose Device holds its HA1 values.
+type AccountLookup func(ctx context.Context, username, realm string) (store.DeviceAuth, error)
+
+// AuthenticateWith is Authenticate with accounts found by lookup rather
+// than in the device table: the same challenges, verification and bans
+// for another kind of account (cmd/pbx uses it for carriers that
+// authenticate as their trunk, falling back to devices).
+func (r *Registrar) AuthenticateWith(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, proxy bool, lookup AccountLookup) (store.DeviceAuth, bool) {
+	realm := challengeRealm(req, proxy)
+	da, _, ok := r.authenticate(ctx, req, tx, proxy, func(ctx context.Context, user string) (store.DeviceAuth, []store.Binding, error) {
+		da, err := lookup(ctx, user, realm)
+		return da, nil, err
+	})
+	return da, ok
+}
+
+// challengeRealm is the realm a request is challenged in: the To host for
+// a registrar (401), the From host for a proxy (407).
+func challengeRealm(req *sip.Request, proxy bool) string {
+	realm := ""
+	if to := req.To(); to != nil {
+		realm = to.Address.Host
+	}
+	if proxy {
+		if from := req.From(); from != nil {
+			realm = from.Address.Host
+		}
+	}
+	return realm
+}
+
 // lookupFunc finds the account of a digest username; the registrar also
 // fetches the device's bindings in the same query.
 type lookupFunc func(ctx context.Context, username string) (store.DeviceAuth, []store.Binding, error)
@@ -147,15 +180,7 @@ func (r *Registrar) authenticate(ctx context.Context, req *sip.Request, tx sip.S
 	if r.guard != nil && r.guard.SourceBanned(ip) {
 		return store.DeviceAuth{}, nil, false // banned sources get no answer at all
 	}
-	realm := ""
-	if to := req.To(); to != nil {
-		realm = to.Address.Host
-	}
-	if proxy {
-		if from := req.From(); from != nil {
-			realm = from.Address.Host
-		}
-	}
+	realm := challengeRealm(req, proxy)
 	challenge := func(stale bool) {
 		res := sip.NewResponseFromRequest(req, code, reason, nil)
 		for _, c := range r.auth.Challenges(realm, stale) {
