@@ -86,7 +86,8 @@ type Leg struct {
 	// events the leg's event stream (leg_events.go).
 	digits     chan rune
 	digitMu    sync.Mutex
-	events     chan callctl.Event
+	events     chan callctl.Event // made by the first Events call
+	evPending  []callctl.Event    // emitted before that
 	evMu       sync.Mutex
 	evClosed   bool
 	evDropped  bool
@@ -105,7 +106,7 @@ func (s *Service) newLeg(inbound bool, transport string) (*Leg, error) {
 	}
 	l := &Leg{id: fmt.Sprintf("leg-%d", s.legSeq.Add(1)), svc: s, inbound: inbound, transport: strings.ToLower(transport), sess: sess,
 		done: make(chan struct{}), ackWait: make(chan struct{}),
-		digits: make(chan rune, digitBuffer), events: make(chan callctl.Event, eventBuffer)}
+		digits: make(chan rune, digitBuffer)}
 	if l.transport == "" {
 		l.transport = "udp"
 	}

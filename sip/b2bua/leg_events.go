@@ -30,8 +30,23 @@ func (l *Leg) State() callctl.LegState {
 }
 
 // Events is the leg's ordered event stream; it is closed after the hang-up
-// event.
-func (l *Leg) Events() <-chan callctl.Event { return l.events }
+// event. Its buffer is made on the first call: most legs are never asked,
+// and their events (a handful) wait in a slice meanwhile.
+func (l *Leg) Events() <-chan callctl.Event {
+	l.evMu.Lock()
+	defer l.evMu.Unlock()
+	if l.events == nil {
+		l.events = make(chan callctl.Event, eventBuffer)
+		for _, ev := range l.evPending {
+			l.events <- ev
+		}
+		l.evPending = nil
+		if l.evClosed {
+			close(l.events)
+		}
+	}
+	return l.events
+}
 
 // emit queues ev on the leg's event stream without ever blocking: a
 // program that does not read its events must not stall signalling or
@@ -50,6 +65,16 @@ func (l *Leg) emit(ev callctl.Event) {
 	if l.evClosed {
 		return
 	}
+	if l.events == nil {
+		// Nobody has asked for the stream yet.
+		if len(l.evPending) == eventBuffer {
+			l.dropped(l.evPending[0])
+			l.evPending = append(l.evPending[:0], l.evPending[1:]...)
+		}
+		l.evPending = append(l.evPending, ev)
+		l.evClosed = ev.Kind == callctl.EventHangup
+		return
+	}
 	// Only emit sends, under evMu, so after one receive there is room.
 	for {
 		select {
@@ -63,11 +88,16 @@ func (l *Leg) emit(ev callctl.Event) {
 		}
 		select {
 		case old := <-l.events:
-			if !l.evDropped {
-				l.evDropped = true
-				l.svc.log.Info("leg events unread; dropping the oldest", "leg", l.id, "call_id", l.callID, "dropped", old.Kind.String())
-			}
+			l.dropped(old)
 		default:
 		}
+	}
+}
+
+// dropped logs the first event dropped unread; l.evMu is held.
+func (l *Leg) dropped(old callctl.Event) {
+	if !l.evDropped {
+		l.evDropped = true
+		l.svc.log.Info("leg events unread; dropping the oldest", "leg", l.id, "call_id", l.callID, "dropped", old.Kind.String())
 	}
 }

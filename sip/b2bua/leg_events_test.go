@@ -10,11 +10,21 @@ import (
 
 func bareLeg() *Leg {
 	return &Leg{id: "leg-1", svc: &Service{log: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		events: make(chan callctl.Event, eventBuffer), digits: make(chan rune, digitBuffer)}
+		digits: make(chan rune, digitBuffer)}
 }
 
+// The stream behaves the same whether the program asked for it before the
+// events (a channel) or after (they waited in a slice).
 func TestEventsDropOldestAndEndWithHangup(t *testing.T) {
-	l := bareLeg()
+	t.Run("asked first", func(t *testing.T) {
+		l := bareLeg()
+		l.Events()
+		testEventsDropOldest(t, l)
+	})
+	t.Run("asked after the hang-up", func(t *testing.T) { testEventsDropOldest(t, bareLeg()) })
+}
+
+func testEventsDropOldest(t *testing.T, l *Leg) {
 	const n = eventBuffer + 36
 	for i := range n {
 		l.emit(callctl.Event{Kind: callctl.EventDTMF, Digit: rune('0' + i%10)})
