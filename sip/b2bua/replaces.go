@@ -2,15 +2,12 @@ package b2bua
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
 	"pbx/callctl"
-	"pbx/media"
-	"pbx/media/sdp"
 )
 
 // replacesSpec is a parsed Replaces header (RFC 3891 §6.1).
@@ -77,36 +74,9 @@ func (s *Service) inviteReplaces(req *sip.Request, tx sip.ServerTransaction, ori
 		respond(tx, req, 603, "Decline - dialog not replaceable")
 		return
 	}
-	var offer *sdp.Description
-	var err error
-	if len(req.Body()) > 0 {
-		offer, err = sdp.Parse(req.Body())
-		if err == nil && offer.Secure() && !strings.EqualFold(req.Transport(), "TLS") {
-			err = errSRTPPolicy
-		}
-	}
 	log := s.log.With("call_id", req.CallID().Value(), "replaces", rs.callID, "tenant_id", origin.TenantID)
-	if err != nil {
-		log.Info("replaces: invite rejected", "error", err)
-		respond(tx, req, 488, "Not Acceptable Here")
-		return
-	}
-	respond(tx, req, 100, "Trying")
-	dlg, err := s.dialogUA(req.Transport()).ReadInvite(req, tx)
-	if err != nil {
-		respond(tx, req, 400, "Bad Request")
-		return
-	}
-	n, err := s.newInboundLeg(dlg, req, tx, offer, origin.Caller)
-	if err != nil {
-		log.Warn("replaces: media", "error", err)
-		code, reason := 500, "Server Internal Error"
-		if notAcceptable(err) {
-			code, reason = 488, "Not Acceptable Here"
-		} else if errors.Is(err, media.ErrNoPorts) {
-			code, reason = 503, "Service Unavailable"
-		}
-		_ = dlg.Respond(code, reason, nil)
+	n := s.acceptInvite(req, tx, origin, log)
+	if n == nil {
 		return
 	}
 	n.setPhase(phaseEarly)

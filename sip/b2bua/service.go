@@ -267,39 +267,8 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.inviteReplaces(req, tx, origin) // replaces.go
 		return
 	}
-	// An INVITE without a body is a delayed offer (RFC 3261 §13.2.1): our
-	// 200 carries the offer and the caller's ACK the answer.
-	var offer *sdp.Description
-	var err error
-	if len(req.Body()) > 0 {
-		offer, err = sdp.Parse(req.Body())
-		if err == nil && offer.Secure() && !strings.EqualFold(req.Transport(), "TLS") {
-			err = errSRTPPolicy
-		}
-	}
-	if err != nil {
-		log.Info("invite rejected", "error", err)
-		respond(tx, req, 488, "Not Acceptable Here")
-		return
-	}
-	respond(tx, req, 100, "Trying")
-	dua := s.dialogUA(req.Transport())
-	dlg, err := dua.ReadInvite(req, tx)
-	if err != nil {
-		log.Info("invite: dialog", "error", err)
-		respond(tx, req, 400, "Bad Request")
-		return
-	}
-	leg, err := s.newInboundLeg(dlg, req, tx, offer, origin.Caller)
-	if err != nil {
-		log.Warn("invite: media", "error", err)
-		code, reason := 500, "Server Internal Error"
-		if notAcceptable(err) {
-			code, reason = 488, "Not Acceptable Here"
-		} else if errors.Is(err, media.ErrNoPorts) {
-			code, reason = 503, "Service Unavailable"
-		}
-		_ = dlg.Respond(code, reason, nil)
+	leg := s.acceptInvite(req, tx, origin, log)
+	if leg == nil {
 		return
 	}
 	call := s.newCall(leg, origin, req)
@@ -314,6 +283,47 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 
 // newCall makes the call of an admitted inbound leg; nil when the node
 // closed or started draining meanwhile.
+// acceptInvite reads the INVITE's offer, sends 100 Trying and makes the
+// inbound leg of an admitted caller (a new call, or one replacing a dialog);
+// nil when it has answered the request itself (488, 400, 500, 503).
+func (s *Service) acceptInvite(req *sip.Request, tx sip.ServerTransaction, origin callctl.Origin, log *slog.Logger) *Leg {
+	// An INVITE without a body is a delayed offer (RFC 3261 §13.2.1): our
+	// 200 carries the offer and the caller's ACK the answer.
+	var offer *sdp.Description
+	var err error
+	if len(req.Body()) > 0 {
+		offer, err = sdp.Parse(req.Body())
+		if err == nil && offer.Secure() && !strings.EqualFold(req.Transport(), "TLS") {
+			err = errSRTPPolicy
+		}
+	}
+	if err != nil {
+		log.Info("invite rejected", "error", err)
+		respond(tx, req, 488, "Not Acceptable Here")
+		return nil
+	}
+	respond(tx, req, 100, "Trying")
+	dlg, err := s.dialogUA(req.Transport()).ReadInvite(req, tx)
+	if err != nil {
+		log.Info("invite: dialog", "error", err)
+		respond(tx, req, 400, "Bad Request")
+		return nil
+	}
+	leg, err := s.newInboundLeg(dlg, req, tx, offer, origin.Caller)
+	if err != nil {
+		log.Warn("invite: media", "error", err)
+		code, reason := 500, "Server Internal Error"
+		if notAcceptable(err) {
+			code, reason = 488, "Not Acceptable Here"
+		} else if errors.Is(err, media.ErrNoPorts) {
+			code, reason = 503, "Service Unavailable"
+		}
+		_ = dlg.Respond(code, reason, nil)
+		return nil
+	}
+	return leg
+}
+
 func (s *Service) newCall(in *Leg, origin callctl.Origin, req *sip.Request) *Call {
 	c := &Call{svc: s, id: in.callID, inbound: in, dialled: req.Recipient.User, start: time.Now()}
 	c.tenant.ID, c.tenant.Domain = origin.TenantID, origin.Domain
