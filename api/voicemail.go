@@ -82,14 +82,18 @@ func (c *call) box() (store.VoicemailBox, error) {
 	return c.s.voicemail.Box(c.ctx(), c.tenant.ID, u.ID)
 }
 
-// message loads the {message} of the path from the box.
-func (c *call) message(b store.VoicemailBox) (store.VoicemailMessage, error) {
+// message loads the box of the path's user and its {message}.
+func (c *call) message() (store.VoicemailBox, store.VoicemailMessage, error) {
+	b, err := c.box()
+	if err != nil {
+		return b, store.VoicemailMessage{}, err
+	}
 	id := c.path("message")
 	m, err := c.s.voicemail.Message(c.ctx(), b, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return m, notFound("voicemail message %q not found", id)
+		return b, m, notFound("voicemail message %q not found", id)
 	}
-	return m, err
+	return b, m, err
 }
 
 func (s *server) listVoicemail(c *call) error {
@@ -109,11 +113,7 @@ func (s *server) listVoicemail(c *call) error {
 }
 
 func (s *server) getVoicemailMessage(c *call) error {
-	b, err := c.box()
-	if err != nil {
-		return err
-	}
-	m, err := c.message(b)
+	_, m, err := c.message()
 	if err != nil {
 		return err
 	}
@@ -121,11 +121,7 @@ func (s *server) getVoicemailMessage(c *call) error {
 }
 
 func (s *server) getVoicemailAudio(c *call) error {
-	b, err := c.box()
-	if err != nil {
-		return err
-	}
-	m, err := c.message(b)
+	_, m, err := c.message()
 	if err != nil {
 		return err
 	}
@@ -148,11 +144,7 @@ func (s *server) markVoicemail(c *call) error {
 	if req.Read == nil {
 		return invalid("read", "is required")
 	}
-	b, err := c.box()
-	if err != nil {
-		return err
-	}
-	m, err := c.message(b)
+	b, m, err := c.message()
 	if err != nil {
 		return err
 	}
@@ -164,11 +156,7 @@ func (s *server) markVoicemail(c *call) error {
 }
 
 func (s *server) deleteVoicemail(c *call) error {
-	b, err := c.box()
-	if err != nil {
-		return err
-	}
-	m, err := c.message(b)
+	b, m, err := c.message()
 	if err != nil {
 		return err
 	}
