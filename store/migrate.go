@@ -304,6 +304,21 @@ var migrations = []string{
 		path TEXT NOT NULL UNIQUE
 	);
 	CREATE INDEX voicemail_messages_box ON voicemail_messages(box_id, received_at);`,
+	// outbound routes: the trunks calls to public numbers leave through.
+	`CREATE TABLE outbound_routes (
+		id TEXT PRIMARY KEY,
+		prefix TEXT NOT NULL,
+		priority INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE TABLE outbound_route_trunks (
+		route_id TEXT NOT NULL REFERENCES outbound_routes(id) ON DELETE CASCADE,
+		trunk_id TEXT NOT NULL REFERENCES trunks(id) ON DELETE CASCADE,
+		position INTEGER NOT NULL,
+		PRIMARY KEY (route_id, position),
+		UNIQUE (route_id, trunk_id)
+	);`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)
