@@ -121,7 +121,7 @@ func deviceOrigin(da store.DeviceAuth, src string) callctl.Origin {
 func trunkOrigin(trunkID, src string, req *sip.Request) callctl.Origin {
 	var caller callctl.Party
 	if from := req.From(); from != nil {
-		caller = callctl.Party{Name: from.DisplayName, Number: from.Address.User, Domain: from.Address.Host}
+		caller = callctl.Party{Name: from.DisplayName, Number: from.Address.User}
 	}
 	// A caller who withholds their number (RFC 3323/3325) is anonymous to
 	// us too, whatever From or P-Asserted-Identity still carry.
