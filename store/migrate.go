@@ -304,6 +304,25 @@ var migrations = []string{
 		path TEXT NOT NULL UNIQUE
 	);
 	CREATE INDEX voicemail_messages_box ON voicemail_messages(box_id, received_at);`,
+	// 8: the call journal: the calls a node has up, written in batches, so
+	// that a crash loses no call record (see CallJournal); CDRs found by
+	// call id when the journal is recovered.
+	`CREATE TABLE call_journal (
+		call_id TEXT PRIMARY KEY,
+		node TEXT NOT NULL DEFAULT '',
+		tenant_id TEXT NOT NULL,
+		caller TEXT NOT NULL DEFAULT '',
+		callee TEXT NOT NULL DEFAULT '',
+		origin TEXT NOT NULL DEFAULT '',
+		start_at INTEGER NOT NULL,
+		answer_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX call_journal_node ON call_journal(node);
+	CREATE TABLE node_heartbeats (
+		node TEXT PRIMARY KEY,
+		seen_at INTEGER NOT NULL
+	);
+	CREATE INDEX cdrs_call ON cdrs(call_id);`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)
