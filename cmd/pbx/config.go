@@ -16,12 +16,6 @@ import (
 type config struct {
 	DataDir     string
 	DB          string // a PostgreSQL URL; empty: SQLite in DataDir
-	// Node names this server among others sharing one database (its
-	// call journal is its own); empty for a single node.
-	Node string
-	// JournalInterval is how often the call journal is written (default
-	// calljournal.DefaultInterval); tests shorten it.
-	JournalInterval time.Duration
 	SIPAddr     string // UDP and TCP
 	SIPTLSAddr  string
 	TLSCert     string
@@ -67,6 +61,13 @@ type config struct {
 	// TrunkRegTiming overrides the timing of registrations to carriers
 	// (zero fields: trunkreg's defaults); tests shorten it.
 	TrunkRegTiming trunkreg.Config
+
+	// Node names this server among others sharing one database (its
+	// call journal is its own); empty for a single node.
+	Node string
+	// JournalInterval is how often the call journal is written (default
+	// calljournal.DefaultInterval); tests shorten it.
+	JournalInterval time.Duration
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.
