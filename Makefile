@@ -12,7 +12,7 @@ GO      ?= go
 BIN     := bin/pbx
 DATA    ?= ./data
 
-.PHONY: all build run test tools vet fmt bench bench-peers clean
+.PHONY: fuzz all build run test tools vet fmt bench bench-peers clean
 
 all: build
 
@@ -56,6 +56,19 @@ bench-peers:
 	-@sh interop/install-tools.sh
 	-@sh interop/kamailio/install.sh
 	-@$(GO) run ./interop/cmd/peerbench
+
+# Each fuzz target for FUZZTIME (SIP datagrams through the running
+# server's handlers, REGISTER, digest credentials, SDP, provisioning
+# requests); a crash leaves its input under the package's testdata/fuzz.
+FUZZTIME ?= 60s
+FUZZ_TARGETS = ./cmd/pbx:FuzzServerDatagram ./sip/registrar:FuzzRegister ./sip/sipauth:FuzzParseCredentials \
+	./media/sdp:FuzzParse ./provisioning:FuzzRequest
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 clean:
 	rm -rf bin

@@ -179,7 +179,7 @@ type provisioned struct {
 
 // withCredentials issues credentials for every fixture and loads them into a
 // fake directory.
-func withCredentials(t *testing.T, fs []fixture) (*fakeDir, map[string]provisioned) {
+func withCredentials(t testing.TB, fs []fixture) (*fakeDir, map[string]provisioned) {
 	t.Helper()
 	dir := newFakeDir()
 	out := map[string]provisioned{}
