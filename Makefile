@@ -12,7 +12,7 @@ GO      ?= go
 BIN     := bin/pbx
 DATA    ?= ./data
 
-.PHONY: fuzz all build run test tools vet fmt bench bench-peers clean
+.PHONY: soak fuzz all build run test tools vet fmt bench bench-peers clean
 
 all: build
 
@@ -56,6 +56,14 @@ bench-peers:
 	-@sh interop/install-tools.sh
 	-@sh interop/kamailio/install.sh
 	-@$(GO) run ./interop/cmd/peerbench
+
+# SOAK_DURATION (default 30m) of registrations, calls with RTP, busy-lamp
+# subscriptions and REST reads at a moderate rate; prints the server's
+# memory, goroutines, descriptors and failures every minute and fails on
+# any failure or unbounded growth. Not part of `make test`.
+SOAK_DURATION ?= 30m
+soak:
+	$(GO) run ./interop/cmd/soak -duration $(SOAK_DURATION)
 
 # Each fuzz target for FUZZTIME (SIP datagrams through the running
 # server's handlers, REGISTER, digest credentials, SDP, provisioning
