@@ -51,7 +51,9 @@ bench:
 
 # The same REGISTER scenario against `pbx serve` and then Kamailio (a
 # registrar configuration equivalent to ours: interop/kamailio), installed
-# if missing; prints both figures and register_ratio_to_kamailio.
+# if missing; prints both figures and register_ratio_to_kamailio; then the
+# call setup rate of both, Kamailio as a stateful proxy authenticating
+# INVITEs (interop/kamailio/proxy.cfg), and cps_ratio_to_kamailio.
 bench-peers:
 	-@sh interop/install-tools.sh
 	-@sh interop/kamailio/install.sh
