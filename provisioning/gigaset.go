@@ -225,6 +225,7 @@ func (g *gen) gigasetN510() []byte {
 		w.num(acct+"uiReceiveMask", 1<<(h.slot-1))
 		w.str(fmt.Sprintf("BS_AE_Subscriber.stMtDat[%d].aucTlnName", h.slot-1), h.label())
 	}
+	g.gigasetNetdir(w)
 	return w.bytes()
 }
 
@@ -310,6 +311,7 @@ func (g *gen) gigasetN720() []byte {
 		// [U] per-account codec list, same layout as the N510's.
 		w.raw(ap+"aucI_SIP_PREFERRED_VOCODER[%]", gigasetVocoders)
 	}
+	g.gigasetNetdir(w)
 	return w.bytes()
 }
 
@@ -358,6 +360,13 @@ func (g *gen) gigasetNx70() []byte {
 	// documented: the base keeps its own. The base may offer G.722, but the
 	// codec is chosen by the answerer and our engine answers with G.711 only.
 	hs := g.handsets()
+	if g.model.Family == FamilyGigasetN860 {
+		// [U] In a multicell system the handsets register at the DECT
+		// manager and roam between its cells (base stations), which the
+		// manager synchronises itself; no documented parameter binds a
+		// handset to a cell, so slots are the only assignment made here.
+		w.comment("Multicell: handsets register at the DECT manager and roam between its cells")
+	}
 	domains, index := providerProfiles(hs, s)
 	port := s.port(g.transport)
 	transport := map[string]int{"udp": 1, "tcp": 2, "tls": 3}[g.transport]
@@ -389,7 +398,11 @@ func (g *gen) gigasetNx70() []byte {
 	}
 	for _, h := range hs {
 		slot := fmt.Sprintf("%05d", h.slot)
-		w.comment("Handset %d: %s", h.slot, h.label())
+		if h.HandsetModel != "" {
+			w.comment("Handset %d: %s (%s)", h.slot, h.label(), h.HandsetModel)
+		} else {
+			w.comment("Handset %d: %s", h.slot, h.label())
+		}
 		w.b.WriteString(`    <oper name="add_hs" value="` + slot + `">` + "\n")
 		w.b.WriteString(`      <param name="hs.RegStatus" value="ToReg"/>` + "\n")
 		w.b.WriteString("    </oper>\n")
@@ -411,6 +424,12 @@ func (g *gen) gigasetNx70() []byte {
 		if _, ok := bcdPIN(g.dev.DECTPIN); !ok {
 			g.warn("DECT PIN is not 4 digits, left out")
 		}
+	}
+	if g.phonebookURL(PhonebookGigaset) != "" {
+		// [U] The Nx70 parameter that names an XML online directory is not
+		// in the public documentation found; the directory is served, the
+		// base's administrator enters its URL.
+		w.comment("Company directory: not configured by this file")
 	}
 	w.b.WriteString("  </nvm>\n</provisioning>\n")
 	return []byte(w.b.String())

@@ -195,7 +195,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			deny("file of another MAC")
 			return
 		}
-		if req.ext != path.Ext(model.FileName(devMAC)) {
+		if !req.fileFits(model, devMAC) {
 			rl.reason = "file type not used by model " + model.Name
 			h.finish(w, rl, outcomeNotFound, http.StatusNotFound, "not found\n")
 			return
@@ -309,6 +309,8 @@ type request struct {
 	name string // file name, lower case for common files
 	mac  string // normalised MAC of a device file
 	ext  string // ".cfg" or ".xml"
+	// prefix is "cfg" for Grandstream's cfg<mac>.xml.
+	prefix string
 }
 
 // classify maps a file name below /prov/ to what it is. Names with a
@@ -326,7 +328,20 @@ func classify(name string) request {
 			if mac, err := NormalizeMAC(base); err == nil {
 				return request{kind: reqDevice, name: name, mac: mac, ext: ext}
 			}
+			// Grandstream: cfg<mac>.xml.
+			if rest, ok := strings.CutPrefix(base, "cfg"); ok && ext == ".xml" {
+				if mac, err := NormalizeMAC(rest); err == nil {
+					return request{kind: reqDevice, name: name, mac: mac, ext: ext, prefix: "cfg"}
+				}
+			}
 		}
 	}
 	return request{}
+}
+
+// fileFits reports whether a device-file request names the file of a model:
+// same extension and same "cfg" prefix, any case and MAC spelling.
+func (r request) fileFits(m Model, mac string) bool {
+	want := strings.ToLower(m.FileName(mac))
+	return r.ext == path.Ext(want) && strings.HasPrefix(want, r.prefix) && (r.prefix != "" || !strings.HasPrefix(want, "cfg"))
 }
