@@ -38,6 +38,9 @@ type Options struct {
 	ClientIP func(*http.Request) string
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+	// Phonebook supplies the company directories; nil: files carry no
+	// directory and directory URLs are 404.
+	Phonebook PhonebookSource
 }
 
 // NewHandler returns the handler that serves files under PathPrefix ("/prov/").
@@ -71,6 +74,8 @@ func NewHandler(opt Options) http.Handler {
 		life = 5 * time.Minute
 	}
 	h.now = now
+	h.phonebook = opt.Phonebook
+	h.dir = opt.Directory
 	h.auth = &authenticator{dir: opt.Directory, key: key, lifetime: life, now: now}
 	h.limit = newLimiter(opt.RateLimit, now)
 	return h
@@ -83,6 +88,9 @@ type handler struct {
 	now      func() time.Time
 	auth     *authenticator
 	limit    *limiter
+	// phonebook and dir serve the directory files (phonebook_handler.go).
+	phonebook PhonebookSource
+	dir       Directory
 }
 
 // Outcomes as logged.
@@ -131,6 +139,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := classify(name)
 	rl.mac = req.mac
+	if req.kind == reqPhonebook {
+		h.servePhonebook(w, r, req, rl)
+		return
+	}
 	if req.kind == reqNone {
 		// Boot files, master.bin chains, provisioning.xml, <mac>-local.cfg and
 		// anything else: a fast 404, the same for every MAC, without asking for
@@ -199,6 +211,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rl.reason = "file type not used by model " + model.Name
 			h.finish(w, rl, outcomeNotFound, http.StatusNotFound, "not found\n")
 			return
+		}
+		if h.phonebook != nil {
+			dev.PhonebookToken = phonebookToken(h.auth.key, dev)
 		}
 		f, err = DeviceFile(dev, h.srv)
 		if err != nil {
@@ -299,9 +314,10 @@ func remoteHost(r *http.Request) string {
 type reqKind int
 
 const (
-	reqNone   reqKind = iota
-	reqDevice         // <mac>.cfg or <MAC>.xml
-	reqCommon         // y0000000000NN.cfg
+	reqNone      reqKind = iota
+	reqDevice            // <mac>.cfg or <MAC>.xml
+	reqCommon            // y0000000000NN.cfg
+	reqPhonebook         // pb/<mac>/<token>/<file>
 )
 
 type request struct {
@@ -311,11 +327,17 @@ type request struct {
 	ext  string // ".cfg" or ".xml"
 	// prefix is "cfg" for Grandstream's cfg<mac>.xml.
 	prefix string
+	// token and format of a directory request.
+	token  string
+	format PhonebookFormat
 }
 
 // classify maps a file name below /prov/ to what it is. Names with a
 // directory part (e.g. Gigaset's 42/2/master.bin) are never served.
 func classify(name string) request {
+	if r, ok := classifyPhonebook(name); ok {
+		return r
+	}
 	if name == "" || strings.ContainsAny(name, "/\\") {
 		return request{}
 	}
