@@ -61,3 +61,22 @@ func TestCarrierCallerNamedFromContacts(t *testing.T) {
 		})
 	}
 }
+
+// TestCarrierCallerNamedInHuntGroup: the contact's name also shows on the
+// members a hunt group rings.
+func TestCarrierCallerNamedInHuntGroup(t *testing.T) {
+	p, r := numbersPlan(store.Destination{Type: store.DestHuntGroup, ID: "g1"})
+	p.Store = namedStore{p.Store.(*fakeStore), map[string]string{tenantID + " +32470000001": "Bakkerij Janssens"}}
+	r.groups["g1"] = store.HuntGroup{ID: "g1", TenantID: tenantID, Strategy: store.StrategyRingAll, Members: []string{"u201", "u202"}}
+	call := trunkCall("+3221234567")
+	route(t, p, call)
+	ds := call.Dials()
+	if len(ds) == 0 {
+		t.Fatal("no dial")
+	}
+	for _, d := range ds[0].Destinations {
+		if d.CallerID == nil || d.CallerID.Name != "Bakkerij Janssens" || d.CallerID.Number != "+32470000001" {
+			t.Fatalf("member %s sees %+v", d.Tag, d.CallerID)
+		}
+	}
+}
