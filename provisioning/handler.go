@@ -255,7 +255,7 @@ func (h *handler) logRequest(r *http.Request, ip string, start time.Time, rl *re
 		slog.String("outcome", rl.outcome),
 		slog.Int("status", rl.status),
 		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
+		slog.String("path", redactPath(r.URL.Path)),
 		slog.String("remote", ip),
 		slog.String("user_agent", r.UserAgent()),
 	}

@@ -20,6 +20,20 @@ type PhonebookSource interface {
 	Phonebook(ctx context.Context, tenantID string) ([]Entry, error)
 }
 
+// redactPath hides a directory token in a logged path: the token is a
+// credential.
+func redactPath(p string) string {
+	rest, ok := strings.CutPrefix(p, PathPrefix+"pb/")
+	if !ok {
+		return p
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) >= 2 {
+		parts[1] = "REDACTED"
+	}
+	return PathPrefix + "pb/" + strings.Join(parts, "/")
+}
+
 // classifyPhonebook recognises "pb/<mac>/<token>/<file>".
 func classifyPhonebook(name string) (request, bool) {
 	rest, ok := strings.CutPrefix(name, "pb/")

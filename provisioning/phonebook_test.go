@@ -171,6 +171,16 @@ func TestPhonebookEachFormat(t *testing.T) {
 	if r := e.get(t, strings.Join(pa, "/"), a.ua, "", "", ""); r.status != http.StatusNotFound {
 		t.Fatalf("another device's token: %d", r.status)
 	}
+	// The tokens, credentials of the directory URLs, are never logged.
+	logs := e.logs.String()
+	for name, p := range e.devs {
+		if tok := phonebookToken(e.handlerKey(), &p.dev); strings.Contains(logs, tok) {
+			t.Fatalf("the directory token of %s was logged", name)
+		}
+	}
+	if !strings.Contains(logs, "/pb/805ec0a1b2c3/REDACTED/directory.xml") {
+		t.Fatal("no redacted directory request in the logs")
+	}
 }
 
 // TestGigasetDirectorySearch: the base's search by name prefix and by
@@ -211,3 +221,6 @@ func TestDirectoryGolden(t *testing.T) {
 		}
 	}
 }
+
+// handlerKey is the key the handler derives directory tokens from.
+func (e *env) handlerKey() []byte { return e.handler.(*handler).auth.key }
