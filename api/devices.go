@@ -14,7 +14,8 @@ type createDeviceRequest struct {
 	Kind  string `json:"kind" enum:"yealink,gigaset,grandstream,softphone,generic"`
 	MAC   string `json:"mac,omitempty" doc:"desk phones: 805EC0A1B2C3, 80:5e:c0:a1:b2:c3 or 80-5E-C0-A1-B2-C3; stored as 12 lower-case hex digits"`
 	Model string `json:"model,omitempty"`
-	// BaseDeviceID makes the device a DECT handset of that Gigaset base.
+	// BaseDeviceID makes the device a DECT handset of that base, or a port of
+	// that analogue adapter.
 	BaseDeviceID string `json:"base_device_id,omitempty" doc:"DECT handset or adapter port: the id of the DECT base or analogue adapter (a device with a MAC of this tenant) it hangs off"`
 	Transport    string `json:"transport,omitempty" enum:"udp,tcp,tls" doc:"SIP transport written into the provisioning file; empty: the server default"`
 	MACID        string `json:"mac_id,omitempty" doc:"Gigaset base: the MAC-ID on its label (12 letters and digits, dashes allowed); the factory-new base then fetches its file with it, no credential typed in. Kept encrypted, never shown again"`
