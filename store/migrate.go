@@ -323,6 +323,31 @@ var migrations = []string{
 		seen_at INTEGER NOT NULL
 	);
 	CREATE INDEX cdrs_call ON cdrs(call_id);`,
+	// 9: a tenant's shared contacts (the company directory, and callers'
+	// names on incoming calls) with their numbers; what provisioning sets
+	// per device beyond its licence: a DECT handset's model, an adapter
+	// port that serves a fax.
+	`CREATE TABLE contacts (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX contacts_tenant ON contacts(tenant_id, name);
+	CREATE TABLE contact_numbers (
+		contact_id TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+		tenant_id TEXT NOT NULL,
+		position INTEGER NOT NULL,
+		number TEXT NOT NULL,
+		PRIMARY KEY (contact_id, position)
+	);
+	CREATE INDEX contact_numbers_number ON contact_numbers(tenant_id, number);
+	CREATE TABLE device_profiles (
+		device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+		tenant_id TEXT NOT NULL,
+		handset_model TEXT NOT NULL DEFAULT '',
+		fax INTEGER NOT NULL DEFAULT 0
+	);`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)
