@@ -94,13 +94,18 @@ func (s *Store) RecoverJournal(ctx context.Context, node string, now time.Time) 
 				rows.Close()
 				return err
 			}
-			end := max(seen, st)
+			end := seen
+			if end < st {
+				end = st
+			}
 			c.Start, c.End = time.UnixMilli(st).UTC(), time.UnixMilli(end).UTC()
 			c.HangupCause, c.Disposition = CauseSystemFailure, "failed"
 			if an > 0 {
 				c.Answer = time.UnixMilli(an).UTC()
 				c.Disposition = "answered"
-				c.BillableSeconds = int((max(end-an, 0) + 500) / 1000)
+				if talked := end - an; talked > 0 {
+					c.BillableSeconds = int((talked + 500) / 1000)
+				}
 			}
 			c.ID = NewID("cdr")
 			out = append(out, c)
