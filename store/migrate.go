@@ -304,6 +304,11 @@ var migrations = []string{
 		path TEXT NOT NULL UNIQUE
 	);
 	CREATE INDEX voicemail_messages_box ON voicemail_messages(box_id, received_at);`,
+	// Push parameters of a binding (RFC 8599) and its instance (RFC 5626).
+	`ALTER TABLE registrations ADD COLUMN instance TEXT NOT NULL DEFAULT '';
+	ALTER TABLE registrations ADD COLUMN pn_provider TEXT NOT NULL DEFAULT '';
+	ALTER TABLE registrations ADD COLUMN pn_prid TEXT NOT NULL DEFAULT '';
+	ALTER TABLE registrations ADD COLUMN pn_param TEXT NOT NULL DEFAULT '';`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)
