@@ -45,6 +45,9 @@ type Config struct {
 	MaxExpires     int // longer requests are shortened (default 3600)
 	DefaultExpires int // when the request names none (default 3600)
 	MaxContacts    int // per device (default 5)
+	// PushProviders are the RFC 8599 push services (pn-provider values)
+	// calls can wake devices with; a REGISTER naming another gets 555.
+	PushProviders []string
 }
 
 // Registrar handles REGISTER requests.
@@ -59,6 +62,7 @@ type Registrar struct {
 	now     func() time.Time
 	sources sources
 	workers *workers
+	expect  expectations
 
 	// NewBinding, when set before the server starts, is told of each
 	// contact a device registers that it did not have (a phone that
@@ -319,6 +323,8 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 	}
 	var changes []store.BindingChange
 	var fresh []store.Binding // contacts the device did not have
+	var woken []store.Binding // bindings that push waits may be for
+	pushProvider := ""        // the push service asked for, for Feature-Caps
 	base := store.Binding{DeviceID: da.Device.ID, TenantID: da.Tenant.ID, Source: source, Transport: transport, UserAgent: ua,
 		CallID: callID.Value(), CSeq: cseq.SeqNo, UpdatedAt: now}
 	for _, h := range contacts {
@@ -372,6 +378,14 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		}
 		b := base
 		b.Contact = uri
+		b.Push, b.Instance = contactPush(c)
+		if b.Push.Provider != "" {
+			if !r.supportsPush(b.Push.Provider) {
+				respond(tx, req, StatusPushNotSupported, "Push Notification Service Not Supported")
+				return nil
+			}
+			pushProvider = b.Push.Provider
+		}
 		if expires == 0 {
 			changes = append(changes, store.BindingChange{Binding: b, Remove: true})
 			if idx >= 0 {
@@ -389,7 +403,22 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 			expires = r.cfg.MaxExpires
 		}
 		b.ExpiresAt = now.Add(time.Duration(expires) * time.Second)
+		if idx < 0 {
+			// The same device instance under a new Contact (a new
+			// connection, a new push token) replaces its old binding.
+			for i := 0; i < len(current); i++ {
+				if old := current[i]; old.Contact != uri && (old.Instance != "" || old.Push.Wakeable()) && sameDevice(old, b) {
+					gone := old
+					changes = append(changes, store.BindingChange{Binding: gone, Remove: true})
+					current = append(current[:i], current[i+1:]...)
+					i--
+				}
+			}
+		}
 		changes = append(changes, store.BindingChange{Binding: b})
+		if b.Instance != "" || b.Push.Wakeable() {
+			woken = append(woken, b)
+		}
 		if idx >= 0 {
 			current[idx] = b
 		} else {
@@ -417,6 +446,9 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 			res.AppendHeader(sip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(secs)))
 		}
 		res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)[:26]+"GMT"))
+		if pushProvider != "" {
+			res.AppendHeader(featureCaps(pushProvider))
+		}
 		// The 200 is stateless, as Kamailio's registrar's: a REGISTER's server
 		// transaction would otherwise stay 32 s (Timer J) to absorb
 		// retransmissions, and the transactions of a registration storm would
@@ -439,6 +471,9 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		}
 		if removed && r.metrics.Unregistered != nil {
 			r.metrics.Unregistered()
+		}
+		for _, b := range woken {
+			r.expect.registered(b)
 		}
 		if r.NewBinding != nil {
 			for _, b := range fresh {
