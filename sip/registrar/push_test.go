@@ -21,11 +21,20 @@ func TestRegisterPushParameters(t *testing.T) {
 	r := New(st, sipauth.NewAuthenticator(fixedKey), nil, Config{PushProviders: []string{"apns", "fcm"}}, log, Metrics{})
 	defer r.Close()
 
-	if tx := handle(t, r, pushRegister(1, "<sip:alice@192.0.2.10:5060;pn-provider=webpush;pn-prid=x>")); len(tx.responses) != 1 || tx.responses[0].StatusCode != 555 {
+	if tx := handle(t, r, pushRegister(1, "<sip:alice@192.0.2.10:5060;pn-provider=webpush>")); len(tx.responses) != 1 || tx.responses[0].StatusCode != 555 {
+		t.Fatalf("a query of an unsupported push service: %+v", tx.responses)
+	}
+	// A registration naming a service we cannot use is kept without push.
+	tx := handle(t, r, pushRegister(2, "<sip:alice@192.0.2.10:5060;pn-provider=webpush;pn-prid=x>"))
+	if len(tx.responses) != 1 || tx.responses[0].StatusCode != 200 || tx.responses[0].GetHeader("Feature-Caps") != nil {
 		t.Fatalf("an unsupported push service: %+v", tx.responses)
 	}
+	if bs, _ := st.DeviceBindings(t.Context(), "dev1", time.Now()); len(bs) != 1 || bs[0].Push.Wakeable() {
+		t.Fatalf("bindings: %+v", bs)
+	}
+	handle(t, r, strings.Replace(authorized(3, "0"), "Contact: <sip:alice@192.0.2.10:5060>", "Contact: *", 1))
 	first := `<sip:alice@192.0.2.10:40001;transport=tcp;pn-provider=apns;pn-prid=00fc13adff78;pn-param=ABCD1234.be.example.phone.voip>;+sip.instance="<urn:uuid:0001>"`
-	tx := handle(t, r, pushRegister(2, first))
+	tx = handle(t, r, pushRegister(4, first))
 	if len(tx.responses) != 1 || tx.responses[0].StatusCode != 200 {
 		t.Fatalf("register with push: %+v", tx.responses)
 	}
@@ -45,7 +54,7 @@ func TestRegisterPushParameters(t *testing.T) {
 	other, stopOther := r.Expect(store.Binding{DeviceID: "dev1", Instance: "urn:uuid:9999"})
 	defer stopOther()
 	again := strings.Replace(first, "40001", "40002", 1)
-	if tx := handle(t, r, pushRegister(3, again)); tx.responses[0].StatusCode != 200 {
+	if tx := handle(t, r, pushRegister(5, again)); tx.responses[0].StatusCode != 200 {
 		t.Fatalf("re-register: %+v", tx.responses)
 	}
 	select {
@@ -68,7 +77,7 @@ func TestRegisterPushParameters(t *testing.T) {
 
 	// Without an instance, the push parameters tell the device.
 	noInst := `<sip:alice@192.0.2.10:40003;transport=tcp;pn-provider=fcm;pn-prid=tok-1;pn-param=proj>`
-	handle(t, r, pushRegister(4, noInst))
+	handle(t, r, pushRegister(6, noInst))
 	bs, _ = st.DeviceBindings(t.Context(), "dev1", time.Now())
 	var fcm store.Binding
 	for _, b := range bs {
@@ -78,7 +87,7 @@ func TestRegisterPushParameters(t *testing.T) {
 	}
 	ch2, stop2 := r.Expect(fcm)
 	defer stop2()
-	handle(t, r, pushRegister(5, strings.Replace(noInst, "40003", "40004", 1)))
+	handle(t, r, pushRegister(7, strings.Replace(noInst, "40003", "40004", 1)))
 	select {
 	case b := <-ch2:
 		if !strings.Contains(b.Contact, ":40004") {

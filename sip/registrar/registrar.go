@@ -381,10 +381,18 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		b.Push, b.Instance = contactPush(c)
 		if b.Push.Provider != "" {
 			if !r.supportsPush(b.Push.Provider) {
-				respond(tx, req, StatusPushNotSupported, "Push Notification Service Not Supported")
-				return nil
+				if b.Push.PRID == "" {
+					// A query of our push support (RFC 8599 §4.1.1).
+					respond(tx, req, StatusPushNotSupported, "Push Notification Service Not Supported")
+					return nil
+				}
+				// Registered without push: no sip.pns in the 2xx tells
+				// the device not to expect any, and its calls ring it
+				// as any other contact.
+				b.Push = store.PushParams{}
+			} else {
+				pushProvider = b.Push.Provider
 			}
-			pushProvider = b.Push.Provider
 		}
 		if expires == 0 {
 			changes = append(changes, store.BindingChange{Binding: b, Remove: true})
