@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -60,13 +61,18 @@ func sameDevice(b, w store.Binding) bool {
 // which holds for one node; several nodes behind an edge would pass the
 // news through the store.
 type expectations struct {
+	// seq numbers the REGISTERs as they arrive: a wait is served only by
+	// a REGISTER that came after it began, never by the late 200 OK of
+	// the one that registered the sleeping binding.
+	seq  atomic.Uint64
 	mu   sync.Mutex
 	list []*expectation
 }
 
 type expectation struct {
-	want store.Binding
-	ch   chan store.Binding
+	want  store.Binding
+	after uint64
+	ch    chan store.Binding
 }
 
 // Expect starts waiting for the device of binding want to register again
@@ -74,8 +80,8 @@ type expectation struct {
 // the channel once the 200 OK has gone. stop ends the wait. Call Expect
 // before sending the push, so that no REGISTER can come between.
 func (r *Registrar) Expect(want store.Binding) (<-chan store.Binding, func()) {
-	e := &expectation{want: want, ch: make(chan store.Binding, 1)}
 	x := &r.expect
+	e := &expectation{want: want, after: x.seq.Load(), ch: make(chan store.Binding, 1)}
 	x.mu.Lock()
 	x.list = append(x.list, e)
 	x.mu.Unlock()
@@ -86,15 +92,19 @@ func (r *Registrar) Expect(want store.Binding) (<-chan store.Binding, func()) {
 	}
 }
 
-// registered tells the waits of b's device that it registered b.
-func (x *expectations) registered(b store.Binding) {
+// arrived numbers a REGISTER that has just arrived.
+func (x *expectations) arrived() uint64 { return x.seq.Add(1) }
+
+// registered tells the waits of b's device that it registered b with the
+// REGISTER numbered seq.
+func (x *expectations) registered(b store.Binding, seq uint64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if len(x.list) == 0 {
 		return
 	}
 	x.list = slices.DeleteFunc(x.list, func(e *expectation) bool {
-		if !sameDevice(b, e.want) {
+		if seq <= e.after || !sameDevice(b, e.want) {
 			return false
 		}
 		e.ch <- b // buffered, and each expectation is served once

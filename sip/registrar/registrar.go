@@ -280,6 +280,7 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) (finish func()) {
+	seq := r.expect.arrived()
 	to, from, callID, cseq := req.To(), req.From(), req.CallID(), req.CSeq()
 	if to == nil || from == nil || callID == nil || cseq == nil {
 		respond(tx, req, 400, "Bad Request - missing mandatory header")
@@ -481,7 +482,7 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 			r.metrics.Unregistered()
 		}
 		for _, b := range woken {
-			r.expect.registered(b)
+			r.expect.registered(b, seq)
 		}
 		if r.NewBinding != nil {
 			for _, b := range fresh {
