@@ -61,7 +61,7 @@ func (m *memStore) NumberByE164(_ context.Context, e164 string) (store.Number, e
 	}
 	return store.Number{}, store.ErrNotFound
 }
-func (m *memStore) Trunks(context.Context) ([]store.Trunk, error)          { return m.trunks, nil }
+func (m *memStore) Trunks(context.Context) ([]store.Trunk, error)         { return m.trunks, nil }
 func (m *memStore) TrunkPassword(context.Context, string) (string, error) { return "secret", nil }
 
 type locator map[string][]store.Binding
