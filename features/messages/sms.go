@@ -112,15 +112,15 @@ func (s *SMS) Send(ctx context.Context, tenantID, from, to, text string) (Receip
 	if len(bad) > 0 {
 		return r, bad
 	}
-	if !s.allow(tenantID) {
-		return r, ErrRateLimited
-	}
 	ts, err := s.Store.Trunks(ctx)
 	if err != nil {
 		return r, err
 	}
 	if len(ts) == 0 {
 		return r, ErrNoTrunk
+	}
+	if !s.allow(tenantID) {
+		return r, ErrRateLimited
 	}
 	tr := ts[0]
 	pw := ""
