@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"pbx/features/messages"
 	"pbx/push"
 	"pbx/sip/registrar"
 	"pbx/sip/sipauth"
@@ -43,6 +44,7 @@ type app struct {
 	calls    *calls
 	trunkReg *trunkreg.Registrations // nil until start
 	push     push.Senders            // the push services configured
+	sms      *messages.SMS           // the tenants' SMS
 
 	httpSrv  *http.Server
 	httpLn   net.Listener

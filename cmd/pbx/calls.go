@@ -84,6 +84,7 @@ func (a *app) setupCalls() error {
 	}
 	c.b2bua.Mount(a.sip)
 	a.mountSubscribe(c)
+	a.setupMessages()
 	return nil
 }
 
