@@ -24,13 +24,11 @@ func (a *app) setupMessages() {
 	a.sip.Handle(sip.MESSAGE, sipMsg.Handle)
 	a.sms = &messages.SMS{Store: a.store, Carrier: carrierMessages{svc: sipMsg, host: a.sip.PublicHost()}}
 
-	prev := a.regis.NewBinding
-	a.regis.NewBinding = func(da store.DeviceAuth, b store.Binding) {
-		if prev != nil {
-			prev(da, b)
-		}
-		// NewBinding must return at once: the kept messages go out
-		// on their own goroutine, which the app's close waits for.
+	// A device that starts, or wakes from a push's sleep, gets the
+	// messages kept for its licence. The registrar's hooks must return at
+	// once: the messages go out on their own goroutine, which the app's
+	// close waits for.
+	deliver := func(da store.DeviceAuth, b store.Binding) {
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
@@ -39,6 +37,14 @@ func (a *app) setupMessages() {
 			svc.Registered(ctx, da.Tenant.Domain, da.User, b)
 		}()
 	}
+	prev := a.regis.NewBinding
+	a.regis.NewBinding = func(da store.DeviceAuth, b store.Binding) {
+		if prev != nil {
+			prev(da, b)
+		}
+		deliver(da, b)
+	}
+	a.regis.Woken = deliver
 	a.every(time.Hour, "expire kept messages", func(ctx context.Context) error {
 		_, err := a.store.DeleteExpiredMessages(ctx, time.Now())
 		return err

@@ -238,3 +238,26 @@ func regsText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// A message to a user whose only device sleeps is kept, and handed to the
+// device when it wakes and registers again with the Contact it had.
+func TestPushMessageKeptUntilWoken(t *testing.T) {
+	apns := pushtest.NewAPNs(t, "be.example.phone")
+	a := apnsApp(t, apns, 10*time.Second)
+	accs := seedTenant(t, a, "PushM", "201", "202")
+	sender := newSoftphone(t, a, accs[0], "udp")
+	pp := pushParams{"apns", "feedface0099", apns.TeamID + ".be.example.phone.voip"}
+	sleepMobile(t, a, accs[1], pp)
+	if code := sendMessage(t, sender.phone, "202", "Bel me terug"); code != 202 {
+		t.Fatalf("MESSAGE to a sleeping mobile: %d, want 202 Accepted", code)
+	}
+	ph := newPhone(t, a, accs[1], "tcp")
+	ph.contact.UriParams.Add("pn-provider", pp.provider)
+	ph.contact.UriParams.Add("pn-prid", pp.prid)
+	ph.contact.UriParams.Add("pn-param", pp.param)
+	in := inbox(ph)
+	softphoneOn(t, ph)
+	if m := nextMessage(t, in); string(m.Body()) != "Bel me terug" {
+		t.Errorf("woken mobile got %q", m.Body())
+	}
+}

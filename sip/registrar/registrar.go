@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -69,6 +70,11 @@ type Registrar struct {
 	// started), after the 200 OK is sent: message waiting lamps are set
 	// then. It must return quickly.
 	NewBinding func(da store.DeviceAuth, b store.Binding)
+	// Woken, when set before the server starts, is told of each binding
+	// with push parameters that a REGISTER refreshed, after the 200 OK:
+	// a device asleep behind a push service registers when it wakes,
+	// often with the Contact it had. It must return quickly.
+	Woken func(da store.DeviceAuth, b store.Binding)
 }
 
 // New returns a Registrar. Close it to flush pending writes.
@@ -483,6 +489,9 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		}
 		for _, b := range woken {
 			r.expect.registered(b, seq)
+			if r.Woken != nil && b.Push.Wakeable() && !slices.ContainsFunc(fresh, func(f store.Binding) bool { return f.Contact == b.Contact }) {
+				r.Woken(da, b)
+			}
 		}
 		if r.NewBinding != nil {
 			for _, b := range fresh {
