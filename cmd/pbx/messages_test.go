@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -63,8 +67,11 @@ func TestMessageBetweenUsers(t *testing.T) {
 	a := testApp(t, t.TempDir())
 	accs := seedTenant(t, a, "Msg", "201", "202", "203")
 	sender := newSoftphone(t, a, accs[0], "udp")
-	desk := newSoftphone(t, a, accs[1], "udp")
-	deskIn := inbox(desk.phone)
+	// Handlers are set before a phone registers: sipgo's are not to be
+	// changed while requests (the pbx's NOTIFYs) come in.
+	desk := newPhone(t, a, accs[1], "udp")
+	deskIn := inbox(desk)
+	softphoneOn(t, desk)
 	second := newPhone(t, a, addDevice(t, a, accs[1].tenant, accs[1].user), "udp")
 	secondIn := inbox(second)
 	softphoneOn(t, second)
@@ -114,9 +121,8 @@ func TestSMSThroughCarrier(t *testing.T) {
 	a := testApp(t, t.TempDir())
 	accs := seedTenant(t, a, "Smsco", "201")
 	chal := &digest.Challenge{Realm: "carrier.test", Nonce: "n0nce-" + randomString(8), Algorithm: "MD5"}
-	car := newCarrier(t, func(cc *carrierCall) { cc.respond(488, "Not Here", nil) })
 	got := make(chan *sip.Request, 4)
-	car.srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
+	car := newSMSCarrier(t, func(req *sip.Request, tx sip.ServerTransaction) {
 		if !messageAuth(req, chal, "smsco-trunk", "s3cret") {
 			res := sip.NewResponseFromRequest(req, 407, "Proxy Authentication Required", nil)
 			res.AppendHeader(sipHeader("Proxy-Authenticate", chal.String()))
@@ -126,7 +132,7 @@ func TestSMSThroughCarrier(t *testing.T) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 202, "Accepted", nil))
 		got <- req
 	})
-	apiCall(t, a, "POST", "/api/v1/trunks", map[string]any{"name": "Carrier", "host": "127.0.0.2", "port": car.addr.Port(), "transport": "udp",
+	apiCall(t, a, "POST", "/api/v1/trunks", map[string]any{"name": "Carrier", "host": "127.0.0.2", "port": car.Port(), "transport": "udp",
 		"inbound_sources": []string{"127.0.0.2"}, "username": "smsco-trunk", "password": "s3cret"}, 201)
 	addNumber(t, a, accs[0].tenant.ID, "+3221234567", map[string]any{"type": "user", "id": accs[0].user.ID})
 
@@ -162,4 +168,31 @@ func messageAuth(req *sip.Request, chal *digest.Challenge, user, password string
 	}
 	want, err := digest.Digest(chal, digest.Options{Method: "MESSAGE", URI: cred.URI, Username: user, Password: password, Cnonce: cred.Cnonce, Count: cred.Nc})
 	return err == nil && want.Response == cred.Response
+}
+
+// newSMSCarrier is a carrier's SIP endpoint on 127.0.0.2 (apart from the
+// phones on 127.0.0.1, which must not look like the trunk) that takes
+// MESSAGEs with onMessage.
+func newSMSCarrier(t *testing.T, onMessage sipgo.RequestHandler) netip.AddrPort {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatalf("the carrier needs the loopback address 127.0.0.2 (Linux has all of 127/8): %v", err)
+	}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("testcarrier/1.0"),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sipgo.NewServer(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.OnMessage(onMessage)
+	go srv.ServeUDP(conn)
+	t.Cleanup(func() {
+		ua.Close()
+		conn.Close()
+	})
+	return conn.LocalAddr().(*net.UDPAddr).AddrPort()
 }
