@@ -422,7 +422,9 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 			// The same device instance under a new Contact (a new
 			// connection, a new push token) replaces its old binding.
 			for i := 0; i < len(current); i++ {
-				if old := current[i]; old.Contact != uri && (old.Instance != "" || old.Push.Wakeable()) && sameDevice(old, b) {
+				old := current[i]
+				sameRequest := old.CallID == b.CallID && old.CSeq == b.CSeq // RFC 5626 flows of one instance
+				if old.Contact != uri && !sameRequest && (old.Instance != "" || old.Push.Wakeable()) && sameDevice(old, b) {
 					gone := old
 					changes = append(changes, store.BindingChange{Binding: gone, Remove: true})
 					current = append(current[:i], current[i+1:]...)
