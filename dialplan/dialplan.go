@@ -271,7 +271,7 @@ func (r reacher) reach(ctx context.Context, number string, hops int) (callctl.Le
 	dialing := r.call.Dial(ctx, spec)
 	stopWake := func() {}
 	if len(asleep) > 0 {
-		stopWake = r.wake(ctx, dialing, asleep, dest)
+		stopWake = r.wake(ctx, dialing, asleep, dest, len(awake) == 0)
 	}
 	res, err := dialing.Wait(ctx)
 	stopWake()

@@ -2,6 +2,7 @@ package dialplan
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"pbx/callctl"
@@ -15,7 +16,7 @@ import (
 type Waker interface {
 	// Wake sends each of w.Bindings a push for the call and calls woken
 	// with the binding each device registers on waking, at most once per
-	// device. It returns when every device has woken or failed, or when
+	// device (from any goroutine). It returns when every device has woken or failed, or when
 	// ctx ends; a slow push service delays nothing but its own device.
 	Wake(ctx context.Context, w Wake, woken func(store.Binding))
 }
@@ -66,9 +67,11 @@ func waitingRoom(callee callctl.Party, tag string, wait, ring time.Duration) cal
 }
 
 // wake starts waking the asleep devices of a dial under way: each that
-// registers in time is added to the dial. The returned stop ends the
-// wake-up and waits for it.
-func (r reacher) wake(ctx context.Context, dialing callctl.Dialing, asleep []store.Binding, dest callctl.Destination) (stop func()) {
+// registers in time is added to the dial. When alone is set (the dial
+// has nothing else to ring) and every push failed, the dial ends at once
+// (RFC 8599 §5.6.2) rather than at the end of the wait. The returned stop
+// ends the wake-up and waits for it.
+func (r reacher) wake(ctx context.Context, dialing callctl.Dialing, asleep []store.Binding, dest callctl.Destination, alone bool) (stop func()) {
 	p := r.plan
 	caller := r.call.Origin().Caller
 	if r.callerID != nil {
@@ -78,13 +81,18 @@ func (r reacher) wake(ctx context.Context, dialing callctl.Dialing, asleep []sto
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		var woken atomic.Int32 // woken is called from the waker's goroutines
 		p.Waker.Wake(wctx, Wake{CallID: r.call.ID(), Caller: caller, Bindings: asleep}, func(b store.Binding) {
+			woken.Add(1)
 			d := dest
 			d.Targets = Targets([]store.Binding{b})
 			if err := dialing.Add(d); err != nil {
 				p.log().Info("dialplan: a woken device registered after the dial ended", "device_id", b.DeviceID)
 			}
 		})
+		if alone && woken.Load() == 0 && wctx.Err() == nil {
+			dialing.Cancel(callctl.CauseUnavailable)
+		}
 	}()
 	return func() {
 		cancel()

@@ -261,3 +261,27 @@ func TestPushMessageKeptUntilWoken(t *testing.T) {
 		t.Errorf("woken mobile got %q", m.Body())
 	}
 }
+
+// A user whose only device's token is refused is unavailable at once, not
+// at the end of the wait for the device.
+func TestPushRefusedOnlyDeviceFailsFast(t *testing.T) {
+	apns := pushtest.NewAPNs(t, "be.example.phone")
+	a := apnsApp(t, apns, 2*time.Minute)
+	accs := seedTenant(t, a, "PushR", "201", "202")
+	caller := newSoftphone(t, a, accs[0], "udp")
+	pp := pushParams{"apns", "0badbadbad00", apns.TeamID + ".be.example.phone.voip"}
+	sleepMobile(t, a, accs[1], pp)
+	apns.Refuse(pp.prid, 400, "BadDeviceToken")
+	call := startDial(t, caller, "202", dialOpt{})
+	select {
+	case r := <-call.ch:
+		if statusOf(r.err) != 480 {
+			t.Errorf("call to a user whose only push token is refused: %v, want 480", r.err)
+		}
+	case <-time.After(pushPatience): // far less than the two-minute wait
+		t.Fatal("the call waited for a device whose push failed")
+	}
+	if bs, _ := a.store.UserBindings(context.Background(), accs[1].user.ID, time.Now()); len(bs) != 0 {
+		t.Errorf("bindings left: %+v", bs)
+	}
+}
