@@ -1,6 +1,7 @@
 package registrar
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"strings"
@@ -98,5 +99,51 @@ func TestRegisterPushParameters(t *testing.T) {
 	}
 	if bs, _ = st.DeviceBindings(t.Context(), "dev1", time.Now()); len(bs) != 2 {
 		t.Errorf("bindings: %+v", bs)
+	}
+}
+
+// gatedStore holds binding writes until the test opens its gate.
+type gatedStore struct {
+	*memStore
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func (g *gatedStore) ApplyBindings(ctx context.Context, cs []store.BindingChange) error {
+	g.entered <- struct{}{}
+	<-g.gate
+	return g.memStore.ApplyBindings(ctx, cs)
+}
+
+// A wait that begins while the REGISTER of the sleeping binding is still
+// being written is not served by that REGISTER's late 200 OK: only a
+// REGISTER that arrives after the wait began says the device woke.
+func TestExpectIgnoresEarlierRegister(t *testing.T) {
+	st := &gatedStore{memStore: newMemStore(), entered: make(chan struct{}), gate: make(chan struct{})}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r := New(st, sipauth.NewAuthenticator(fixedKey), nil, Config{PushProviders: []string{"apns"}}, log, Metrics{})
+	defer r.Close()
+	contact := `<sip:alice@192.0.2.10:40001;transport=tcp;pn-provider=apns;pn-prid=00fc13adff78;pn-param=T.app.voip>`
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		handle(t, r, pushRegister(1, contact))
+	}()
+	<-st.entered
+	ch, stop := r.Expect(store.Binding{DeviceID: "dev1", Push: store.PushParams{Provider: "apns", PRID: "00fc13adff78", Param: "T.app.voip"}})
+	defer stop()
+	close(st.gate)
+	<-done
+	select {
+	case b := <-ch:
+		t.Fatalf("served by the REGISTER that was already under way: %+v", b)
+	default:
+	}
+	go func() { <-st.entered }()
+	handle(t, r, pushRegister(2, contact))
+	select {
+	case <-ch:
+	default:
+		t.Fatal("the next REGISTER did not serve the wait")
 	}
 }
