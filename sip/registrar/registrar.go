@@ -47,7 +47,8 @@ type Config struct {
 	DefaultExpires int // when the request names none (default 3600)
 	MaxContacts    int // per device (default 5)
 	// PushProviders are the RFC 8599 push services (pn-provider values)
-	// calls can wake devices with; a REGISTER naming another gets 555.
+	// calls can wake devices with. A contact naming another is bound
+	// without push; a query of another (no pn-prid) gets 555.
 	PushProviders []string
 }
 
@@ -425,8 +426,7 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 				old := current[i]
 				sameRequest := old.CallID == b.CallID && old.CSeq == b.CSeq // RFC 5626 flows of one instance
 				if old.Contact != uri && !sameRequest && (old.Instance != "" || old.Push.Wakeable()) && sameDevice(old, b) {
-					gone := old
-					changes = append(changes, store.BindingChange{Binding: gone, Remove: true})
+					changes = append(changes, store.BindingChange{Binding: old, Remove: true})
 					current = append(current[:i], current[i+1:]...)
 					i--
 				}
