@@ -88,6 +88,9 @@ func wokenCall(t *testing.T, a *app, caller *softphone, acc account, pp pushPara
 	in := woken.nextIncoming(t)
 	rang := time.Since(start)
 	t.Logf("%s: INVITE to push %v, to the woken mobile's ringing %v", pp.provider, pushed.Round(time.Millisecond), rang.Round(time.Millisecond))
+	if v := metricValue(t, a, `pbx_push_woken_total{provider="`+pp.provider+`"}`); v != 1 {
+		t.Errorf("woken devices counted %v", v)
+	}
 	if from := in.invite.From(); from == nil || from.Address.User != caller.acc.user.Extension {
 		t.Errorf("the woken mobile's INVITE is from %v", from)
 	}
@@ -178,6 +181,9 @@ func TestPushUnregisteredTokenRemoved(t *testing.T) {
 	}
 	if n := apns.Tried(pp.prid); n != 1 {
 		t.Errorf("%d pushes to the refused token", n)
+	}
+	if v := metricValue(t, a, `pbx_push_notifications_total{outcome="gone",provider="apns"}`); v != 1 {
+		t.Errorf("gone pushes counted %v", v)
 	}
 	in.answer(t, "0 8 101")
 	endCall(t, a, call.wait(t), in)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"pbx/dialplan"
 	"pbx/push"
 	"pbx/sip/registrar"
@@ -24,6 +26,10 @@ type pushWaker struct {
 	}
 	log *slog.Logger
 	ttl time.Duration // of the pushes: the wait for the device
+	// pushes counts the pushes by service and outcome (sent, gone,
+	// failed); woken the devices that registered in time.
+	pushes *prometheus.CounterVec
+	woken  *prometheus.CounterVec
 }
 
 var _ dialplan.Waker = (*pushWaker)(nil)
@@ -60,11 +66,13 @@ func (w *pushWaker) wakeOne(ctx context.Context, b store.Binding, n push.Notific
 	for {
 		select {
 		case nb := <-registered:
+			w.woken.WithLabelValues(b.Push.Provider).Inc()
 			woken(nb)
 			return
 		case err := <-sent:
 			sent = nil
 			if err == nil {
+				w.pushes.WithLabelValues(b.Push.Provider, "sent").Inc()
 				continue
 			}
 			w.failed(b, err)
@@ -80,9 +88,11 @@ func (w *pushWaker) wakeOne(ctx context.Context, b store.Binding, n push.Notific
 func (w *pushWaker) failed(b store.Binding, err error) {
 	log := w.log.With("device_id", b.DeviceID, "provider", b.Push.Provider)
 	if !push.Gone(err) {
+		w.pushes.WithLabelValues(b.Push.Provider, "failed").Inc()
 		log.Warn("push failed", "error", err)
 		return
 	}
+	w.pushes.WithLabelValues(b.Push.Provider, "gone").Inc()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	n, derr := w.store.DeletePushBinding(ctx, b.DeviceID, b.Push.Provider, b.Push.PRID)
@@ -95,10 +105,21 @@ func (w *pushWaker) failed(b store.Binding, err error) {
 
 // setupPush gives the dialplan its waker when a push service is
 // configured.
-func (a *app) setupPush(c *calls) {
+func (a *app) setupPush(c *calls) error {
 	if len(a.push) == 0 {
-		return
+		return nil
 	}
-	c.plan.Waker = &pushWaker{senders: a.push, reg: a.regis, store: a.store, log: a.log, ttl: a.cfg.Push.Wait}
+	w := &pushWaker{senders: a.push, reg: a.regis, store: a.store, log: a.log, ttl: a.cfg.Push.Wait,
+		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pbx_push_notifications_total",
+			Help: "Pushes sent to wake softphones for calls, by service and outcome (sent, gone: the token was refused for good, failed)."}, []string{"provider", "outcome"}),
+		woken: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pbx_push_woken_total",
+			Help: "Softphones woken by push that registered in time to be rung, by service."}, []string{"provider"})}
+	for _, m := range []prometheus.Collector{w.pushes, w.woken} {
+		if err := a.reg.Register(m); err != nil {
+			return err
+		}
+	}
+	c.plan.Waker = w
 	c.plan.PushWait = a.cfg.Push.Wait
+	return nil
 }
