@@ -1,9 +1,6 @@
 package store
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // DeletePushBinding removes the bindings that carry a push token the push
 // service said is no longer valid (APNs 410 Unregistered, 400
@@ -15,11 +12,4 @@ func (s *Store) DeletePushBinding(ctx context.Context, deviceID, provider, prid 
 		return 0, err
 	}
 	return res.RowsAffected()
-}
-
-// WakeableBindings lists the unexpired bindings of a licence that carry
-// push parameters.
-func (s *Store) WakeableBindings(ctx context.Context, userID string, now time.Time) ([]Binding, error) {
-	return scanBindings(s.r.QueryContext(ctx, `SELECT `+bindingCols+` FROM registrations WHERE device_id IN (SELECT id FROM devices WHERE user_id = ?)
-		AND expires_at > ? AND pn_provider <> '' AND pn_prid <> '' ORDER BY device_id, contact`, userID, now.UnixMilli()))
 }

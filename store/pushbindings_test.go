@@ -33,9 +33,8 @@ func TestPushBindings(t *testing.T) {
 		if err != nil || len(regs) != 2 || regs[1].Push != push || regs[1].Instance != "urn:uuid:1" || regs[0].Push.Wakeable() {
 			t.Fatalf("DeviceRegistration after reopening: %+v %v", regs, err)
 		}
-		ws, err := s.WakeableBindings(ctx, u.ID, now)
-		if err != nil || len(ws) != 1 || ws[0].Push != push || ws[0].Instance != "urn:uuid:1" {
-			t.Fatalf("wakeable: %+v %v", ws, err)
+		if bs, err := s.UserBindings(ctx, u.ID, now); err != nil || len(bs) != 2 || bs[1].Push != push || bs[1].Instance != "urn:uuid:1" {
+			t.Fatalf("UserBindings: %+v %v", bs, err)
 		}
 		if n, err := s.DeletePushBinding(ctx, d.ID, "fcm", "0badc0ffee"); err != nil || n != 0 {
 			t.Errorf("another provider's token removed %d, %v", n, err)
