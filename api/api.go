@@ -143,6 +143,8 @@ type Options struct {
 	// TrunkChanged is called after a trunk was created, changed or
 	// deleted, so that registrations follow at once. Nil: nothing to do.
 	TrunkChanged func()
+	// SMS sends the tenants' SMS. Nil: its route answers 503.
+	SMS SMS
 }
 
 // DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
@@ -164,6 +166,7 @@ type server struct {
 	voicemail  Voicemail
 	trunkReg   func(trunkID string) (TrunkRegistration, bool)
 	trunkChg   func()
+	sms        SMS
 	mux        *http.ServeMux
 	patterns   []string
 	openapi    []byte
@@ -193,6 +196,7 @@ func newServer(opts Options) *server {
 		voicemail:  opts.Voicemail,
 		trunkReg:   opts.TrunkRegistration,
 		trunkChg:   opts.TrunkChanged,
+		sms:        opts.SMS,
 	}
 	if s.baseDomain == "" {
 		s.baseDomain = DefaultBaseDomain

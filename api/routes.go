@@ -104,6 +104,8 @@ func (s *server) routes() []route {
 		{method: "DELETE", path: contact, op: "deleteContact", summary: "Delete a shared contact", access: tenantScope, status: 204, h: s.deleteContact},
 		{method: "GET", path: tenant + "/devices", op: "listDevices", summary: "List every device of the tenant (never their secrets)", access: tenantScope, out: []deviceJSON{}, status: 200, h: s.listDevices},
 
+		{method: "POST", path: tenant + "/sms", op: "sendSMS", summary: "Send an SMS from one of the tenant's numbers through the carrier trunk (rate-limited per tenant)", access: tenantScope, in: smsRequest{}, out: smsJSON{}, status: 202,
+			errs: []int{http.StatusTooManyRequests, http.StatusBadGateway, unavail}, h: s.sendSMS},
 		{method: "GET", path: tenant + "/registrations", op: "listRegistrations", summary: "List the tenant's current registrations (contact bindings)", access: tenantScope, out: []registrationJSON{}, status: 200, h: s.listRegistrations},
 		{method: "GET", path: tenant + "/cdrs", op: "listCDRs", summary: "List call detail records, newest first", access: tenantScope, out: []cdrJSON{}, status: 200,
 			query: []queryParam{{name: "limit", typ: "integer", doc: "at most this many records (1-1000, default 100)"}}, h: s.listCDRs},

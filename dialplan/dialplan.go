@@ -83,6 +83,12 @@ type Plan struct {
 	// without any response before the call fails over to the route's
 	// next trunk (default DefaultTrunkResponseTimeout).
 	TrunkResponseTimeout time.Duration
+	// Waker wakes the devices registered with push parameters when
+	// their licence is called (nil: they are rung like any other);
+	// PushWait is how long the call waits for each to register
+	// (default DefaultPushWait) while the other devices ring.
+	Waker    Waker
+	PushWait time.Duration
 
 	numbers numberRouting
 }
@@ -268,15 +274,25 @@ func (r reacher) reach(ctx context.Context, number string, hops int) (callctl.Le
 	if len(bindings) == 0 {
 		return forward(u.ForwardNoAnswer, callctl.CauseUnavailable)
 	}
+	awake, asleep := p.asleep(bindings)
 	callee := callctl.Party{Name: strings.TrimSpace(u.FirstName + " " + u.LastName), Number: u.Extension, Domain: r.domain, UserID: u.ID}
-	spec := callctl.DialSpec{
-		Destinations: []callctl.Destination{{Targets: Targets(bindings), Callee: callee, CallerID: r.presented(ctx), Tag: u.ID}},
-		Strategy:     callctl.Simultaneous,
-		Timeout:      ringTimeout(u, p.RingTimeout),
-		Caller:       r.caller,
+	dest := callctl.Destination{Callee: callee, CallerID: r.presented(ctx), Tag: u.ID}
+	spec := callctl.DialSpec{Strategy: callctl.Simultaneous, Timeout: ringTimeout(u, p.RingTimeout), Caller: r.caller}
+	if len(awake) > 0 {
+		d := dest
+		d.Targets = Targets(awake)
+		spec.Destinations = append(spec.Destinations, d)
+	}
+	if len(asleep) > 0 {
+		spec.Destinations = append(spec.Destinations, waitingRoom(callee, u.ID, p.pushWait(), spec.Timeout))
 	}
 	dialing := r.call.Dial(ctx, spec)
+	stopWake := func() {}
+	if len(asleep) > 0 {
+		stopWake = r.wake(ctx, dialing, asleep, dest, len(awake) == 0)
+	}
 	res, err := dialing.Wait(ctx)
+	stopWake()
 	if err == nil {
 		return res.Leg, callee, ""
 	}
@@ -297,6 +313,13 @@ func (r reacher) reach(ctx context.Context, number string, hops int) (callctl.Le
 		return forward(u.ForwardBusy, cause)
 	case callctl.CauseNoAnswer:
 		return forward(u.ForwardNoAnswer, cause)
+	case callctl.CauseUnavailable:
+		if len(awake) == 0 {
+			// Only sleeping devices, and none woke: as if nothing
+			// were registered.
+			return forward(u.ForwardNoAnswer, cause)
+		}
+		return nil, callctl.Party{}, cause
 	default:
 		return nil, callctl.Party{}, cause
 	}

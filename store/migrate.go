@@ -378,6 +378,26 @@ var migrations = []string{
 	ALTER TABLE trunks ADD COLUMN forward_identity TEXT NOT NULL DEFAULT 'diversion'
 		CHECK (forward_identity IN ('diversion','pai'));
 	ALTER TABLE trunks ADD COLUMN response_timeout_ms INTEGER NOT NULL DEFAULT 0;`,
+	// Push parameters of a binding (RFC 8599) and its instance (RFC 5626).
+	`ALTER TABLE registrations ADD COLUMN instance TEXT NOT NULL DEFAULT '';
+	ALTER TABLE registrations ADD COLUMN pn_provider TEXT NOT NULL DEFAULT '';
+	ALTER TABLE registrations ADD COLUMN pn_prid TEXT NOT NULL DEFAULT '';
+	ALTER TABLE registrations ADD COLUMN pn_param TEXT NOT NULL DEFAULT '';`,
+	// Instant messages (SIP MESSAGE) kept for a licence with no device
+	// registered, until it registers one or they expire.
+	`CREATE TABLE pending_messages (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		sender TEXT NOT NULL,
+		sender_name TEXT NOT NULL DEFAULT '',
+		content_type TEXT NOT NULL,
+		body BLOB NOT NULL,
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	);
+	CREATE INDEX pending_messages_user ON pending_messages(user_id, created_at);
+	CREATE INDEX pending_messages_expiry ON pending_messages(expires_at);`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)
