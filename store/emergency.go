@@ -10,9 +10,9 @@ import (
 // EmergencyCall is one call to an emergency number, as it was placed.
 type EmergencyCall struct {
 	ID, TenantID, UserID, DeviceID, CallID string
-	Number string // as dialled
-	Class  string // on_site, remote_help
-	Caller string // the number presented to the emergency service
+	Number                                 string // as dialled
+	Class                                  string // on_site, remote_help
+	Caller                                 string // the number presented to the emergency service
 	// TrunkID is the first trunk it was sent to ("" when none existed).
 	TrunkID string
 	// LocationSource says where the location came from: site, register,

@@ -15,12 +15,12 @@ type Binding struct {
 	// Location is the PIDF-LO document the device conveyed in its last
 	// REGISTER (RFC 6442), "" for none. ApplyBindings writes it; lookups
 	// leave it empty (DeviceLocation reads it for emergency calls).
-	Location string
-	UserAgent          string
-	CallID             string
-	CSeq               uint32
-	ExpiresAt          time.Time
-	UpdatedAt          time.Time
+	Location  string
+	UserAgent string
+	CallID    string
+	CSeq      uint32
+	ExpiresAt time.Time
+	UpdatedAt time.Time
 }
 
 // BindingChange is one change of a REGISTER: an upsert, or a removal when Remove is set.
