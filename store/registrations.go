@@ -8,19 +8,20 @@ import (
 
 // Binding is one registered contact of a device.
 type Binding struct {
+	// Location is the PIDF-LO document the device conveyed in its last
+	// REGISTER (RFC 6442), "" for none. ApplyBindings writes it; lookups
+	// leave it empty (DeviceLocation reads it for emergency calls).
+	Location string
+
 	DeviceID, TenantID string
 	Contact            string // the Contact URI the device registered
 	Source             string // host:port the REGISTER came from (where to reach the device)
 	Transport          string // udp, tcp or tls
-	// Location is the PIDF-LO document the device conveyed in its last
-	// REGISTER (RFC 6442), "" for none. ApplyBindings writes it; lookups
-	// leave it empty (DeviceLocation reads it for emergency calls).
-	Location  string
-	UserAgent string
-	CallID    string
-	CSeq      uint32
-	ExpiresAt time.Time
-	UpdatedAt time.Time
+	UserAgent          string
+	CallID             string
+	CSeq               uint32
+	ExpiresAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // BindingChange is one change of a REGISTER: an upsert, or a removal when Remove is set.
