@@ -79,6 +79,10 @@ type Plan struct {
 	// Prompts say hunt-group queue positions (nil: none are announced).
 	Prompts     huntgroup.Prompter
 	HuntRecheck time.Duration
+	// TrunkResponseTimeout is how long a trunk may leave an INVITE
+	// without any response before the call fails over to the route's
+	// next trunk (default DefaultTrunkResponseTimeout).
+	TrunkResponseTimeout time.Duration
 
 	numbers numberRouting
 }

@@ -29,6 +29,9 @@ type Routes interface {
 	Trunk(ctx context.Context, id string) (store.Trunk, error)
 	Trunks(ctx context.Context) ([]store.Trunk, error)
 	TrunkPassword(ctx context.Context, id string) (string, error)
+	// OutboundRoutes lists the routes to public numbers, longest prefix
+	// first, then by priority (see store.Store.OutboundRoutes).
+	OutboundRoutes(ctx context.Context) ([]store.OutboundRoute, error)
 }
 
 // DefaultMaxDispatch bounds a chain of destinations (a group's overflow to

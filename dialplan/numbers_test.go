@@ -22,6 +22,7 @@ type fakeRoutes struct {
 	groups   map[string]store.HuntGroup
 	flows    map[string]store.CallFlow
 	trunks   []store.Trunk
+	outbound []store.OutboundRoute // longest prefix first, as the store lists them
 	idle     map[string]time.Time
 	answered map[string]string // group → member
 	ended    []string
