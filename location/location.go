@@ -85,6 +85,12 @@ type Part struct {
 // one of its body parts, parsed. Locations by reference (https:, sip:)
 // are not fetched: ErrNotByValue when there is no cid: one.
 func Conveyed(geolocation []string, parts []Part) (Location, error) {
+	_, loc, err := ConveyedPart(geolocation, parts)
+	return loc, err
+}
+
+// ConveyedPart is Conveyed, with the part that holds the document.
+func ConveyedPart(geolocation []string, parts []Part) (Part, Location, error) {
 	for _, uri := range geolocationURIs(geolocation) {
 		cid, ok := strings.CutPrefix(uri, "cid:")
 		if !ok {
@@ -92,11 +98,12 @@ func Conveyed(geolocation []string, parts []Part) (Location, error) {
 		}
 		for _, p := range parts {
 			if strings.EqualFold(strings.Trim(p.ContentID, "<> "), cid) {
-				return Parse(p.Body)
+				loc, err := Parse(p.Body)
+				return p, loc, err
 			}
 		}
 	}
-	return Location{}, ErrNotByValue
+	return Part{}, Location{}, ErrNotByValue
 }
 
 // geolocationURIs splits Geolocation header values into their URIs
