@@ -82,8 +82,8 @@ type EmergencyServices struct {
 	Store EmergencyStore
 	// Notify tells the tenant's administrators (its webhook).
 	Notify Notifier
-	// Numbers are more on-site emergency numbers (as dialled, national
-	// form), beside 112, 100, 101 and the remote-help numbers.
+	// Numbers are more on-site emergency numbers (in national form or
+	// as dialled), beside 112, 100, 101 and the remote-help numbers.
 	Numbers []string
 
 	reports sync.WaitGroup
@@ -117,8 +117,11 @@ func (p *Plan) emergencyClass(number string) EmergencyClass {
 	if c := Emergency(number); c != NotEmergency {
 		return c
 	}
-	if e := p.Emergency; e != nil && number != "" && slices.Contains(e.Numbers, nationalForm(number)) {
-		return OnSite
+	if e := p.Emergency; e != nil && number != "" {
+		n := nationalForm(number)
+		if slices.ContainsFunc(e.Numbers, func(x string) bool { return nationalForm(x) == n }) {
+			return OnSite
+		}
 	}
 	return NotEmergency
 }

@@ -13,6 +13,7 @@ import (
 	"pbx/callctl/fake"
 	"pbx/location"
 	"pbx/media"
+	"pbx/prompts"
 	"pbx/store"
 )
 
@@ -254,10 +255,10 @@ func TestEmergencyConfiguredNumberWithoutTrunk(t *testing.T) {
 	}
 }
 
-// prompts is a prompt library that knows every prompt.
-type prompts struct{}
+// anyPrompt is a prompt library that knows every prompt.
+type anyPrompt struct{}
 
-func (prompts) Prompt(lang, id string) media.Source { return silence{} }
+func (anyPrompt) Prompt(lang, id string) media.Source { return silence{} }
 
 // The billing states: a restricted tenant calls internally but not out
 // (its number leading outside is refused with an announcement); a tenant
@@ -275,7 +276,7 @@ func TestBillingStates(t *testing.T) {
 	} {
 		t.Run(tc.billing, func(t *testing.T) {
 			p, _, r := emergencySetup(tc.billing, nil)
-			p.Prompts = prompts{}
+			p.Prompts = anyPrompt{}
 			st := p.Store.(*fakeStore)
 			st.users["201"] = user("201")
 			r.trunks = append(r.trunks, store.Trunk{ID: "carrier", Host: "c.carrier.test"}) // the one fakeTrunkCall comes in on
@@ -309,5 +310,24 @@ func TestBillingStates(t *testing.T) {
 				check("voicemail", deviceCall("*98"), tc.internal, true)
 			}
 		})
+	}
+}
+
+// The prompts of billing refusals exist in every language.
+func TestBillingPromptsExist(t *testing.T) {
+	texts, err := prompts.Texts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{PromptRestricted, PromptServiceMinimum} {
+		n := 0
+		for _, x := range texts {
+			if x.ID == id {
+				n++
+			}
+		}
+		if n != len(prompts.Languages) {
+			t.Errorf("prompt %s: %d texts", id, n)
+		}
 	}
 }

@@ -40,4 +40,5 @@ func (a *app) closeComponents() {
 		a.trunkReg.Close()
 	}
 	a.closeCalls()
+	a.closeEmergency()
 }
