@@ -32,7 +32,11 @@ func (l *Leg) RequestParts() []callctl.BodyPart {
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
 	}
-	parts, err := sipbody.Parts(ct, req.Body())
+	cid := ""
+	if h := req.GetHeader("Content-ID"); h != nil {
+		cid = h.Value()
+	}
+	parts, err := sipbody.MessageParts(ct, cid, req.Body())
 	if err != nil {
 		return nil
 	}

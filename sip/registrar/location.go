@@ -24,7 +24,11 @@ func conveyedLocation(req *sip.Request) (string, error) {
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
 	}
-	parts, err := sipbody.Parts(ct, req.Body())
+	cid := ""
+	if h := req.GetHeader("Content-ID"); h != nil {
+		cid = h.Value()
+	}
+	parts, err := sipbody.MessageParts(ct, cid, req.Body())
 	if err != nil {
 		return "", err
 	}

@@ -38,10 +38,16 @@ func TestConveyedLocation(t *testing.T) {
 		"by reference":    {registerWith("", "", "<https://lis.example/l>"), "", true},
 		"not a location":  {registerWith("multipart/mixed;boundary=b", strings.Replace(multi, "<ca:country>BE</ca:country><ca:PC>9000</ca:PC>", "", 1), "<cid:l1@phone>"), "", true},
 		"part without id": {registerWith("application/pidf+xml", regPIDF, "<cid:l1@phone>"), "", true},
+		"lone body":       {withContentID(registerWith("application/pidf+xml", regPIDF, "<cid:l1@phone>"), "<l1@phone>"), regPIDF, false},
 	} {
 		got, err := conveyedLocation(tc.req)
 		if got != tc.want || (err != nil) != tc.wantErr {
 			t.Errorf("%s: %q, %v", name, got, err)
 		}
 	}
+}
+
+func withContentID(req *sip.Request, cid string) *sip.Request {
+	req.AppendHeader(sip.NewHeader("Content-ID", cid))
+	return req
 }

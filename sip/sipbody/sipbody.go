@@ -78,6 +78,21 @@ func Parts(contentType string, body []byte) ([]Part, error) {
 	}
 }
 
+// MessageParts is Parts for a SIP message whose headers give contentID
+// (its Content-ID header, "" for none): a body that is not multipart is
+// that part, named so (RFC 6442 lets a lone location body be
+// referenced by the message's Content-ID).
+func MessageParts(contentType, contentID string, body []byte) ([]Part, error) {
+	parts, err := Parts(contentType, body)
+	if err == nil && len(parts) == 1 && contentID != "" && parts[0].Header.Get("Content-ID") == "" {
+		mt, _, _ := mime.ParseMediaType(contentType)
+		if !strings.HasPrefix(mt, "multipart/") {
+			parts[0].Header.Set("Content-ID", contentID)
+		}
+	}
+	return parts, err
+}
+
 // SDP is the body's session description: the body itself, or the first
 // application/sdp part of a multipart body; nil when there is none.
 func SDP(contentType string, body []byte) ([]byte, error) {

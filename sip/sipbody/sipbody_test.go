@@ -40,3 +40,15 @@ func TestParts(t *testing.T) {
 		t.Error("too many parts read")
 	}
 }
+
+func TestMessageParts(t *testing.T) {
+	parts, err := MessageParts("application/pidf+xml", "<loc@phone>", []byte("<presence/>"))
+	if err != nil || len(parts) != 1 || parts[0].ContentID() != "loc@phone" {
+		t.Fatalf("lone body: %+v %v", parts, err)
+	}
+	// A multipart body's parts keep their own ids.
+	parts, err = MessageParts("multipart/mixed;boundary=b1", "<whole@phone>", []byte(mixed))
+	if err != nil || len(parts) != 2 || parts[0].ContentID() != "" || parts[1].ContentID() != "loc@phone.example" {
+		t.Fatalf("multipart: %+v %v", parts, err)
+	}
+}
