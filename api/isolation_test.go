@@ -80,6 +80,7 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"markVoicemailMessage":    map[string]any{"read": true},
 		"uploadMusic":             map[string]any{"file": "not checked: the tenant is"},
 		"setWebhook":              map[string]any{"url": "https://evil.example/hook", "secret": "0123456789abcdef0123"},
+		"updateTenantCalling":     map[string]any{"bar_international": true},
 	}
 }
 

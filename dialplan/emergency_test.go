@@ -261,18 +261,18 @@ type anyPrompt struct{}
 func (anyPrompt) Prompt(lang, id string) media.Source { return silence{} }
 
 // The billing states: a restricted tenant calls internally but not out
-// (its number leading outside is refused with an announcement); a tenant
-// limited to emergency calls neither calls (announcement, 403) nor is
-// called (480).
+// (an outside number dialled, or its number leading outside, is refused
+// with an announcement); a tenant limited to emergency calls neither
+// calls (announcement, 403) nor is called (480).
 func TestBillingStates(t *testing.T) {
 	for _, tc := range []struct {
-		billing               string
-		internal, out, incall callctl.Cause // "" : connected
+		billing                        string
+		internal, dialled, out, incall callctl.Cause // "" : connected
 	}{
-		{BillingActive, "", "", ""},
-		{BillingRestricted, "", callctl.CauseForbidden, ""},
-		{BillingServiceMinimum, callctl.CauseForbidden, callctl.CauseUnavailable, callctl.CauseUnavailable},
-		{BillingSuspended, callctl.CauseForbidden, callctl.CauseUnavailable, callctl.CauseUnavailable},
+		{BillingActive, "", "", "", ""},
+		{BillingRestricted, "", callctl.CauseForbidden, callctl.CauseForbidden, ""},
+		{BillingServiceMinimum, callctl.CauseForbidden, callctl.CauseForbidden, callctl.CauseUnavailable, callctl.CauseUnavailable},
+		{BillingSuspended, callctl.CauseForbidden, callctl.CauseForbidden, callctl.CauseUnavailable, callctl.CauseUnavailable},
 	} {
 		t.Run(tc.billing, func(t *testing.T) {
 			p, _, r := emergencySetup(tc.billing, nil)
@@ -302,6 +302,7 @@ func TestBillingStates(t *testing.T) {
 				}
 			}
 			check("internal call", deviceCall("201"), tc.internal, true)
+			check("an outside number dialled", deviceCall("050999999"), tc.dialled, true)
 			check("carrier's call to a number leading outside", fakeTrunkCall("+3221234500"), tc.out, tc.out == callctl.CauseForbidden)
 			check("carrier's call to a user", fakeTrunkCall("+3221234501"), tc.incall, false)
 			if tc.internal != "" {
@@ -329,5 +330,42 @@ func TestBillingPromptsExist(t *testing.T) {
 		if n != len(prompts.Languages) {
 			t.Errorf("prompt %s: %d texts", id, n)
 		}
+	}
+}
+
+// The number presented to the emergency service is one that rings the
+// caller back: a number leading to the caller, else the number the caller
+// presents on other calls, else the tenant's main number.
+func TestEmergencyCallerNumber(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		direct, chose bool
+		want          string
+	}{
+		{"a number leads to the caller", true, true, "+3221234567"},
+		{"the caller's chosen number", false, true, "+3221239999"},
+		{"the tenant's main number", false, false, "+3227000000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, em, r := emergencySetup(BillingActive, func(u *store.User) { u.CLIR = true })
+			if !tc.direct {
+				em.numbers = nil
+			}
+			if tc.chose {
+				if r.callerID == nil {
+					r.callerID = map[string]store.Number{}
+				}
+				r.callerID["u200"] = store.Number{TenantID: tenantID, E164: "+3221239999"}
+			}
+			call := deviceCall("*31*112")
+			if route(t, p, call) == nil {
+				t.Fatalf("not bridged: %v", call.InboundLeg().Hangups())
+			}
+			p.Emergency.Wait()
+			d := call.Dials()[0].Destinations[0]
+			if d.CallerID == nil || d.CallerID.Number != tc.want || !strings.HasPrefix(d.Targets[0].URI, "sip:112@") {
+				t.Fatalf("presented %+v to %s", d.CallerID, d.Targets[0].URI)
+			}
+		})
 	}
 }

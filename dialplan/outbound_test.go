@@ -80,3 +80,22 @@ func TestExternalTargets(t *testing.T) {
 		t.Errorf("callee: %+v", dests[0].Callee)
 	}
 }
+
+func (r *fakeRoutes) UserCallerID(_ context.Context, tenantID, userID string) (store.Number, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, ok := r.callerID[userID]
+	if !ok || n.TenantID != tenantID {
+		return store.Number{}, store.ErrNotFound
+	}
+	return n, nil
+}
+
+func (r *fakeRoutes) TenantCalling(_ context.Context, tenantID string) (store.TenantCalling, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.calling[tenantID]; ok {
+		return c, nil
+	}
+	return store.DefaultTenantCalling(tenantID), nil
+}
