@@ -166,3 +166,37 @@ func next(t *testing.T, ch chan hit) hit {
 		return hit{}
 	}
 }
+
+// More deliveries due than one look at the store takes are all made at
+// once, without waiting for the next poll.
+func TestManyDueDeliveredAtOnce(t *testing.T) {
+	var mu sync.Mutex
+	got := 0
+	all := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if got++; got == batch+5 {
+			close(all)
+		}
+	}))
+	defer srv.Close()
+	st := newMemStore()
+	st.hooks["ten_a"] = store.Webhook{URL: srv.URL, Secret: "k"}
+	clock := newFakeClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	s := &Sender{Store: st, Clock: clock, Client: srv.Client(), Poll: time.Hour}
+	for range batch + 5 {
+		if err := s.Send(context.Background(), "ten_a", "emergency_call", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-all:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("delivered %d of %d without the clock moving", got, batch+5)
+	}
+}
