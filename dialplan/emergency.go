@@ -222,7 +222,11 @@ func (p *Plan) emergencyTrunks(ctx context.Context, number string) ([]store.Trun
 	if p.Routes == nil {
 		return nil, store.ErrNotFound
 	}
-	route, err := p.routeTrunks(ctx, number)
+	key := number
+	if d, err := numbering.ParseDialled(number); err == nil {
+		key = d.Key // a short number takes the +32 route
+	}
+	route, err := p.routeTrunks(ctx, key)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}

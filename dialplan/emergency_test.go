@@ -89,7 +89,8 @@ func emergencySetup(billing string, caller func(*store.User)) (*Plan, *fakeEmerg
 	st.tenants[tenantID] = ten
 	r := newRoutes()
 	r.trunks = []store.Trunk{{ID: "a", Host: "a.carrier.test"}, {ID: "b", Host: "b.carrier.test", Username: "acme"}}
-	r.outbound = []store.OutboundRoute{{Prefix: "", Trunks: []string{"b"}}}
+	// 112 takes the +32 route, before the default route's trunk.
+	r.outbound = []store.OutboundRoute{{Prefix: "+32", Trunks: []string{"b"}}, {Prefix: "", Trunks: []string{"a"}}}
 	em := &fakeEmergency{
 		sites:     map[string]store.Site{"s1": {ID: "s1", TenantID: tenantID, Name: "HQ", Street: "Wetstraat", Number: "16", PostalCode: "1000", City: "Brussel", Country: "BE"}},
 		locations: map[string]string{},
