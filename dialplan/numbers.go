@@ -103,6 +103,7 @@ func (p *Plan) routeTrunk(ctx context.Context, call callctl.Call, dialled string
 		return
 	}
 	call.SetTenant(t.ID, t.Domain)
+	ctx = p.withContactName(ctx, call, t.ID)
 	log = log.With("tenant_id", t.ID, "e164", e164)
 	if !p.acceptsIncoming(call, t, log) {
 		return

@@ -45,6 +45,9 @@ type Config struct {
 	Admit  Admitter
 	Router Router
 	CDRs   CDRSink
+	// Journal, when set, notes the calls up so that a crash loses no
+	// call record.
+	Journal Journal
 	// HoldMusic returns the music class a tenant's held parties hear; nil
 	// or a nil result means the engine's generated melody.
 	HoldMusic func(tenantID string) *media.MusicClass
@@ -363,6 +366,7 @@ func (s *Service) newCall(in *Leg, origin callctl.Origin, req *sip.Request) *Cal
 	s.calls[c] = struct{}{}
 	s.mu.Unlock()
 	c.adopt(in)
+	c.journalBegin()
 	return c
 }
 
