@@ -8,6 +8,11 @@ import (
 
 // Binding is one registered contact of a device.
 type Binding struct {
+	// Location is the PIDF-LO document the device conveyed in its last
+	// REGISTER (RFC 6442), "" for none. ApplyBindings writes it; lookups
+	// leave it empty (DeviceLocation reads it for emergency calls).
+	Location string
+
 	DeviceID, TenantID string
 	Contact            string // the Contact URI the device registered
 	Source             string // host:port the REGISTER came from (where to reach the device)
@@ -63,7 +68,7 @@ func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) erro
 				continue
 			}
 			if _, err := up.ExecContext(ctx, b.DeviceID, b.TenantID, b.Contact, b.Source, b.Transport, b.UserAgent, b.CallID, int64(b.CSeq),
-				b.ExpiresAt.UnixMilli(), b.UpdatedAt.UnixMilli(), b.Instance, b.Push.Provider, b.Push.PRID, b.Push.Param); err != nil {
+				b.ExpiresAt.UnixMilli(), b.UpdatedAt.UnixMilli(), b.Instance, b.Push.Provider, b.Push.PRID, b.Push.Param, b.Location); err != nil {
 				return err
 			}
 		}
@@ -72,11 +77,12 @@ func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) erro
 }
 
 const upsertBindingQuery = `INSERT INTO registrations(device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at,
-				instance, pn_provider, pn_prid, pn_param)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+				instance, pn_provider, pn_prid, pn_param, location)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(device_id, contact) DO UPDATE SET source=excluded.source, transport=excluded.transport, user_agent=excluded.user_agent,
 				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, updated_at=excluded.updated_at,
-				instance=excluded.instance, pn_provider=excluded.pn_provider, pn_prid=excluded.pn_prid, pn_param=excluded.pn_param`
+				instance=excluded.instance, pn_provider=excluded.pn_provider, pn_prid=excluded.pn_prid, pn_param=excluded.pn_param,
+				location=excluded.location`
 
 const deleteBindingQuery = `DELETE FROM registrations WHERE device_id = ? AND (contact = ? OR ? = '*')`
 

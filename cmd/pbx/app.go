@@ -26,6 +26,7 @@ import (
 	"pbx/sip/sipauth"
 	"pbx/sip/sipserver"
 	"pbx/store"
+	"pbx/webhook"
 )
 
 // app is one running softswitch.
@@ -45,6 +46,7 @@ type app struct {
 	trunkReg *trunkreg.Registrations // nil until start
 	push     push.Senders            // the push services configured
 	sms      *messages.SMS           // the tenants' SMS
+	webhooks *webhook.Sender         // the tenants' webhooks (emergency calls)
 
 	httpSrv  *http.Server
 	httpLn   net.Listener
@@ -191,6 +193,7 @@ func (a *app) start() error {
 	}
 	a.httpLn = ln
 	a.startTrunkReg()
+	a.startWebhooks()
 	if a.cfg.HTTPSAddr != "" {
 		ln, err := tls.Listen("tcp", a.cfg.HTTPSAddr, a.tls)
 		if err != nil {

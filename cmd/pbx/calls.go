@@ -54,6 +54,7 @@ func (a *app) setupCalls() error {
 		eng.Close()
 		return err
 	}
+	a.setupEmergency(c)
 	c.router = &router{plan: c.plan}
 	if err := a.setupVoicemail(c); err != nil {
 		eng.Close()

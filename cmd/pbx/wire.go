@@ -42,4 +42,5 @@ func (a *app) closeComponents() {
 		a.trunkReg.Close()
 	}
 	a.closeCalls()
+	a.closeEmergency()
 }

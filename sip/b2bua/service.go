@@ -295,7 +295,12 @@ func (s *Service) acceptInvite(req *sip.Request, tx sip.ServerTransaction, origi
 	var offer *sdp.Description
 	var err error
 	if len(req.Body()) > 0 {
-		offer, err = sdp.Parse(req.Body())
+		// The leg keeps the request for programs to read the other
+		// parts of a multipart body (RequestParts).
+		var body []byte
+		if body, err = offerBody(req); err == nil {
+			offer, err = sdp.Parse(body)
+		}
 		if err == nil && offer.Secure() && !strings.EqualFold(req.Transport(), "TLS") {
 			err = errSRTPPolicy
 		}
