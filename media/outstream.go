@@ -57,7 +57,7 @@ type outStream struct {
 	started bool
 	nextSeq uint16
 	lastTS  uint32
-	lastAt  int64 // engine-monotonic ns when lastTS was sent
+	lastAt  int64  // engine-monotonic ns when lastTS was sent
 	octets  uint64 // payload octets sent, for RTCP sender reports
 
 	// Mapping of the current input onto the stream.
