@@ -15,6 +15,8 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/emiago/sipgo/sip"
+
 	"pbx/sip/sipserver"
 )
 
@@ -34,6 +36,8 @@ func main() {
 	case "selftest":
 		cfg, err := parseSelftest(os.Args[2:], os.Getenv)
 		exitOn(err)
+		// The user agents' transport notes are noise in a printout.
+		sip.SetDefaultLogger(slog.New(slog.DiscardHandler))
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		_, err = runSelftest(ctx, cfg, os.Stdout)
 		stop()
