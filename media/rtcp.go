@@ -44,7 +44,6 @@ type rtcpState struct {
 	next             int64 // engine ns of the next report
 	prevExp, prevRec int64 // at the previous report, for the fraction lost
 	dest             *netip.AddrPort
-	buf              [1500]byte
 }
 
 // SentReports counts the RTCP compound packets the session sent.
@@ -69,6 +68,8 @@ func (e *Engine) rtcpLoop() {
 	t := time.NewTicker(max(e.cfg.RTCPInterval/4, 10*time.Millisecond))
 	defer t.Stop()
 	var list []*Session
+	// One read buffer for every session: a session holds no RTCP buffer.
+	buf := make([]byte, 1500)
 	for {
 		select {
 		case <-e.stopRTCP:
@@ -82,17 +83,17 @@ func (e *Engine) rtcpLoop() {
 		}
 		e.mu.Unlock()
 		for _, s := range list {
-			s.rtcpTick(e.now())
+			s.rtcpTick(e.now(), buf)
 		}
 		clear(list)
 	}
 }
 
-func (s *Session) rtcpTick(now int64) {
+func (s *Session) rtcpTick(now int64, buf []byte) {
 	if s.closed.Load() {
 		return
 	}
-	s.readRTCP(now)
+	s.readRTCP(now, buf)
 	st := &s.rtcpSt
 	if st.next == 0 {
 		// The first report goes out within half an interval.
@@ -109,19 +110,18 @@ func (s *Session) rtcpTick(now int64) {
 // readRTCP reads what is queued on the RTCP socket without waiting: the
 // socket is non-blocking under Go's poller, and a raw read that always
 // reports done never parks.
-func (s *Session) readRTCP(now int64) {
+func (s *Session) readRTCP(now int64, buf []byte) {
 	rc, err := s.rtcp.SyscallConn()
 	if err != nil {
 		return
 	}
-	st := &s.rtcpSt
 	_ = rc.Read(func(fd uintptr) bool {
 		for range 16 {
-			n, from, err := syscall.Recvfrom(int(fd), st.buf[:], 0)
+			n, from, err := syscall.Recvfrom(int(fd), buf, 0)
 			if err != nil || n <= 0 {
 				return true
 			}
-			s.handleRTCP(st.buf[:n], from, now)
+			s.handleRTCP(buf[:n], from, now)
 		}
 		return true
 	})
