@@ -7,10 +7,11 @@ import (
 )
 
 // rxQuality measures the stream a session receives, as RFC 3550 appendix
-// A.1 and A.8 do: packets expected from the sequence numbers, packets
-// received, and the interarrival jitter. The receive goroutine alone
-// updates it, with no lock and no allocation; what the RTCP reporter and
-// Quality read is published in atomics that only that goroutine writes.
+// A.1 and A.8 do: packets expected from the sequence numbers and the
+// interarrival jitter (the packets received are the session's own count).
+// The receive goroutine alone updates it, with no lock and no allocation;
+// what the RTCP reporter and Quality read is published in atomics that
+// only that goroutine writes: two stores a packet.
 type rxQuality struct {
 	// Owned by the receive goroutine.
 	started   bool
@@ -18,20 +19,31 @@ type rxQuality struct {
 	baseSeq   int64 // extended sequence number of the first packet of ssrc
 	maxSeq    uint16
 	cycles    int64 // wrap-arounds of the sequence number, times 65536
-	recvCur   int64 // packets of ssrc received
-	prevExp   int64 // expected and received of the sources before ssrc
-	prevRecv  int64
+	prevExp   int64 // packets expected of the sources before ssrc
 	transit   int32 // arrival minus timestamp of the previous audio packet
 	hasTrans  bool
 	jitter16  int64 // jitter in timestamp units, times 16 (RFC 3550 A.8)
 	octetsCur uint64
 
-	// Published after each packet.
-	expected, received atomic.Int64
-	extMax             atomic.Uint32 // extended highest sequence number of ssrc
-	jitter             atomic.Uint32 // timestamp units
-	srcSSRC            atomic.Uint32
-	octets             atomic.Uint64 // payload octets received
+	// Published after each packet: the extended highest sequence number
+	// of ssrc (high 32 bits) and the jitter in timestamp units (low 32
+	// bits) in one word, and the datagram bytes received.
+	state  atomic.Uint64
+	octets atomic.Uint64
+	// Published when the source changes: expected = offset + extended
+	// highest sequence number.
+	offset  atomic.Int64
+	srcSSRC atomic.Uint32
+}
+
+// snapshot returns the packets expected of the received ones, the
+// extended highest sequence number of the current source and the jitter.
+// Read while a new source starts, the two words may disagree for a packet:
+// fewer expected than received is taken as none lost.
+func (q *rxQuality) snapshot(received int64) (expected int64, extMax, jitter uint32) {
+	st := q.state.Load()
+	extMax, jitter = uint32(st>>32), uint32(st)
+	return max(q.offset.Load()+int64(extMax), received), extMax, jitter
 }
 
 // maxJitterStep is the largest change in transit time taken as jitter; a
@@ -44,11 +56,11 @@ func (q *rxQuality) add(ssrc uint32, seq uint16, ts uint32, payload int, audio b
 	if !q.started || ssrc != q.ssrc {
 		if q.started {
 			q.prevExp += q.cycles + int64(q.maxSeq) - q.baseSeq + 1
-			q.prevRecv += q.recvCur
 		}
 		q.started, q.ssrc = true, ssrc
-		q.baseSeq, q.maxSeq, q.cycles, q.recvCur = int64(seq), seq, 0, 0
+		q.baseSeq, q.maxSeq, q.cycles = int64(seq), seq, 0
 		q.hasTrans = false
+		q.offset.Store(q.prevExp - q.baseSeq + 1)
 		q.srcSSRC.Store(ssrc)
 	} else if d := seq - q.maxSeq; d != 0 && d < 0x8000 {
 		if seq < q.maxSeq {
@@ -56,7 +68,6 @@ func (q *rxQuality) add(ssrc uint32, seq uint16, ts uint32, payload int, audio b
 		}
 		q.maxSeq = seq
 	}
-	q.recvCur++
 	if audio {
 		// 8 kHz: a timestamp unit is 125 µs.
 		t := int32(uint32(arrival/125000) - ts)
@@ -72,11 +83,8 @@ func (q *rxQuality) add(ssrc uint32, seq uint16, ts uint32, payload int, audio b
 		q.transit, q.hasTrans = t, true
 	}
 	q.octetsCur += uint64(payload)
-	ext := q.cycles + int64(q.maxSeq)
-	q.expected.Store(q.prevExp + ext - q.baseSeq + 1)
-	q.received.Store(q.prevRecv + q.recvCur)
-	q.extMax.Store(uint32(ext))
-	q.jitter.Store(uint32(q.jitter16 >> 4))
+	ext := uint32(q.cycles + int64(q.maxSeq))
+	q.state.Store(uint64(ext)<<32 | uint64(uint32(q.jitter16>>4)))
 	q.octets.Store(q.octetsCur)
 }
 
@@ -104,11 +112,12 @@ type Quality struct {
 // Quality reports the session's measurements; it may be called after
 // Close.
 func (s *Session) Quality() Quality {
-	q := &s.rxq
 	var out Quality
-	out.Expected, out.Received = q.expected.Load(), q.received.Load()
+	out.Received = int64(s.received.Load())
+	exp, _, jit := s.rxq.snapshot(out.Received)
+	out.Expected = exp
 	out.Loss = lossRatio(out.Expected, out.Received)
-	out.Jitter = tsUnits(q.jitter.Load())
+	out.Jitter = tsUnits(jit)
 	r := &s.far
 	out.RemoteReports = r.reports.Load()
 	if out.RemoteReports > 0 {

@@ -193,7 +193,9 @@ func (s *Session) sendReport(now int64) {
 	}
 	q := &s.rxq
 	var blocks []rtcp.ReceptionReport
-	if exp, rec := q.expected.Load(), q.received.Load(); rec > 0 {
+	rec := int64(s.received.Load())
+	exp, extMax, jitter := q.snapshot(rec)
+	if rec > 0 {
 		dExp, dRec := exp-st.prevExp, rec-st.prevRec
 		st.prevExp, st.prevRec = exp, rec
 		var frac uint8
@@ -202,7 +204,7 @@ func (s *Session) sendReport(now int64) {
 		}
 		lost := min(max(exp-rec, 0), 0x7fffff)
 		r := rtcp.ReceptionReport{SSRC: q.srcSSRC.Load(), FractionLost: frac, TotalLost: uint32(lost),
-			LastSequenceNumber: q.extMax.Load(), Jitter: q.jitter.Load()}
+			LastSequenceNumber: extMax, Jitter: jitter}
 		if lsr := s.far.lastSR.Load(); lsr != 0 {
 			r.LastSenderReport = lsr
 			r.Delay = uint32((now - s.far.lastSRAt.Load()) * 65536 / int64(time.Second))
