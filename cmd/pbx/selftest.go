@@ -194,15 +194,16 @@ func runSelftest(ctx context.Context, cfg selftestConfig, out io.Writer) (selfte
 	res.Up, res.Down = s.Up, s.Down
 	printStream(out, "caller -> callee", s.Up)
 	printStream(out, "callee -> caller", s.Down)
-	if herr != nil {
-		fmt.Fprintf(out, "hang-up     %v\n", herr)
-	}
 	if !res.AudioBothWays() {
 		fmt.Fprintln(out, "result      FAILED: audio did not flow both ways")
 		return res, errors.New("audio did not flow both ways")
 	}
-	fmt.Fprintln(out, "result      OK: registered, answered, audio both ways")
-	return res, herr
+	if herr != nil {
+		fmt.Fprintf(out, "result      FAILED: hang-up: %v\n", herr)
+		return res, fmt.Errorf("hang-up: %w", herr)
+	}
+	fmt.Fprintln(out, "result      OK: registered, answered, audio both ways, hung up")
+	return res, nil
 }
 
 func printStream(out io.Writer, dir string, s loadgen.StreamStats) {
