@@ -98,6 +98,14 @@ type Store interface {
 	Audio(ctx context.Context, tenantID, id string) (store.Audio, error)
 	Audios(ctx context.Context, tenantID string) ([]store.Audio, error)
 	DeleteAudio(ctx context.Context, tenantID, id string) error
+
+	CreateOutboundRoute(ctx context.Context, r store.OutboundRoute) (store.OutboundRoute, error)
+	UpdateOutboundRoute(ctx context.Context, r store.OutboundRoute) error
+	OutboundRoute(ctx context.Context, id string) (store.OutboundRoute, error)
+	OutboundRoutes(ctx context.Context) ([]store.OutboundRoute, error)
+	DeleteOutboundRoute(ctx context.Context, id string) error
+	TenantCalling(ctx context.Context, tenantID string) (store.TenantCalling, error)
+	SetTenantCalling(ctx context.Context, c store.TenantCalling) error
 }
 
 // Options configure New.
@@ -135,6 +143,8 @@ type Options struct {
 	// TrunkChanged is called after a trunk was created, changed or
 	// deleted, so that registrations follow at once. Nil: nothing to do.
 	TrunkChanged func()
+	// SMS sends the tenants' SMS. Nil: its route answers 503.
+	SMS SMS
 }
 
 // DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
@@ -156,6 +166,7 @@ type server struct {
 	voicemail  Voicemail
 	trunkReg   func(trunkID string) (TrunkRegistration, bool)
 	trunkChg   func()
+	sms        SMS
 	mux        *http.ServeMux
 	patterns   []string
 	openapi    []byte
@@ -185,6 +196,7 @@ func newServer(opts Options) *server {
 		voicemail:  opts.Voicemail,
 		trunkReg:   opts.TrunkRegistration,
 		trunkChg:   opts.TrunkChanged,
+		sms:        opts.SMS,
 	}
 	if s.baseDomain == "" {
 		s.baseDomain = DefaultBaseDomain

@@ -266,13 +266,14 @@ type registrationJSON struct {
 	UserAgent string    `json:"user_agent"`
 	ExpiresAt time.Time `json:"expires_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	pushJSON
 }
 
 func replyBindings(c *call, bs []store.Binding) error {
 	out := make([]registrationJSON, 0, len(bs))
 	for _, b := range bs {
-		out = append(out, registrationJSON{DeviceID: b.DeviceID, Contact: b.Contact, Source: b.Source, Transport: b.Transport,
-			UserAgent: b.UserAgent, ExpiresAt: b.ExpiresAt.UTC(), UpdatedAt: b.UpdatedAt.UTC()})
+		out = append(out, registrationJSON{DeviceID: b.DeviceID, Contact: maskContact(b.Contact), Source: b.Source, Transport: b.Transport,
+			UserAgent: b.UserAgent, ExpiresAt: b.ExpiresAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(), pushJSON: toPushJSON(b)})
 	}
 	return c.reply(200, out)
 }

@@ -66,6 +66,7 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"suspendUser":       map[string]any{"until": now.AddDate(0, 0, 7).Format(time.DateOnly)},
 		"putBLFKeys":        []map[string]any{{"position": 1, "target_user_id": f.user}},
 		"createDevice":      map[string]any{"kind": "softphone"},
+		"sendSMS":           map[string]any{"from": "+3250666666", "to": "+32470666666", "text": "x"},
 		"createNumber":      map[string]any{"number": "+3250666666", "destination": map[string]any{"type": "user", "id": f.user}},
 		"updateNumber":      map[string]any{"destination": map[string]any{"type": "voicemail", "id": f.user}},
 		"createHuntGroup": map[string]any{"name": "Evil", "strategy": "ring_all", "members": []string{f.user}, "member_timeout": 10, "timeout": 30,
@@ -84,6 +85,7 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"createContact":           map[string]any{"name": "Evil", "numbers": []string{"+3250666667"}},
 		"updateContact":           map[string]any{"name": "Evil", "numbers": []string{"+3250666667"}},
 		"importContacts":          map[string]any{"file": "not checked: the tenant is"},
+		"updateTenantCalling":     map[string]any{"bar_international": true},
 	}
 }
 

@@ -168,7 +168,7 @@ const (
 	// The same with the device's unexpired bindings, one row each (or one
 	// row of NULLs when there is none).
 	deviceRegistrationQuery = `SELECT ` + deviceAuthCols + `, r.device_id, r.tenant_id, r.contact, r.source, r.transport, r.user_agent, r.call_id, r.cseq,
-		r.expires_at, r.updated_at` + deviceAuthFrom + ` LEFT JOIN registrations r ON r.device_id = d.id AND r.expires_at > ? WHERE d.sip_username = ? ORDER BY r.contact`
+		r.expires_at, r.updated_at, r.instance, r.pn_provider, r.pn_prid, r.pn_param` + deviceAuthFrom + ` LEFT JOIN registrations r ON r.device_id = d.id AND r.expires_at > ? WHERE d.sip_username = ? ORDER BY r.contact`
 )
 
 // DeviceAuthByUsername returns the device with this SIP username with its
@@ -211,9 +211,9 @@ func (s *Store) DeviceRegistration(ctx context.Context, username string, now tim
 	var bs []Binding
 	found := false
 	for rows.Next() {
-		var devID, tenID, contact, source, transport, ua, callID sql.NullString
+		var devID, tenID, contact, source, transport, ua, callID, inst, pnProv, pnPRID, pnParam sql.NullString
 		var cseq, exp, upd sql.NullInt64
-		a, err = scanDeviceAuth(rows, &devID, &tenID, &contact, &source, &transport, &ua, &callID, &cseq, &exp, &upd)
+		a, err = scanDeviceAuth(rows, &devID, &tenID, &contact, &source, &transport, &ua, &callID, &cseq, &exp, &upd, &inst, &pnProv, &pnPRID, &pnParam)
 		if err != nil {
 			return DeviceAuth{}, nil, err
 		}
@@ -221,7 +221,8 @@ func (s *Store) DeviceRegistration(ctx context.Context, username string, now tim
 		if devID.Valid {
 			bs = append(bs, Binding{DeviceID: devID.String, TenantID: tenID.String, Contact: contact.String, Source: source.String,
 				Transport: transport.String, UserAgent: ua.String, CallID: callID.String, CSeq: uint32(cseq.Int64),
-				ExpiresAt: time.UnixMilli(exp.Int64).UTC(), UpdatedAt: time.UnixMilli(upd.Int64).UTC()})
+				ExpiresAt: time.UnixMilli(exp.Int64).UTC(), UpdatedAt: time.UnixMilli(upd.Int64).UTC(), Instance: inst.String,
+				Push: PushParams{Provider: pnProv.String, PRID: pnPRID.String, Param: pnParam.String}})
 		}
 	}
 	if err := rows.Err(); err != nil {

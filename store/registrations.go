@@ -17,7 +17,25 @@ type Binding struct {
 	CSeq               uint32
 	ExpiresAt          time.Time
 	UpdatedAt          time.Time
+	// Instance is the Contact's +sip.instance (RFC 5626), without its
+	// angle brackets; a device that registers it again with another
+	// contact replaces its binding.
+	Instance string
+	// Push holds the RFC 8599 parameters of the Contact; zero when the
+	// device is not woken by push.
+	Push PushParams
 }
+
+// PushParams are the RFC 8599 Contact URI parameters of a binding. PRID is
+// the device's token at its push service: shown masked, never logged.
+type PushParams struct {
+	Provider string // pn-provider: apns, fcm, ...
+	PRID     string // pn-prid
+	Param    string // pn-param: TeamID.BundleID.voip for APNs, the project id for FCM
+}
+
+// Wakeable reports whether a push can be sent to the binding.
+func (p PushParams) Wakeable() bool { return p.Provider != "" && p.PRID != "" }
 
 // BindingChange is one change of a REGISTER: an upsert, or a removal when Remove is set.
 type BindingChange struct {
@@ -45,7 +63,7 @@ func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) erro
 				continue
 			}
 			if _, err := up.ExecContext(ctx, b.DeviceID, b.TenantID, b.Contact, b.Source, b.Transport, b.UserAgent, b.CallID, int64(b.CSeq),
-				b.ExpiresAt.UnixMilli(), b.UpdatedAt.UnixMilli()); err != nil {
+				b.ExpiresAt.UnixMilli(), b.UpdatedAt.UnixMilli(), b.Instance, b.Push.Provider, b.Push.PRID, b.Push.Param); err != nil {
 				return err
 			}
 		}
@@ -53,14 +71,17 @@ func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) erro
 	})
 }
 
-const upsertBindingQuery = `INSERT INTO registrations(device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)
+const upsertBindingQuery = `INSERT INTO registrations(device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at,
+				instance, pn_provider, pn_prid, pn_param)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(device_id, contact) DO UPDATE SET source=excluded.source, transport=excluded.transport, user_agent=excluded.user_agent,
-				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, updated_at=excluded.updated_at`
+				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, updated_at=excluded.updated_at,
+				instance=excluded.instance, pn_provider=excluded.pn_provider, pn_prid=excluded.pn_prid, pn_param=excluded.pn_param`
 
 const deleteBindingQuery = `DELETE FROM registrations WHERE device_id = ? AND (contact = ? OR ? = '*')`
 
-const bindingCols = `device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at`
+const bindingCols = `device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at,
+	instance, pn_provider, pn_prid, pn_param`
 
 func scanBindings(rows *sql.Rows, err error) ([]Binding, error) {
 	if err != nil {
@@ -71,7 +92,8 @@ func scanBindings(rows *sql.Rows, err error) ([]Binding, error) {
 	for rows.Next() {
 		var b Binding
 		var cseq, exp, upd int64
-		if err := rows.Scan(&b.DeviceID, &b.TenantID, &b.Contact, &b.Source, &b.Transport, &b.UserAgent, &b.CallID, &cseq, &exp, &upd); err != nil {
+		if err := rows.Scan(&b.DeviceID, &b.TenantID, &b.Contact, &b.Source, &b.Transport, &b.UserAgent, &b.CallID, &cseq, &exp, &upd,
+			&b.Instance, &b.Push.Provider, &b.Push.PRID, &b.Push.Param); err != nil {
 			return nil, err
 		}
 		b.CSeq = uint32(cseq)

@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"pbx/features/messages"
+	"pbx/push"
 	"pbx/sip/registrar"
 	"pbx/sip/sipauth"
 	"pbx/sip/sipserver"
@@ -41,6 +43,8 @@ type app struct {
 	nonceKey []byte
 	calls    *calls
 	trunkReg *trunkreg.Registrations // nil until start
+	push     push.Senders            // the push services configured
+	sms      *messages.SMS           // the tenants' SMS
 
 	httpSrv  *http.Server
 	httpLn   net.Listener
@@ -104,8 +108,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.guard.OnBan = func(kind, _ string) { a.sip.Metrics.Bans.WithLabelValues(kind).Inc() }
+	if a.push, err = pushSenders(cfg.Push, cfg.DataDir); err != nil {
+		a.close()
+		return nil, err
+	}
 	m := a.sip.Metrics
-	a.regis = registrar.New(st, a.auth, a.guard, registrar.Config{MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires}, log,
+	a.regis = registrar.New(st, a.auth, a.guard, registrar.Config{MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires, PushProviders: a.push.Providers()}, log,
 		registrar.Metrics{Registered: m.Registrations.Inc, Unregistered: m.Unregistrations.Inc,
 			AuthFailure: func(r string) { m.AuthFailures.WithLabelValues(r).Inc() }})
 	a.sip.Handle(sip.REGISTER, a.regis.HandleRegister)

@@ -50,6 +50,10 @@ func (a *app) setupCalls() error {
 	c := &calls{engine: eng, music: &features.HoldMusic{Engine: eng, TenantDir: filepath.Join(a.cfg.DataDir, "moh")}, ends: newCallEnds()}
 	c.plan = &dialplan.Plan{Store: a.store, Locator: a.regis, Logger: a.log}
 	a.setupRouting(c)
+	if err := a.setupPush(c); err != nil {
+		eng.Close()
+		return err
+	}
 	c.router = &router{plan: c.plan}
 	if err := a.setupVoicemail(c); err != nil {
 		eng.Close()
@@ -88,6 +92,7 @@ func (a *app) setupCalls() error {
 	}
 	c.b2bua.Mount(a.sip)
 	a.mountSubscribe(c)
+	a.setupMessages()
 	return nil
 }
 

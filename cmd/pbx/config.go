@@ -71,6 +71,8 @@ type config struct {
 	// JournalInterval is how often the call journal is written (default
 	// calljournal.DefaultInterval); tests shorten it.
 	JournalInterval time.Duration
+	// Push: the services that wake sleeping softphones (pushconfig.go).
+	Push pushConfig
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.
@@ -130,6 +132,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("PBX_SMTP_FROM", "voicemail@pbx.local"), "sender of voicemail e-mails [PBX_SMTP_FROM]")
 	fs.StringVar(&c.SMTPCA, "smtp-ca", env("PBX_SMTP_CA", ""), "PEM file of the certificate authorities that sign the SMTP server's certificate; empty: the system's [PBX_SMTP_CA]")
 	fs.StringVar(&c.Prompts, "prompts", env("PBX_PROMPTS", "/usr/local/share/pbx/prompts"), "directory of the system prompts, <lang>/<id>.wav, as interop/install-tools.sh makes them [PBX_PROMPTS]")
+	addPushFlags(fs, &c.Push, env, envDur)
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,10 @@ type Config struct {
 	MaxExpires     int // longer requests are shortened (default 3600)
 	DefaultExpires int // when the request names none (default 3600)
 	MaxContacts    int // per device (default 5)
+	// PushProviders are the RFC 8599 push services (pn-provider values)
+	// calls can wake devices with. A contact naming another is bound
+	// without push; a query of another (no pn-prid) gets 555.
+	PushProviders []string
 }
 
 // Registrar handles REGISTER requests.
@@ -59,12 +64,18 @@ type Registrar struct {
 	now     func() time.Time
 	sources sources
 	workers *workers
+	expect  expectations
 
 	// NewBinding, when set before the server starts, is told of each
 	// contact a device registers that it did not have (a phone that
 	// started), after the 200 OK is sent: message waiting lamps are set
 	// then. It must return quickly.
 	NewBinding func(da store.DeviceAuth, b store.Binding)
+	// Woken, when set before the server starts, is told of each binding
+	// with push parameters that a REGISTER refreshed, after the 200 OK:
+	// a device asleep behind a push service registers when it wakes,
+	// often with the Contact it had. It must return quickly.
+	Woken func(da store.DeviceAuth, b store.Binding)
 }
 
 // New returns a Registrar. Close it to flush pending writes.
@@ -293,6 +304,7 @@ func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip.ServerTransaction) (finish func()) {
+	seq := r.expect.arrived()
 	to, from, callID, cseq := req.To(), req.From(), req.CallID(), req.CSeq()
 	if to == nil || from == nil || callID == nil || cseq == nil {
 		respond(tx, req, 400, "Bad Request - missing mandatory header")
@@ -336,6 +348,8 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 	}
 	var changes []store.BindingChange
 	var fresh []store.Binding // contacts the device did not have
+	var woken []store.Binding // bindings that push waits may be for
+	pushProvider := ""        // the push service asked for, for Feature-Caps
 	base := store.Binding{DeviceID: da.Device.ID, TenantID: da.Tenant.ID, Source: source, Transport: transport, UserAgent: ua,
 		CallID: callID.Value(), CSeq: cseq.SeqNo, UpdatedAt: now}
 	for _, h := range contacts {
@@ -389,6 +403,22 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		}
 		b := base
 		b.Contact = uri
+		b.Push, b.Instance = contactPush(c)
+		if b.Push.Provider != "" {
+			if !r.supportsPush(b.Push.Provider) {
+				if b.Push.PRID == "" {
+					// A query of our push support (RFC 8599 §4.1.1).
+					respond(tx, req, StatusPushNotSupported, "Push Notification Service Not Supported")
+					return nil
+				}
+				// Registered without push: no sip.pns in the 2xx tells
+				// the device not to expect any, and its calls ring it
+				// as any other contact.
+				b.Push = store.PushParams{}
+			} else {
+				pushProvider = b.Push.Provider
+			}
+		}
 		if expires == 0 {
 			changes = append(changes, store.BindingChange{Binding: b, Remove: true})
 			if idx >= 0 {
@@ -406,7 +436,23 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 			expires = r.cfg.MaxExpires
 		}
 		b.ExpiresAt = now.Add(time.Duration(expires) * time.Second)
+		if idx < 0 {
+			// The same device instance under a new Contact (a new
+			// connection, a new push token) replaces its old binding.
+			for i := 0; i < len(current); i++ {
+				old := current[i]
+				sameRequest := old.CallID == b.CallID && old.CSeq == b.CSeq // RFC 5626 flows of one instance
+				if old.Contact != uri && !sameRequest && (old.Instance != "" || old.Push.Wakeable()) && sameDevice(old, b) {
+					changes = append(changes, store.BindingChange{Binding: old, Remove: true})
+					current = append(current[:i], current[i+1:]...)
+					i--
+				}
+			}
+		}
 		changes = append(changes, store.BindingChange{Binding: b})
+		if b.Instance != "" || b.Push.Wakeable() {
+			woken = append(woken, b)
+		}
 		if idx >= 0 {
 			current[idx] = b
 		} else {
@@ -434,6 +480,9 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 			res.AppendHeader(sip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(secs)))
 		}
 		res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)[:26]+"GMT"))
+		if pushProvider != "" {
+			res.AppendHeader(featureCaps(pushProvider))
+		}
 		// The 200 is stateless, as Kamailio's registrar's: a REGISTER's server
 		// transaction would otherwise stay 32 s (Timer J) to absorb
 		// retransmissions, and the transactions of a registration storm would
@@ -456,6 +505,12 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		}
 		if removed && r.metrics.Unregistered != nil {
 			r.metrics.Unregistered()
+		}
+		for _, b := range woken {
+			r.expect.registered(b, seq)
+			if r.Woken != nil && b.Push.Wakeable() && !slices.ContainsFunc(fresh, func(f store.Binding) bool { return f.Contact == b.Contact }) {
+				r.Woken(da, b)
+			}
 		}
 		if r.NewBinding != nil {
 			for _, b := range fresh {
