@@ -106,8 +106,11 @@ func TestProblemShapeOnEveryRoute(t *testing.T) {
 		token := f.token
 		if op.admin || !strings.Contains(op.path, "{tenant}") {
 			token = e.admin
-			path = strings.ReplaceAll(path, "{trunk}", "trk_nope")
 		}
+		// Ids the fixture has none of (a trunk's, a route's) name nothing:
+		// such an operation answers 404 before it reads its body.
+		unknownID := pathParams.MatchString(path)
+		path = pathParams.ReplaceAllString(path, "x_nope")
 		what := op.method + " " + op.path
 		if props, ok := schemas[op.id]; ok && op.body {
 			walked++
@@ -120,10 +123,18 @@ func TestProblemShapeOnEveryRoute(t *testing.T) {
 				}
 				want = append(want, "no_such_field")
 				r := e.call(op.method, path, token, body)
-				requireShape(t, what+" with wrong types", r)
-				if r.status != 400 && !strings.Contains(op.path, "{trunk}") {
+				switch {
+				case r.status == 503:
+					// A service the test server has not configured (SMS)
+					// refuses before it reads anything.
+					isProblem(t, r, 503)
+				case r.status != 400 && !unknownID:
+					requireShape(t, what+" with wrong types", r)
 					t.Errorf("%s with wrong types: status %d, want 400\n%s", what, r.status, r.raw)
-				} else if r.status == 400 {
+				case r.status != 400:
+					requireShape(t, what+" with wrong types", r)
+				default:
+					requireShape(t, what+" with wrong types", r)
 					got := r.fields()
 					for _, w := range want {
 						if !slices.Contains(got, w) {
@@ -132,10 +143,12 @@ func TestProblemShapeOnEveryRoute(t *testing.T) {
 					}
 				}
 			}
-			requireShape(t, what+" with a body that is no object", e.call(op.method, path, token, "42"))
+			if r := e.call(op.method, path, token, "42"); r.status != 503 {
+				requireShape(t, what+" with a body that is no object", r)
+			}
 		}
 		// An id that does not exist, and no token at all.
-		if strings.Count(op.path, "{") > 1 || strings.Contains(op.path, "{trunk}") {
+		if strings.Count(op.path, "{") > 1 || unknownID {
 			bad := strings.NewReplacer(f.user, "usr_nope", f.device, "dev_nope", f.site, "sit_nope", f.number, "num_nope",
 				f.group, "hg_nope", f.flow, "cf_nope", f.audio, "aud_nope", f.message, "msg_nope", f.music, "mus_nope").Replace(path)
 			if bad != path {
