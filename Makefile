@@ -44,6 +44,7 @@ test: tools vet
 # Benchmarks measure, they never fail the build: each line is
 # "name value unit"; progress goes to stderr.
 bench:
+	@echo "make bench: about 10 minutes on two cores (regbench, callbench, vmbench), at most 40; each prints its own estimate" >&2
 	-@sh interop/install-tools.sh
 	-@$(GO) run ./interop/cmd/regbench
 	-@$(GO) run ./interop/cmd/callbench

@@ -310,6 +310,24 @@ type cdrJSON struct {
 	Disposition     string     `json:"disposition" enum:"answered,busy,no_answer,failed,cancelled"`
 	HangupCause     string     `json:"hangup_cause,omitempty"`
 	Origin          string     `json:"origin,omitempty" enum:"device,trunk,originate"`
+	// The caller's leg and the leg that answered, when they carried media.
+	CallerQuality *qualityJSON `json:"caller_quality,omitempty"`
+	CalleeQuality *qualityJSON `json:"callee_quality,omitempty"`
+}
+
+// qualityJSON is one leg's audio quality: loss and jitter of what its
+// phone sent, and the estimated MOS of its worse direction.
+type qualityJSON struct {
+	LossPercent float64 `json:"loss_percent"`
+	JitterMS    float64 `json:"jitter_ms"`
+	MOS         float64 `json:"mos"`
+}
+
+func qualityOf(q store.LegQuality) *qualityJSON {
+	if q.MOS == 0 {
+		return nil
+	}
+	return &qualityJSON{LossPercent: q.LossPercent, JitterMS: q.JitterMS, MOS: q.MOS}
 }
 
 const (
@@ -333,7 +351,8 @@ func (s *server) listCDRs(c *call) error {
 	out := make([]cdrJSON, 0, len(cdrs))
 	for _, r := range cdrs {
 		j := cdrJSON{ID: r.ID, CallID: r.CallID, Caller: r.Caller, Callee: r.Callee, StartAt: r.Start, EndAt: r.End,
-			BillableSeconds: r.BillableSeconds, Disposition: r.Disposition, HangupCause: r.HangupCause, Origin: r.Origin}
+			BillableSeconds: r.BillableSeconds, Disposition: r.Disposition, HangupCause: r.HangupCause, Origin: r.Origin,
+			CallerQuality: qualityOf(r.CallerQuality), CalleeQuality: qualityOf(r.CalleeQuality)}
 		if !r.Answer.IsZero() {
 			a := r.Answer
 			j.AnswerAt = &a

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -22,11 +24,30 @@ func (c *call) decode(v any) error {
 			return httpProblem(http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q is not JSON; send application/json", ct))
 		}
 	}
-	body := http.MaxBytesReader(c.w, c.r.Body, maxBodyBytes)
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, maxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return tooLarge()
+		}
+		return malformed("", "cannot read request body: "+err.Error())
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeProblem(err, v)
+		p := decodeProblem(err, v)
+		if p.Status == http.StatusBadRequest && json.Valid(raw) {
+			// The decoder stops at the first wrong type or unknown
+			// field: name every one of them at once.
+			if all := fieldProblems(raw, reflect.TypeOf(v)); len(all) > 0 {
+				p.Errors, p.Field = all, ""
+				if len(all) == 1 {
+					p.Field = all[0].Field
+				}
+				p.Detail = "fields of the wrong type or unknown: " + joinFields(all)
+			}
+		}
+		return p
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		var tooBig *http.MaxBytesError
@@ -128,4 +149,104 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return append(b, '\n')
+}
+
+// fieldProblems decodes each member of the JSON object raw on its own into
+// the field of t it names, and returns every member that is unknown or of
+// the wrong type (with the path of the nested value at fault).
+func fieldProblems(raw []byte, t reflect.Type) []fieldError {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var members map[string]json.RawMessage
+	if t.Kind() != reflect.Struct || json.Unmarshal(raw, &members) != nil {
+		return nil
+	}
+	fields := jsonFields(t)
+	names := make([]string, 0, len(members))
+	for name := range members {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var out []fieldError
+	for _, name := range names {
+		ft, ok := fields[name]
+		if !ok {
+			// encoding/json matches names regardless of case.
+			for k, v := range fields {
+				if strings.EqualFold(k, name) {
+					ft, ok = v, true
+				}
+			}
+		}
+		if !ok {
+			out = append(out, fieldError{Field: name, Detail: fmt.Sprintf("unknown field %q", name)})
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(members[name]))
+		dec.DisallowUnknownFields()
+		err := dec.Decode(reflect.New(ft).Interface())
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case err == nil:
+		case errors.As(err, &typeErr):
+			field := name
+			if typeErr.Field != "" {
+				field = name + "." + typeErr.Field
+			}
+			out = append(out, fieldError{Field: field, Detail: fmt.Sprintf("must be a JSON %s, not %s", jsonKind(typeErr.Type), typeErr.Value)})
+		default:
+			// An unknown field deeper down is named as the decoder names
+			// it (its own name).
+			p := decodeProblem(err, reflect.New(ft).Interface())
+			field := name
+			if p.Field != "" {
+				field = p.Field
+			}
+			out = append(out, fieldError{Field: field, Detail: p.Detail})
+		}
+	}
+	return out
+}
+
+// jsonFields maps the JSON names of t's fields (embedded structs' too) to
+// their types, as encoding/json names them.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			et := f.Type
+			for et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct {
+				for k, v := range jsonFields(et) {
+					out[k] = v
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+func joinFields(fe []fieldError) string {
+	names := make([]string, len(fe))
+	for i, e := range fe {
+		names[i] = e.Field
+	}
+	return strings.Join(names, ", ")
 }

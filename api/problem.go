@@ -90,7 +90,7 @@ func deviceLimit(licence string, limit int) *problem {
 	if limit == 1 {
 		noun = "device"
 	}
-	return &problem{Type: typeLimit, Title: "Device limit reached", Status: http.StatusConflict,
+	return &problem{Type: typeLimit, Title: "Device limit reached", Status: http.StatusConflict, Field: "licence",
 		Detail: fmt.Sprintf("a %s licence allows %d %s", licence, limit, noun), Limit: limit, Licence: licence}
 }
 
@@ -142,7 +142,7 @@ func (s *server) fail(c *call, err error) {
 	case errors.Is(err, store.ErrNotFound):
 		p = notFound("not found")
 	case errors.Is(err, store.ErrLimit):
-		p = &problem{Type: typeLimit, Title: "Device limit reached", Status: http.StatusConflict, Detail: err.Error()}
+		p = &problem{Type: typeLimit, Title: "Device limit reached", Status: http.StatusConflict, Field: "licence", Detail: err.Error()}
 	case errors.Is(err, store.ErrLastActive):
 		p = lastActive()
 	case errors.Is(err, store.ErrConflict):
@@ -162,6 +162,12 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p *problem) {
 	q := *p
 	q.Instance = r.URL.Path
 	q.RequestID = requestID(r.Context())
+	if q.Status >= 400 && q.Status < 500 && len(q.Errors) == 0 {
+		// Every client error has the same shape, so that a client reads
+		// errors[] alone: a problem of the request as a whole (or of its
+		// path) is one entry, with the field named when there is one.
+		q.Errors = []fieldError{{Field: q.Field, Detail: q.Detail}}
+	}
 	if q.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pbx"`)
 	}

@@ -283,6 +283,10 @@ func (s *server) updateUser(c *call) error {
 		*f.dst = fe.forward(f.name, *f.in)
 		if *f.dst != "" && *f.dst == u.Extension {
 			fe.add(f.name, "must not be the user's own extension")
+		} else if extensionRE.MatchString(*f.dst) {
+			if err := c.checkExtensionRef(&fe, f.name, *f.dst); err != nil {
+				return err
+			}
 		}
 	}
 	if in.NoAnswerSeconds != nil {
@@ -513,4 +517,20 @@ func (s *server) putBLF(c *call) error {
 		return err
 	}
 	return s.replyBLF(c, u.ID)
+}
+
+// checkExtensionRef: a forward of 2 to 6 digits is to an extension of the
+// tenant (a licence's or a hunt group's), which must exist; longer ones
+// are phone numbers.
+func (c *call) checkExtensionRef(fe *fieldErrors, field, ext string) error {
+	_, err := c.s.store.UserByExtension(c.ctx(), c.tenant.ID, ext)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	_, err = c.s.store.HuntGroupByExtension(c.ctx(), c.tenant.ID, ext)
+	if errors.Is(err, store.ErrNotFound) {
+		fe.add(field, "no extension %s in this tenant (a phone number has more than 6 digits)", ext)
+		return nil
+	}
+	return err
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // CallRateSearch finds the call setup rate a SIP server sustains without a
-// single failure: SIPp callees register from one port (register.xml), then
+// single failure or retransmission (a step where SIPp retransmitted was
+// answered late: it is overloaded, whatever it achieved): SIPp callees register from one port (register.xml), then
 // SIPp callers (uac_call_nomedia.xml: 407 challenge, authenticated INVITE,
 // 200, ACK, 100 ms, BYE) call them at each rate in turn, and the search
 // stops at the first rate with a failure or that the run no longer keeps
@@ -30,8 +31,10 @@ type CallRateSearch struct {
 	Logf func(format string, args ...any)
 }
 
-// CallRateResult is the fastest clean run.
+// CallRateResult is the fastest run with neither failure nor
+// retransmission, and every step run.
 type CallRateResult struct {
+	Steps           []CallRateStep
 	PerSecond       float64 // successful calls per second
 	Offered         float64
 	Retransmissions int64
@@ -39,8 +42,24 @@ type CallRateResult struct {
 	ServerCPU       float64 // percent of one core
 }
 
-// Print writes the figures with the given name suffix ("", "_kamailio").
+// CallRateStep is one run of a search.
+type CallRateStep struct {
+	Offered, Achieved float64 // calls per second
+	Retransmissions   int64   // of the caller and the callee SIPp
+}
+
+// Print writes the figures with the given name suffix ("", "_kamailio"):
+// the headline, then each step, the overloaded ones named so.
 func (r *CallRateResult) Print(suffix string) {
+	defer func() {
+		for _, st := range r.Steps {
+			name := fmt.Sprintf("calls_step_%.0f", st.Offered)
+			if st.Retransmissions > 0 {
+				name += "_overloaded"
+			}
+			PrintFigure(name+"_per_second"+suffix, st.Achieved, "calls/s", 10)
+		}
+	}()
 	PrintFigure("calls_per_second"+suffix, r.PerSecond, "calls/s", 10)
 	PrintFigure("calls_offered_per_second"+suffix, r.Offered, "calls/s", 10)
 	PrintFigure("calls_retransmissions"+suffix, float64(r.Retransmissions), "count", 1)
@@ -83,6 +102,7 @@ func (s CallRateSearch) Run(ctx context.Context) (*CallRateResult, error) {
 		return nil, err
 	}
 	var best *CallRateResult
+	var steps []CallRateStep
 	for _, rate := range s.Rates {
 		if ctx.Err() != nil {
 			break
@@ -113,7 +133,9 @@ func (s CallRateSearch) Run(ctx context.Context) (*CallRateResult, error) {
 			}
 			break
 		}
-		if best == nil || achieved > best.PerSecond {
+		retrans := uac.Stats.Retransmissions + uas.Stats.Retransmissions
+		steps = append(steps, CallRateStep{Offered: rate, Achieved: achieved, Retransmissions: retrans})
+		if retrans == 0 && (best == nil || achieved > best.PerSecond) {
 			best = &CallRateResult{PerSecond: achieved, Offered: rate, Retransmissions: uac.Stats.Retransmissions,
 				ServerCPU: 100 * cpu.Seconds() / elapsed}
 			if n := uac.Stats.Successful; n > 0 {
@@ -126,8 +148,9 @@ func (s CallRateSearch) Run(ctx context.Context) (*CallRateResult, error) {
 		}
 	}
 	if best == nil {
-		return nil, fmt.Errorf("%s: no call rate ran without failures", s.Name)
+		return &CallRateResult{Steps: steps}, fmt.Errorf("%s: no call rate ran without failures and retransmissions", s.Name)
 	}
+	best.Steps = steps
 	return best, nil
 }
 

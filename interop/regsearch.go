@@ -34,12 +34,14 @@ type RegisterSearch struct {
 }
 
 // RegisterResult is what a search found. PerSecond is the successful
-// registrations per second of the highest offered rate at which none
-// failed (successful count over the run's elapsed time); above the rate the
-// registrar keeps pace with, answers come late and SIPp retransmits, yet
-// none may fail. Paced is the highest figure of a clean run that achieved
-// at least KeepPace of its offered rate.
+// registrations per second (successful count over the run's elapsed time)
+// of the highest offered rate at which none failed and SIPp retransmitted
+// nothing: a step with retransmissions is overloaded (answers came late),
+// whatever it achieved. Paced is the highest figure of a run without
+// failure that achieved at least KeepPace of its offered rate. Steps lists
+// every measured run, highest rate first.
 type RegisterResult struct {
+	Steps           []RegisterStep
 	Found           bool
 	PerSecond       float64
 	Offered         float64
@@ -51,6 +53,16 @@ type RegisterResult struct {
 	PacedPerSecond  float64
 	PacedRetrans    int64
 }
+
+// RegisterStep is one measured run of a search.
+type RegisterStep struct {
+	Offered, Achieved float64 // registrations per second
+	Failed, Retrans   int64
+}
+
+// Overloaded: the registrar dropped or answered late some of the step's
+// registrations.
+func (s RegisterStep) Overloaded() bool { return s.Failed > 0 || s.Retrans > 0 }
 
 // KeepPace is the share of its offered rate a run must achieve to count
 // as keeping pace.
@@ -98,15 +110,21 @@ func (s RegisterSearch) Run(ctx context.Context) (RegisterResult, error) {
 		if res.FirstFailed < 0 {
 			res.FirstFailed = r.Stats.Failed
 		}
+		failed := r.Stats.Failed
+		if !r.Clean(calls) && failed == 0 {
+			failed = int64(calls) - r.Stats.Successful // calls that never ended
+		}
+		step := RegisterStep{Offered: rate, Achieved: achieved, Failed: failed, Retrans: r.Stats.Retransmissions}
+		res.Steps = append(res.Steps, step)
 		if !r.Clean(calls) {
 			continue
 		}
-		if !res.Found {
+		if !res.Paced && achieved >= KeepPace*rate {
+			res.Paced, res.PacedPerSecond, res.PacedRetrans = true, achieved, r.Stats.Retransmissions
+		}
+		if !step.Overloaded() {
 			res.Found, res.PerSecond, res.Offered, res.Retransmissions = true, achieved, rate, r.Stats.Retransmissions
 			res.ServerCPU, res.SIPpCPU = serverCPU, 100*r.CPU.Seconds()/elapsed
-		}
-		if achieved >= KeepPace*rate {
-			res.Paced, res.PacedPerSecond, res.PacedRetrans = true, achieved, r.Stats.Retransmissions
 			return res, nil
 		}
 	}
@@ -127,9 +145,30 @@ func (s RegisterSearch) sipp(ctx context.Context, name string, rate float64, cal
 	return r, nil
 }
 
+// MaxRunTime bounds how long Run takes: the warm-up and every step down
+// to MinRate, each with its pause and SIPp's closing grace.
+func (s RegisterSearch) MaxRunTime() time.Duration {
+	warm := min(1000, float64(s.Accounts)/5)
+	total := time.Duration(float64(s.Accounts)/warm*float64(time.Second)) + 10*time.Second
+	for rate := s.Rate; rate >= s.MinRate; rate = float64(int(rate * 0.8)) {
+		total += s.Duration + 3*time.Second + 5*time.Second
+	}
+	return total
+}
+
 // Print prints the figures of a search, each name with suffix ("" or
-// "_kamailio", say), as "name value unit" lines.
+// "_kamailio", say), as "name value unit" lines: the headline first, then
+// each step, the overloaded ones (failures or retransmissions) named so.
 func (r RegisterResult) Print(suffix string) {
+	defer func() {
+		for _, st := range r.Steps {
+			name := fmt.Sprintf("register_step_%.0f", st.Offered)
+			if st.Overloaded() {
+				name += "_overloaded"
+			}
+			PrintFigure(name+"_per_second"+suffix, st.Achieved, "req/s", 10)
+		}
+	}()
 	if !r.Found {
 		PrintFigure("register_per_second"+suffix, 0, "req/s", 10)
 		PrintFigure("register_failed"+suffix, float64(max(r.FirstFailed, 0)), "count", 10)

@@ -1,6 +1,7 @@
 // Package media owns the RTP media plane of the softswitch: UDP port
 // allocation, one Session per call leg (symmetric RTP, SRTP with SDES keys,
-// DTMF observation and sending, inactivity watch, timed audio taps), bridges
+// DTMF observation and sending, inactivity watch, timed audio taps, RTCP
+// reports of its own and the leg's measured quality), bridges
 // between two sessions (packet relay, or PCMU<->PCMA transcoding), paced
 // playback of audio sources and shared music-on-hold streams.
 //
@@ -23,5 +24,8 @@
 // stream (it serialises bridge, playback, music and sent DTMF on the same
 // SSRC); it is never shared with another call and is uncontended in steady
 // state. Taps are an immutable list behind an atomic pointer: a session
-// without taps only loads a nil pointer per packet.
+// without taps only loads a nil pointer per packet. The quality of the
+// received stream (sequence, jitter, bytes) is kept by the receive
+// goroutine and published with two atomic stores; one engine goroutine
+// reads and sends every session's RTCP, off the packet path.
 package media

@@ -40,6 +40,9 @@ type Config struct {
 	Quarantine time.Duration
 	// Logger receives rare events (latching, errors). Default: discard.
 	Logger *slog.Logger
+	// RTCPInterval is the mean interval of each session's RTCP reports.
+	// Default DefaultRTCPInterval; a negative value sends none.
+	RTCPInterval time.Duration
 }
 
 // Stats is a snapshot of the engine's resources. Ports are counted
@@ -70,6 +73,10 @@ type Engine struct {
 	sessions map[*Session]struct{}
 	music    map[string]*MusicClass
 	ticking  atomic.Int32
+	ended    Traffic // of the sessions closed, under mu
+
+	rtcpStarted bool // under mu
+	stopRTCP    chan struct{}
 }
 
 // NewEngine validates cfg, applies defaults and returns an engine. It opens
@@ -88,6 +95,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if cfg.Quarantine == 0 {
 		cfg.Quarantine = DefaultQuarantine
 	}
+	if cfg.RTCPInterval == 0 {
+		cfg.RTCPInterval = DefaultRTCPInterval
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -98,6 +108,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		epoch:    time.Now(),
 		sessions: make(map[*Session]struct{}),
 		music:    make(map[string]*MusicClass),
+		stopRTCP: make(chan struct{}),
 	}, nil
 }
 
@@ -127,6 +138,7 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	close(e.stopRTCP)
 	sessions := make([]*Session, 0, len(e.sessions))
 	for s := range e.sessions {
 		sessions = append(sessions, s)

@@ -57,7 +57,8 @@ type outStream struct {
 	started bool
 	nextSeq uint16
 	lastTS  uint32
-	lastAt  int64 // engine-monotonic ns when lastTS was sent
+	lastAt  int64  // engine-monotonic ns when lastTS was sent
+	octets  uint64 // payload octets sent, for RTCP sender reports
 
 	// Mapping of the current input onto the stream.
 	resync   bool
@@ -256,5 +257,7 @@ func (o *outStream) sendLocked(pkt []byte, pt uint8, seq uint16, ts uint32, mark
 	}
 	if _, err := s.conn.WriteToUDPAddrPort(pkt, *dst); err == nil {
 		s.sent.Add(1)
+		s.sentBytes.Add(uint64(len(pkt)))
+		o.octets += uint64(len(pkt) - rtpHeaderLen)
 	}
 }

@@ -68,6 +68,12 @@ type Session struct {
 	lastRx  atomic.Int64                // engine-monotonic ns of the last accepted packet
 
 	received, ignored, sent atomic.Uint64
+	sentBytes               atomic.Uint64 // datagram bytes of sent
+	rtcpSent                atomic.Int64
+
+	rxq    rxQuality  // written by the receive goroutine only
+	far    farReports // written by the RTCP reporter only
+	rtcpSt rtcpState  // owned by the RTCP reporter
 
 	out outStream
 
@@ -103,9 +109,9 @@ func (e *Engine) NewSession() (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	// RTCP is not relayed; a tiny receive buffer bounds what the kernel
-	// keeps for it, since nobody reads that socket.
-	_ = rtcp.SetReadBuffer(1)
+	// The reporter drains RTCP a few times a report interval, and a phone
+	// sends one compound packet per interval: a small buffer is plenty.
+	_ = rtcp.SetReadBuffer(16 << 10)
 	s := &Session{
 		eng:      e,
 		id:       e.nextID(),
@@ -130,6 +136,7 @@ func (e *Engine) NewSession() (*Session, error) {
 	}
 	e.sessions[s] = struct{}{}
 	e.wg.Add(1)
+	e.startRTCPLocked()
 	e.mu.Unlock()
 	go s.readLoop()
 	return s, nil
@@ -270,6 +277,7 @@ func (s *Session) Close() error {
 	s.eng.ports.release(s.port)
 	s.eng.mu.Lock()
 	delete(s.eng.sessions, s)
+	s.eng.ended.add(s.traffic())
 	s.eng.mu.Unlock()
 	return nil
 }
@@ -330,6 +338,7 @@ func (s *Session) handle(n int, from netip.AddrPort) {
 	now := s.eng.now()
 	s.lastRx.Store(now)
 	s.received.Add(1)
+	s.rxq.add(h.ssrc, h.seq, h.ts, n, !isDTMF, now)
 
 	payload := pkt[h.hdrLen:h.payEnd]
 	if isDTMF {

@@ -185,8 +185,10 @@ func (a *authenticator) digest(ctx context.Context, r *http.Request, params stri
 		// A Gigaset base's factory credential: its MAC, spelled as the base
 		// sent it (lookup has matched it to this device), and its MAC-ID.
 		known = true
-		if subtle.ConstantTimeCompare([]byte(hx(ha1(newHash, username, dev.MACID)+tail)), got) == 1 {
-			ok, res.scheme = true, res.scheme+"-macid"
+		for _, id := range macIDSpellings(dev.MACID) {
+			if subtle.ConstantTimeCompare([]byte(hx(ha1(newHash, username, id)+tail)), got) == 1 {
+				ok, res.scheme = true, res.scheme+"-macid"
+			}
 		}
 	}
 	if !known || !ok {
@@ -221,6 +223,13 @@ func (a *authenticator) basic(ctx context.Context, r *http.Request) (authResult,
 		good = verifyPassword(dev.ProvPasswordHash, pass)
 	case dev.ProvHA1SHA256 != "":
 		good = subtle.ConstantTimeCompare([]byte(ha1(sha256.New, user, pass)), []byte(dev.ProvHA1SHA256)) == 1
+	}
+	if !good && dev != nil && dev.MACID != "" && isGigaset(dev.Model) {
+		// A Gigaset base's MAC-ID as its password, spelled as on its
+		// label or not (dashes, spaces, any case).
+		if subtle.ConstantTimeCompare([]byte(canonicalMACID(pass)), []byte(dev.MACID)) == 1 {
+			good, res.scheme = true, "basic-macid"
+		}
 	}
 	if !good {
 		res.reason = "wrong credentials or unknown device"
@@ -319,4 +328,23 @@ func writePlain(w http.ResponseWriter, code int, body string) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	w.Write([]byte(body))
+}
+
+// canonicalMACID is a MAC-ID as the directory keeps it: upper case, no
+// dashes or spaces.
+func canonicalMACID(s string) string {
+	return strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(s))
+}
+
+// macIDSpellings are the ways a person may have typed the MAC-ID id (12
+// characters) into a base or a browser: as kept, in lower case, and in
+// the label's groups of four with dashes. A digest hides the spelling,
+// so each is tried.
+func macIDSpellings(id string) []string {
+	out := []string{id, strings.ToLower(id)}
+	if len(id) == 12 {
+		dashed := id[:4] + "-" + id[4:8] + "-" + id[8:]
+		out = append(out, dashed, strings.ToLower(dashed))
+	}
+	return out
 }

@@ -17,6 +17,20 @@ type CDR struct {
 	// Origin is who placed the call: device, trunk or originate (the
 	// platform itself); empty for records older than the column.
 	Origin string
+	// CallerQuality is the caller's leg, CalleeQuality the leg that
+	// answered; zero when a leg carried no media.
+	CallerQuality, CalleeQuality LegQuality
+}
+
+// LegQuality is the audio quality of one leg of a call as the media engine
+// measured it.
+type LegQuality struct {
+	// LossPercent of the packets the phone sent that never arrived, and
+	// JitterMS their interarrival jitter (RFC 3550).
+	LossPercent, JitterMS float64
+	// MOS is the estimated mean opinion score (1-4.5) of the leg's worse
+	// direction; 0 when the leg carried no media.
+	MOS float64
 }
 
 // InsertCDR writes a call record.
@@ -24,9 +38,11 @@ func (s *Store) InsertCDR(ctx context.Context, c CDR) (CDR, error) {
 	if c.ID == "" {
 		c.ID = NewID("cdr")
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO cdrs(id, tenant_id, call_id, caller, callee, start_at, answer_at, end_at, billable_seconds, disposition, hangup_cause, origin)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, c.ID, c.TenantID, c.CallID, c.Caller, c.Callee, c.Start.UnixMilli(), unixMilliOrZero(c.Answer), c.End.UnixMilli(),
-		c.BillableSeconds, c.Disposition, c.HangupCause, c.Origin)
+	cq, ce := c.CallerQuality, c.CalleeQuality
+	_, err := s.w.ExecContext(ctx, `INSERT INTO cdrs(id, tenant_id, call_id, caller, callee, start_at, answer_at, end_at, billable_seconds, disposition, hangup_cause, origin,
+		caller_loss_percent, caller_jitter_ms, caller_mos, callee_loss_percent, callee_jitter_ms, callee_mos)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, c.ID, c.TenantID, c.CallID, c.Caller, c.Callee, c.Start.UnixMilli(), unixMilliOrZero(c.Answer), c.End.UnixMilli(),
+		c.BillableSeconds, c.Disposition, c.HangupCause, c.Origin, cq.LossPercent, cq.JitterMS, cq.MOS, ce.LossPercent, ce.JitterMS, ce.MOS)
 	return c, err
 }
 
@@ -42,7 +58,8 @@ func (s *Store) CDRs(ctx context.Context, tenantID string, limit int) ([]CDR, er
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, tenant_id, call_id, caller, callee, start_at, answer_at, end_at, billable_seconds, disposition, hangup_cause, origin
+	rows, err := s.r.QueryContext(ctx, `SELECT id, tenant_id, call_id, caller, callee, start_at, answer_at, end_at, billable_seconds, disposition, hangup_cause, origin,
+		caller_loss_percent, caller_jitter_ms, caller_mos, callee_loss_percent, callee_jitter_ms, callee_mos
 		FROM cdrs WHERE tenant_id = ? ORDER BY start_at DESC, id LIMIT ?`, tenantID, limit)
 	return scanCDRs(rows, err)
 }
@@ -56,7 +73,9 @@ func scanCDRs(rows *sql.Rows, err error) ([]CDR, error) {
 	for rows.Next() {
 		var c CDR
 		var st, an, en int64
-		if err := rows.Scan(&c.ID, &c.TenantID, &c.CallID, &c.Caller, &c.Callee, &st, &an, &en, &c.BillableSeconds, &c.Disposition, &c.HangupCause, &c.Origin); err != nil {
+		cq, ce := &c.CallerQuality, &c.CalleeQuality
+		if err := rows.Scan(&c.ID, &c.TenantID, &c.CallID, &c.Caller, &c.Callee, &st, &an, &en, &c.BillableSeconds, &c.Disposition, &c.HangupCause, &c.Origin,
+			&cq.LossPercent, &cq.JitterMS, &cq.MOS, &ce.LossPercent, &ce.JitterMS, &ce.MOS); err != nil {
 			return nil, err
 		}
 		c.Start = time.UnixMilli(st).UTC()

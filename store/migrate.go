@@ -431,6 +431,15 @@ var migrations = []string{
 		created_at INTEGER NOT NULL
 	);
 	CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at);`,
+	// The quality of a call's two legs as the media engine measured it
+	// (loss and jitter of what each phone sent, estimated MOS); a MOS of 0
+	// is a leg without media.
+	`ALTER TABLE cdrs ADD COLUMN caller_loss_percent REAL NOT NULL DEFAULT 0;
+	ALTER TABLE cdrs ADD COLUMN caller_jitter_ms REAL NOT NULL DEFAULT 0;
+	ALTER TABLE cdrs ADD COLUMN caller_mos REAL NOT NULL DEFAULT 0;
+	ALTER TABLE cdrs ADD COLUMN callee_loss_percent REAL NOT NULL DEFAULT 0;
+	ALTER TABLE cdrs ADD COLUMN callee_jitter_ms REAL NOT NULL DEFAULT 0;
+	ALTER TABLE cdrs ADD COLUMN callee_mos REAL NOT NULL DEFAULT 0;`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)

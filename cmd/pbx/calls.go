@@ -35,7 +35,7 @@ type calls struct {
 // setupCalls creates the media engine, the b2bua and the dialplan and
 // mounts the call handlers on the SIP endpoint.
 func (a *app) setupCalls() error {
-	mcfg := media.Config{PortMin: a.cfg.RTPMin, PortMax: a.cfg.RTPMax, Logger: a.log}
+	mcfg := media.Config{PortMin: a.cfg.RTPMin, PortMax: a.cfg.RTPMax, Logger: a.log, RTCPInterval: a.cfg.RTCPInterval}
 	// RTP listens where SIP listens: a server bound to one address (the
 	// loopback in tests, a private interface behind a NAT) keeps its media
 	// sockets there too; a wildcard SIP address means every interface.
@@ -64,7 +64,7 @@ func (a *app) setupCalls() error {
 	if rtpTimeout <= 0 {
 		rtpTimeout = -1
 	}
-	cdrs, err := newCountingCDRs(a.store, a.reg)
+	cdrs, err := newCountingCDRs(a.store, a.reg, a.log)
 	if err != nil {
 		eng.Close()
 		return err

@@ -58,6 +58,9 @@ type config struct {
 	SMTPCA string
 	// Prompts is the directory of the system prompts (<lang>/<id>.wav).
 	Prompts string
+	// RTCPInterval is the mean interval of the RTCP reports of each call
+	// leg (zero: the media engine's default); tests shorten it.
+	RTCPInterval time.Duration
 	// TrunkRegTiming overrides the timing of registrations to carriers
 	// (zero fields: trunkreg's defaults); tests shorten it.
 	TrunkRegTiming trunkreg.Config

@@ -15,12 +15,39 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/emiago/sipgo/sip"
+
 	"pbx/sip/sipserver"
 )
 
+const usage = `usage:
+  pbx serve [flags]                 run the softswitch (pbx serve -h lists the flags)
+  pbx selftest [flags]              call between two demo devices through a running server
+  pbx token create --admin [flags]  mint an admin API token in the data directory
+`
+
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "serve" {
-		fmt.Fprintln(os.Stderr, "usage: pbx serve [flags]   (pbx serve -h lists the flags)")
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "serve":
+	case "selftest":
+		cfg, err := parseSelftest(os.Args[2:], os.Getenv)
+		exitOn(err)
+		// The user agents' transport notes are noise in a printout.
+		sip.SetDefaultLogger(slog.New(slog.DiscardHandler))
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		_, err = runSelftest(ctx, cfg, os.Stdout)
+		stop()
+		exitOn(err)
+		return
+	case "token":
+		exitOn(tokenCommand(context.Background(), os.Args[2:], os.Getenv, os.Stdout))
+		return
+	default:
+		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
 	cfg, err := parseConfig(os.Args[2:], os.Getenv)
@@ -63,6 +90,18 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("stopped")
+}
+
+// exitOn ends a host command that failed, saying why.
+func exitOn(err error) {
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	default:
+		fmt.Fprintln(os.Stderr, "pbx:", err)
+		os.Exit(1)
+	}
 }
 
 func newLogger(level string) *slog.Logger {

@@ -66,7 +66,8 @@ func seedDemo(ctx context.Context, a *app, out io.Writer) error {
 		{"Chloé", "Dubois", store.LicenceFull, "203", 1},
 		{"Reception", "Lobby", store.LicenceLight, "", 1},
 	}
-	fmt.Fprintf(out, "\nDemo tenant %q created: SIP domain %s, register to the SIP address of this server.\n", t.Name, t.Domain)
+	fmt.Fprintf(out, "\nDemo tenant %q created: id %s, SIP domain %s; register to %s (UDP or TCP).\n", t.Name, t.ID, t.Domain, loopbackFor(a.cfg.SIPAddr))
+	fmt.Fprintf(out, "API base URL: http://%s/api/v1\n", loopbackFor(a.cfg.HTTPAddr))
 	for _, p := range people {
 		u, err := a.store.CreateUser(ctx, store.User{TenantID: t.ID, FirstName: p.first, LastName: p.last, Licence: p.licence,
 			Extension: p.ext, SiteID: site.ID, Email: fmt.Sprintf("%s@demo.example", randomString(6))})
@@ -74,6 +75,8 @@ func seedDemo(ctx context.Context, a *app, out io.Writer) error {
 			return err
 		}
 		for i := 0; i < p.devices; i++ {
+			// A person tells Anna's two phones apart by this label.
+			label := fmt.Sprintf("%s's phone %d", p.first, i+1)
 			password := randomString(20)
 			d, err := a.store.CreateDevice(ctx, store.Device{TenantID: t.ID, UserID: u.ID, Kind: "softphone", SIPUsername: randomString(10)}, password)
 			if err != nil {
@@ -83,7 +86,7 @@ func seedDemo(ctx context.Context, a *app, out io.Writer) error {
 			if ext == "" {
 				ext = "(light, no extension)"
 			}
-			fmt.Fprintf(out, "  %-10s %-9s ext %-22s username %s  password %s\n", p.first, p.last, ext, d.SIPUsername, password)
+			fmt.Fprintf(out, "  %-20s %-10s %-9s ext %-22s username %s  password %s\n", label, p.first, p.last, ext, d.SIPUsername, password)
 		}
 	}
 	fmt.Fprintln(out)

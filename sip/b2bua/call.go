@@ -236,6 +236,12 @@ func (c *Call) writeCDR() bool {
 		rec.Callee = c.dialled
 	}
 	rec.HangupCause = string(cause)
+	if c.inbound != nil {
+		rec.CallerQuality = legQuality(c.inbound)
+	}
+	if first != nil {
+		rec.CalleeQuality = legQuality(first)
+	}
 	if !answerAt.IsZero() {
 		rec.Answer = answerAt
 		rec.Disposition = "answered"
@@ -250,4 +256,17 @@ func (c *Call) writeCDR() bool {
 		return false
 	}
 	return true
+}
+
+// legQuality is what the media engine measured on l (its counters outlive
+// the session's close).
+func legQuality(l *Leg) store.LegQuality {
+	if l.sess == nil {
+		return store.LegQuality{}
+	}
+	q := l.sess.Quality()
+	if q.Received == 0 {
+		return store.LegQuality{}
+	}
+	return store.LegQuality{LossPercent: 100 * q.Loss, JitterMS: float64(q.Jitter) / float64(time.Millisecond), MOS: q.MOS}
 }

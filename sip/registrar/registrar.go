@@ -30,7 +30,7 @@ type Store interface {
 	DeviceRegistration(ctx context.Context, username string, now time.Time) (store.DeviceAuth, []store.Binding, error)
 	ApplyBindings(ctx context.Context, changes []store.BindingChange) error
 	UserBindings(ctx context.Context, userID string, now time.Time) ([]store.Binding, error)
-	DeleteExpiredBindings(ctx context.Context, now time.Time) (int64, error)
+	ExpireBindings(ctx context.Context, now time.Time) ([]store.Binding, error)
 }
 
 // Metrics receives counts; every field may be nil.
@@ -114,10 +114,16 @@ func (r *Registrar) Lookup(ctx context.Context, userID string) ([]store.Binding,
 	return r.store.UserBindings(ctx, userID, r.now())
 }
 
-// SweepExpired deletes expired bindings; cmd/pbx runs it periodically.
+// SweepExpired deletes expired bindings and logs each; cmd/pbx runs it
+// periodically.
 func (r *Registrar) SweepExpired(ctx context.Context) (int64, error) {
 	r.sources.forgetExpired(r.now())
-	return r.store.DeleteExpiredBindings(ctx, r.now())
+	gone, err := r.store.ExpireBindings(ctx, r.now())
+	for _, b := range gone {
+		r.log.Info("registration expired", "device_id", b.DeviceID, "tenant_id", b.TenantID, "contact", b.Contact,
+			"source", b.Source, "transport", b.Transport, "user_agent", b.UserAgent, "expires_at", b.ExpiresAt)
+	}
+	return int64(len(gone)), err
 }
 
 // respond is sipserver.Respond.
@@ -211,7 +217,7 @@ func (r *Registrar) authenticate(ctx context.Context, req *sip.Request, tx sip.S
 	}
 	cred, err := sipauth.Credentials(credHdr)
 	if err != nil {
-		r.fail(ip, "", "malformed")
+		r.fail(req, ip, "", "malformed")
 		respond(tx, req, 400, "Bad Request - malformed "+credName)
 		return store.DeviceAuth{}, nil, false
 	}
@@ -221,7 +227,7 @@ func (r *Registrar) authenticate(ctx context.Context, req *sip.Request, tx sip.S
 	}
 	da, bindings, err := lookup(ctx, cred.Username)
 	if errors.Is(err, store.ErrNotFound) {
-		r.fail(ip, cred.Username, "unknown_account")
+		r.fail(req, ip, cred.Username, "unknown_account")
 		challenge(false)
 		return store.DeviceAuth{}, nil, false
 	}
@@ -236,7 +242,7 @@ func (r *Registrar) authenticate(ctx context.Context, req *sip.Request, tx sip.S
 		challenge(true)
 		return store.DeviceAuth{}, nil, false
 	default:
-		r.fail(ip, cred.Username, reasonOf(err))
+		r.fail(req, ip, cred.Username, reasonOf(err))
 		challenge(false)
 		return store.DeviceAuth{}, nil, false
 	}
@@ -261,8 +267,19 @@ func reasonOf(err error) string {
 	}
 }
 
-func (r *Registrar) fail(ip, user, reason string) {
-	r.log.Info("sip authentication failed", "source", ip, "username", user, "reason", reason)
+// fail counts and logs a refused authentication: the request's method,
+// the username it claimed, its source, Contact and User-Agent (never its
+// credentials).
+func (r *Registrar) fail(req *sip.Request, ip, user, reason string) {
+	contact, ua := "", ""
+	if h := req.Contact(); h != nil {
+		contact = h.Address.String()
+	}
+	if h := req.GetHeader("User-Agent"); h != nil {
+		ua = h.Value()
+	}
+	r.log.Warn("sip authentication failed", "method", string(req.Method), "username", user, "source", ip,
+		"contact", contact, "user_agent", ua, "reason", reason)
 	if r.metrics.AuthFailure != nil {
 		r.metrics.AuthFailure(reason)
 	}
@@ -510,8 +527,6 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 				r.NewBinding(da, b)
 			}
 		}
-		if r.log.Enabled(ctx, slog.LevelDebug) {
-			log().Debug("registered", "source", source, "transport", transport, "contacts", len(current))
-		}
+		r.logChanges(ctx, da, changes, fresh, ua)
 	}
 }

@@ -84,7 +84,9 @@ func (m *memStore) UserBindings(ctx context.Context, id string, now time.Time) (
 	return m.DeviceBindings(ctx, id, now)
 }
 
-func (m *memStore) DeleteExpiredBindings(context.Context, time.Time) (int64, error) { return 0, nil }
+func (m *memStore) ExpireBindings(context.Context, time.Time) ([]store.Binding, error) {
+	return nil, nil
+}
 
 // recTx records the responses of a server transaction.
 type recTx struct {

@@ -3,7 +3,8 @@
 // accounts through the REST API, then runs SIPp's REGISTER-with-digest
 // scenario (a challenged REGISTER, then an authenticated one, per
 // registration) over those accounts, lowering the offered rate until a run
-// has no failure.
+// has neither a failure nor a retransmission: that run's rate is the
+// headline, and every step is printed, the overloaded ones named so.
 //
 // Figures go to stdout, one per line as "name value unit"; progress and
 // diagnostics go to stderr. `make bench` runs it and ignores its exit status.
@@ -64,6 +65,12 @@ func run() error {
 	if err := interop.RequireSIPp(); err != nil {
 		return err
 	}
+	// Building, provisioning (about 1,000 devices a second) and a few
+	// steps is the usual run; every step down to -min-rate the longest.
+	bound := interop.RegisterSearch{Accounts: o.accounts, Rate: o.rate, MinRate: o.minRate, Duration: o.duration}.MaxRunTime()
+	setup := time.Minute + time.Duration(o.accounts)*time.Millisecond
+	logf("expected run time: about %s, at most %s", (setup + 4*(o.duration+8*time.Second)).Round(time.Minute),
+		(setup + bound).Round(time.Minute))
 	work, pbx, cleanup, err := interop.BenchWorkDir(ctx, "regbench", o.pbx, o.keep, logf)
 	if err != nil {
 		return err

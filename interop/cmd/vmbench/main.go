@@ -83,6 +83,8 @@ func run(steps []int, window time.Duration, pbx, serveArgs string, keep bool) er
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
+	// Each step: its callers' setup, the window, the downloads.
+	logf("expected run time: about %s, at most 15m0s", (time.Minute + time.Duration(len(steps))*(window+20*time.Second)).Round(time.Minute))
 	work, bin, cleanup, err := interop.BenchWorkDir(ctx, "vmbench", pbx, keep, logf)
 	if err != nil {
 		return err
