@@ -323,6 +323,10 @@ var migrations = []string{
 		seen_at INTEGER NOT NULL
 	);
 	CREATE INDEX cdrs_call ON cdrs(call_id);`,
+	// The Path (RFC 3327) a binding was registered with: the edge proxies
+	// a request to the device must go through, as its Route set ('' when
+	// the device registered directly).
+	`ALTER TABLE registrations ADD COLUMN path TEXT NOT NULL DEFAULT '';`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)

@@ -13,10 +13,14 @@ type Binding struct {
 	Source             string // host:port the REGISTER came from (where to reach the device)
 	Transport          string // udp, tcp or tls
 	UserAgent          string
-	CallID             string
-	CSeq               uint32
-	ExpiresAt          time.Time
-	UpdatedAt          time.Time
+	// Path is the Path header value (RFC 3327) of the REGISTER, the proxies
+	// in front of the device (an edge such as Kamailio), to be sent as the
+	// Route set of requests to it; empty when it registered directly.
+	Path      string
+	CallID    string
+	CSeq      uint32
+	ExpiresAt time.Time
+	UpdatedAt time.Time
 }
 
 // BindingChange is one change of a REGISTER: an upsert, or a removal when Remove is set.
@@ -45,7 +49,7 @@ func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) erro
 				continue
 			}
 			if _, err := up.ExecContext(ctx, b.DeviceID, b.TenantID, b.Contact, b.Source, b.Transport, b.UserAgent, b.CallID, int64(b.CSeq),
-				b.ExpiresAt.UnixMilli(), b.UpdatedAt.UnixMilli()); err != nil {
+				b.ExpiresAt.UnixMilli(), b.UpdatedAt.UnixMilli(), b.Path); err != nil {
 				return err
 			}
 		}
@@ -53,14 +57,14 @@ func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) erro
 	})
 }
 
-const upsertBindingQuery = `INSERT INTO registrations(device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)
+const upsertBindingQuery = `INSERT INTO registrations(device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at, path)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(device_id, contact) DO UPDATE SET source=excluded.source, transport=excluded.transport, user_agent=excluded.user_agent,
-				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, updated_at=excluded.updated_at`
+				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, updated_at=excluded.updated_at, path=excluded.path`
 
 const deleteBindingQuery = `DELETE FROM registrations WHERE device_id = ? AND (contact = ? OR ? = '*')`
 
-const bindingCols = `device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at`
+const bindingCols = `device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at, path`
 
 func scanBindings(rows *sql.Rows, err error) ([]Binding, error) {
 	if err != nil {
@@ -71,7 +75,7 @@ func scanBindings(rows *sql.Rows, err error) ([]Binding, error) {
 	for rows.Next() {
 		var b Binding
 		var cseq, exp, upd int64
-		if err := rows.Scan(&b.DeviceID, &b.TenantID, &b.Contact, &b.Source, &b.Transport, &b.UserAgent, &b.CallID, &cseq, &exp, &upd); err != nil {
+		if err := rows.Scan(&b.DeviceID, &b.TenantID, &b.Contact, &b.Source, &b.Transport, &b.UserAgent, &b.CallID, &cseq, &exp, &upd, &b.Path); err != nil {
 			return nil, err
 		}
 		b.CSeq = uint32(cseq)
@@ -112,8 +116,10 @@ func (s *Store) DeleteExpiredBindings(ctx context.Context, now time.Time) (int64
 
 // UDPBindings lists the unexpired bindings registered over UDP (the ones a
 // NAT in front of the device may forget), with only Source and Contact set.
+// Bindings registered through a proxy (with a Path) are left out: the
+// proxy holds the device's flow and keeps it alive, not this node.
 func (s *Store) UDPBindings(ctx context.Context, now time.Time) ([]Binding, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT source, contact FROM registrations WHERE transport = 'udp' AND expires_at > ?`, now.UnixMilli())
+	rows, err := s.r.QueryContext(ctx, `SELECT source, contact FROM registrations WHERE transport = 'udp' AND path = '' AND expires_at > ?`, now.UnixMilli())
 	if err != nil {
 		return nil, err
 	}

@@ -317,10 +317,15 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 	if h := req.GetHeader("User-Agent"); h != nil {
 		ua = h.Value()
 	}
+	path := pathOf(req)
+	if len(path) > 1024 {
+		respond(tx, req, 400, "Bad Request - Path too long")
+		return nil
+	}
 	var changes []store.BindingChange
 	var fresh []store.Binding // contacts the device did not have
 	base := store.Binding{DeviceID: da.Device.ID, TenantID: da.Tenant.ID, Source: source, Transport: transport, UserAgent: ua,
-		CallID: callID.Value(), CSeq: cseq.SeqNo, UpdatedAt: now}
+		Path: path, CallID: callID.Value(), CSeq: cseq.SeqNo, UpdatedAt: now}
 	for _, h := range contacts {
 		c, ok := h.(*sip.ContactHeader)
 		if !ok {
@@ -417,6 +422,10 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 			res.AppendHeader(sip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(secs)))
 		}
 		res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)[:26]+"GMT"))
+		if path != "" {
+			// RFC 3327 section 5.3: the registrar echoes the Path it stored.
+			res.AppendHeader(sip.NewHeader("Path", path))
+		}
 		// The 200 is stateless, as Kamailio's registrar's: a REGISTER's server
 		// transaction would otherwise stay 32 s (Timer J) to absorb
 		// retransmissions, and the transactions of a registration storm would
