@@ -58,11 +58,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
-	secretKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "secret.key"))
+	if cfg.getenv == nil {
+		cfg.getenv = func(string) string { return "" }
+	}
+	secretKey, err := nodeKey(cfg.getenv, "PBX_SECRET_KEY", cfg.DataDir, "secret.key")
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	nonceKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "nonce.key"))
+	nonceKey, err := nodeKey(cfg.getenv, "PBX_NONCE_KEY", cfg.DataDir, "nonce.key")
 	if err != nil {
 		return nil, fmt.Errorf("nonce key: %w", err)
 	}
@@ -105,7 +108,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	a.guard.OnBan = func(kind, _ string) { a.sip.Metrics.Bans.WithLabelValues(kind).Inc() }
 	m := a.sip.Metrics
-	a.regis = registrar.New(st, a.auth, a.guard, registrar.Config{MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires}, log,
+	a.regis = registrar.New(st, a.auth, a.guard, registrar.Config{MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires, TrustedProxies: cfg.TrustedProxies}, log,
 		registrar.Metrics{Registered: m.Registrations.Inc, Unregistered: m.Unregistrations.Inc,
 			AuthFailure: func(r string) { m.AuthFailures.WithLabelValues(r).Inc() }})
 	a.sip.Handle(sip.REGISTER, a.regis.HandleRegister)

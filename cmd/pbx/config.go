@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"pbx/sip/trunkreg"
 	"strconv"
 	"strings"
@@ -68,6 +69,14 @@ type config struct {
 	// JournalInterval is how often the call journal is written (default
 	// calljournal.DefaultInterval); tests shorten it.
 	JournalInterval time.Duration
+
+	// TrustedProxies are the edge proxies in front of the nodes of a
+	// cluster (Kamailio): never rate-limited nor banned, the failures of
+	// requests they relay counted against the device behind them.
+	TrustedProxies []netip.Addr
+	// getenv reads the node's secrets (PBX_SECRET_KEY, PBX_NONCE_KEY),
+	// which are never flags: a command line is visible to every user.
+	getenv func(string) string
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.
@@ -127,7 +136,10 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("PBX_SMTP_FROM", "voicemail@pbx.local"), "sender of voicemail e-mails [PBX_SMTP_FROM]")
 	fs.StringVar(&c.SMTPCA, "smtp-ca", env("PBX_SMTP_CA", ""), "PEM file of the certificate authorities that sign the SMTP server's certificate; empty: the system's [PBX_SMTP_CA]")
 	fs.StringVar(&c.Prompts, "prompts", env("PBX_PROMPTS", "/usr/local/share/pbx/prompts"), "directory of the system prompts, <lang>/<id>.wav, as interop/install-tools.sh makes them [PBX_PROMPTS]")
+	var trusted string
+	fs.StringVar(&trusted, "trusted-proxy", env("PBX_TRUSTED_PROXY", ""), "IP addresses (comma-separated) of the SIP edge proxies in front of this node (Kamailio, deploy/kamailio): exempt from the request rate and bans, failures they relay count against the device's address [PBX_TRUSTED_PROXY]")
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
+	c.getenv = getenv
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -142,6 +154,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("--db %s: want a postgres:// URL, or nothing for SQLite in the data directory", store.RedactURL(c.DB))
 	}
 	var err error
+	if c.TrustedProxies, err = parseTrustedProxies(trusted); err != nil {
+		return c, err
+	}
 	if c.Digest, err = sipauth.ParseAlgorithms(c.DigestAlgos); err != nil {
 		return c, fmt.Errorf("--digest %q: %w", c.DigestAlgos, err)
 	}

@@ -1,6 +1,8 @@
 package registrar
 
 import (
+	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -24,4 +26,36 @@ func pathOf(req *sip.Request) string {
 		}
 	}
 	return strings.Join(vals, ", ")
+}
+
+// clientIP is the address failed authentications are counted against:
+// the request's source, or, for a request relayed by a trusted proxy (the
+// edge every device of a cluster comes through), the address the proxy
+// received it from, which the proxy wrote in the Via below its own
+// (received, else the sent-by host). Banning the proxy's own address
+// would lock out every device behind it.
+func (r *Registrar) clientIP(req *sip.Request) string {
+	ip := SourceIP(req)
+	if len(r.cfg.TrustedProxies) == 0 {
+		return ip
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || !slices.Contains(r.cfg.TrustedProxies, addr.Unmap()) {
+		return ip
+	}
+	vias := req.GetHeaders("Via")
+	var hops []*sip.ViaHeader
+	for _, h := range vias {
+		if v, ok := h.(*sip.ViaHeader); ok {
+			hops = append(hops, v)
+		}
+	}
+	if len(hops) < 2 {
+		return ip // the proxy's own request (OPTIONS probe)
+	}
+	client := hops[1]
+	if rcv, ok := client.Params.Get("received"); ok && rcv != "" {
+		return rcv
+	}
+	return client.Host
 }

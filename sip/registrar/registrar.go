@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,10 @@ type Config struct {
 	MaxExpires     int // longer requests are shortened (default 3600)
 	DefaultExpires int // when the request names none (default 3600)
 	MaxContacts    int // per device (default 5)
+	// TrustedProxies are the addresses of edge proxies that relay the
+	// requests of devices (Kamailio in front of a cluster): failures of
+	// requests they relay count against the device's address, not theirs.
+	TrustedProxies []netip.Addr
 }
 
 // Registrar handles REGISTER requests.
@@ -176,7 +181,7 @@ func (r *Registrar) authenticate(ctx context.Context, req *sip.Request, tx sip.S
 	if proxy {
 		code, reason, hdrName, credName = 407, "Proxy Authentication Required", "Proxy-Authenticate", "Proxy-Authorization"
 	}
-	ip := SourceIP(req)
+	ip := r.clientIP(req)
 	if r.guard != nil && r.guard.SourceBanned(ip) {
 		return store.DeviceAuth{}, nil, false // banned sources get no answer at all
 	}
