@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"pbx/internal/pgtest"
@@ -67,9 +68,10 @@ type Cluster struct {
 	Edge  *Edge
 	Nodes []*Node
 
-	cfg  Config
-	pg   *pgtest.Server
-	keys []string // PBX_SECRET_KEY=..., PBX_NONCE_KEY=...
+	cfg   Config
+	pg    *pgtest.Server
+	keys  []string // PBX_SECRET_KEY=..., PBX_NONCE_KEY=..., PBX_ADMIN_TOKEN=...
+	token string   // the admin token of every node
 }
 
 // Node is one pbx node; Server is nil while it is not running.
@@ -118,13 +120,16 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 			c = nil
 		}
 	}()
-	for _, name := range []string{"PBX_SECRET_KEY", "PBX_NONCE_KEY"} {
+	// The bootstrap admin token is one row of the shared database: every
+	// node must be given the same, or each start replaces the last one's.
+	for _, name := range []string{"PBX_SECRET_KEY", "PBX_NONCE_KEY", "PBX_ADMIN_TOKEN"} {
 		k := make([]byte, 32)
 		if _, err := rand.Read(k); err != nil {
 			return c, err
 		}
 		c.keys = append(c.keys, name+"="+hex.EncodeToString(k))
 	}
+	c.token = strings.TrimPrefix(c.keys[2], "PBX_ADMIN_TOKEN=")
 	cfg.Logf("starting PostgreSQL")
 	if c.pg, err = pgtest.Start(); err != nil {
 		return c, fmt.Errorf("cluster: PostgreSQL: %w", err)
@@ -199,6 +204,9 @@ func (c *Cluster) StartNode(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("cluster: node %s: %w", n.Name, err)
 	}
+	// Env is applied after StartServer's own PBX_ADMIN_TOKEN, and the
+	// last value wins: the node's token is the cluster's.
+	srv.Token = c.token
 	n.Server = srv
 	c.cfg.Logf("node %s pid %d: SIP %s, HTTP %s, log %s", n.Name, srv.Pid, n.SIPAddr, srv.HTTPURL, srv.LogFile)
 	return nil
