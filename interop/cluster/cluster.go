@@ -186,6 +186,34 @@ func (c *Cluster) Node(name string) *Node {
 	return nil
 }
 
+func (c *Cluster) index(n *Node) int {
+	for i, m := range c.Nodes {
+		if m == n {
+			return i
+		}
+	}
+	return 0
+}
+
+// CPU is the CPU time used so far by the edge's processes and the running
+// nodes (a benchmark's cost per request).
+func (c *Cluster) CPU() (time.Duration, error) {
+	total, err := interop.GroupCPU(c.Edge.Pid)
+	if err != nil {
+		return 0, err
+	}
+	for _, n := range c.Nodes {
+		if n.Server != nil && n.Server.Alive() {
+			cpu, err := interop.ProcessCPU(n.Server.Pid)
+			if err != nil {
+				return 0, err
+			}
+			total += cpu
+		}
+	}
+	return total, nil
+}
+
 // StartNode starts the node named name (not running) on its SIP address.
 func (c *Cluster) StartNode(ctx context.Context, name string) error {
 	n := c.Node(name)
@@ -197,8 +225,12 @@ func (c *Cluster) StartNode(ctx context.Context, name string) error {
 	}
 	// Flags after StartServer's win: the SIP address is the one in the
 	// edge's list, not a fresh one.
+	// The nodes share the machine: each gets its own RTP ports, below the
+	// kernel's ephemeral range.
+	span := 30000 / len(c.Nodes)
+	lo := 2000 + c.index(n)*span
 	args := append([]string{"--db", c.DB, "--node", n.Name, "--trusted-proxy", "127.0.0.1", "--sip", n.SIPAddr,
-		"--log-level", "warn"}, c.cfg.NodeArgs...)
+		"--rtp-ports", fmt.Sprintf("%d-%d", lo, lo+span-1), "--log-level", "warn"}, c.cfg.NodeArgs...)
 	srv, err := interop.StartServer(ctx, interop.ServerConfig{Binary: c.cfg.Binary, DataDir: filepath.Join(c.cfg.Dir, "node-"+n.Name),
 		Args: args, Env: c.keys, StartTimeout: 60 * time.Second})
 	if err != nil {

@@ -66,7 +66,7 @@ func startEdge(ctx context.Context, cfg Config, nodes []*Node) (*Edge, error) {
 		"-A", "DS_PING_INTERVAL=" + strconv.Itoa(int(cfg.PingInterval/time.Second)),
 		"-A", `DS_ALG="` + cfg.Algorithm + `"`,
 		"-A", "NODE_TIMEOUT=" + strconv.Itoa(int(cfg.NodeTimeout/time.Millisecond)),
-		"-DD", "-E", "-m", "64", "-M", "8", "-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"), "-w", dir}
+		"-DD", "-E", "-m", "128", "-M", "8", "-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"), "-w", dir}
 	logFile := filepath.Join(dir, "kamailio.log")
 	lf, err := os.Create(logFile)
 	if err != nil {
