@@ -327,6 +327,16 @@ var migrations = []string{
 	// a request to the device must go through, as its Route set ('' when
 	// the device registered directly).
 	`ALTER TABLE registrations ADD COLUMN path TEXT NOT NULL DEFAULT '';`,
+	// The dialog state of each licence's calls on each node of a cluster,
+	// so that busy lamps follow calls served by another node.
+	`CREATE TABLE user_states (
+		user_id TEXT NOT NULL,
+		node TEXT NOT NULL,
+		state TEXT NOT NULL,
+		updated_at INTEGER NOT NULL,
+		PRIMARY KEY (user_id, node)
+	);
+	CREATE INDEX user_states_updated ON user_states(updated_at);`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)

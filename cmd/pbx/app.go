@@ -221,6 +221,11 @@ func (a *app) start() error {
 		a.calls.presence.Sweep(time.Now())
 		return nil
 	})
+	if l := a.calls.lamps; l != nil {
+		a.every(200*time.Millisecond, "publish busy lamp states", l.flush)
+		a.every(500*time.Millisecond, "read busy lamp states", l.poll)
+		a.every(time.Hour, "sweep busy lamp states", l.sweep)
+	}
 	a.every(time.Minute, "reactivate licences", func(ctx context.Context) error {
 		n, err := a.store.ReactivateExpired(ctx, time.Now())
 		if n > 0 {

@@ -51,6 +51,7 @@ const (
 	registrations = "pbx_sip_registrations_total"
 	invites       = `pbx_sip_requests_total{method="INVITE"}`
 	probes        = `pbx_sip_requests_total{method="OPTIONS"}`
+	subscribes    = `pbx_sip_requests_total{method="SUBSCRIBE"}`
 )
 
 // waitProbes waits until the edge has probed node n at least k times
@@ -134,6 +135,16 @@ func TestClusterFailover(t *testing.T) {
 	if n := counter(t, ctx, b, registrations); n != 1 {
 		t.Fatalf("node b counted %v registrations, want 1 (device 2 through the edge)", n)
 	}
+	// A colleague's busy-lamp key watches device 1's extension; its
+	// subscription lands on node b too.
+	w := newWatcher(t)
+	if err := w.subscribe(ctx, c.Edge.SIPAddr, dev3, dev1.Extension); err != nil {
+		t.Fatal(err)
+	}
+	w.await(t, ctx, "terminated", 20*time.Second)
+	if n := counter(t, ctx, b, subscribes); n < 1 {
+		t.Fatalf("node b received %v SUBSCRIBEs, want the lamp's (challenged, then authorized)", n)
+	}
 	if err := c.StartNode(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
@@ -160,14 +171,29 @@ func TestClusterFailover(t *testing.T) {
 		t.Errorf("%d bindings, want 2", len(regs))
 	}
 
+	// A call of device 1 served by node a lights the lamp served by node
+	// b (through the user states in the store), and puts it out.
+	lit, err := g.Dial(ctx, dev2, dev1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.await(t, ctx, "confirmed", 20*time.Second)
+	if err := lit.Hangup(ctx); err != nil {
+		t.Error(err)
+	}
+	w.await(t, ctx, "terminated", 20*time.Second)
+	if n := counter(t, ctx, a, subscribes); n != 0 {
+		t.Errorf("node a received %v SUBSCRIBEs, want none: the lamp must be served by b", n)
+	}
+
 	// Both calls go to node a, first by priority; it reaches device 2
 	// through the Path node b stored.
 	call(t, ctx, g, dev1, dev2)
 	call(t, ctx, g, dev2, dev1)
 	// The group's first call rings its first member.
 	call(t, ctx, g, dev3, viaGroup(dev1))
-	if n := counter(t, ctx, a, invites); n < 3 {
-		t.Errorf("node a received %v INVITEs, want the three calls'", n)
+	if n := counter(t, ctx, a, invites); n < 4 {
+		t.Errorf("node a received %v INVITEs, want the four calls'", n)
 	}
 	bInvites := counter(t, ctx, b, invites)
 	if bInvites != 0 {
