@@ -82,13 +82,7 @@ func (a *app) setupCalls() error {
 		}
 	}
 	c.presence, err = presence.New(presence.Config{SIP: a.sip, Auth: a.regis, Users: a.store, Logger: a.log,
-		State: func(userID string) string {
-			s := c.b2bua.UserState(userID)
-			if c.lamps != nil {
-				s = c.lamps.state(userID, s)
-			}
-			return s
-		}})
+		State: c.userState})
 	if err != nil {
 		eng.Close()
 		return err

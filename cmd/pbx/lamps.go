@@ -127,6 +127,16 @@ func (l *clusterLamps) poll(ctx context.Context) error {
 	return nil
 }
 
+// userState is a user's dialog state for busy lamps and hunt groups: this
+// node's calls, and in a cluster the busiest state on any node.
+func (c *calls) userState(userID string) string {
+	s := c.b2bua.UserState(userID)
+	if c.lamps != nil {
+		s = c.lamps.state(userID, s)
+	}
+	return s
+}
+
 // state is the busiest of local (this node's state of the user) and the
 // other nodes' states.
 func (l *clusterLamps) state(userID, local string) string {
