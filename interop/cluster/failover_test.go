@@ -4,6 +4,7 @@ package cluster_test
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"testing"
 	"time"
@@ -200,7 +201,10 @@ func TestClusterFailover(t *testing.T) {
 		t.Errorf("node b received %v INVITEs before the fail-over, want none", bInvites)
 	}
 
-	// Fail-over: node a dies while idle.
+	// Fail-over: node a dies while idle, once it has written that its
+	// users' calls ended (a node killed in a call leaves its users busy
+	// for the others until it starts again).
+	waitIdle(t, ctx, c.DB, "a")
 	a.Server.Kill()
 	killed := time.Now()
 	call(t, ctx, g, dev1, dev2)
@@ -221,6 +225,30 @@ func TestClusterFailover(t *testing.T) {
 	}
 	if n := g.Unexpected(); n != 0 {
 		t.Errorf("%d INVITEs reached a device nobody dialled", n)
+	}
+}
+
+// waitIdle waits until node has written no user state but idle.
+func waitIdle(t *testing.T, ctx context.Context, dbURL, node string) {
+	t.Helper()
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for {
+		var busy int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM user_states WHERE node = $1 AND state <> 'terminated'`, node).Scan(&busy); err != nil {
+			t.Fatal(err)
+		}
+		if busy == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("node %s still has %d users in a call", node, busy)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
 
