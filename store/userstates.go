@@ -79,3 +79,24 @@ func (s *Store) ResetUserStates(ctx context.Context, node string, at time.Time) 
 		at.UnixMilli(), node)
 	return err
 }
+
+// NodesSeen is when each node last wrote its heartbeat (with its call
+// journal): a node silent for long has stopped, and the states it left
+// mean nothing any more.
+func (s *Store) NodesSeen(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT node, seen_at FROM node_heartbeats`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var node string
+		var at int64
+		if err := rows.Scan(&node, &at); err != nil {
+			return nil, err
+		}
+		out[node] = time.UnixMilli(at).UTC()
+	}
+	return out, rows.Err()
+}

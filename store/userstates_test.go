@@ -47,5 +47,12 @@ func TestUserStates(t *testing.T) {
 		if got, err := s.UserStatesSince(ctx, t0.Add(3*time.Second)); err != nil || len(got) != 1 || got[0].UserID != "u2" || got[0].State != "terminated" {
 			t.Errorf("after node a's reset: %+v, %v", got, err)
 		}
+		// The nodes' heartbeats, written with their call journals.
+		if err := s.WriteJournal(ctx, JournalBatch{Node: "a", Seen: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if seen, err := s.NodesSeen(ctx); err != nil || len(seen) != 1 || !seen["a"].Equal(t0) {
+			t.Errorf("nodes seen: %v, %v", seen, err)
+		}
 	})
 }

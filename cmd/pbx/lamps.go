@@ -38,6 +38,11 @@ type clusterLamps struct {
 // than one already read.
 const lampOverlap = 5 * time.Second
 
+// nodeSilence is how long a node may go without a heartbeat (its call
+// journal writes one every second) before the states it left are taken
+// for idle: a node killed in a call must not leave its users busy.
+const nodeSilence = 15 * time.Second
+
 func newClusterLamps(ctx context.Context, st *store.Store, node string, log *slog.Logger, changed func(string)) (*clusterLamps, error) {
 	l := &clusterLamps{st: st, node: node, log: log, changed: changed, now: time.Now,
 		dirty: map[string]string{}, seen: map[string]map[string]string{}}
@@ -96,10 +101,30 @@ func (l *clusterLamps) poll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	heard, err := l.st.NodesSeen(ctx)
+	if err != nil {
+		return err
+	}
+	// A node with no heartbeat yet has just started: it counts as alive.
+	gone := func(node string) bool {
+		at, ok := heard[node]
+		return ok && start.Sub(at) > nodeSilence
+	}
 	var changed []string
 	l.mu.Lock()
+	for uid, m := range l.seen {
+		for node := range m {
+			if gone(node) {
+				delete(m, node)
+				changed = append(changed, uid)
+			}
+		}
+		if len(m) == 0 {
+			delete(l.seen, uid)
+		}
+	}
 	for _, r := range rows {
-		if r.Node == l.node {
+		if r.Node == l.node || gone(r.Node) {
 			continue
 		}
 		m := l.seen[r.UserID]

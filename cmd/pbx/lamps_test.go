@@ -68,4 +68,25 @@ func TestClusterLampsFollowOtherNode(t *testing.T) {
 	if want := []string{"u1", "u1", "u1"}; !slices.Equal(heard, want) {
 		t.Errorf("node b heard %v, want %v (early, confirmed, idle)", heard, want)
 	}
+
+	// Node a goes silent in a call: once its heartbeat is older than
+	// nodeSilence, its states count for nothing.
+	heard = nil
+	if err := st.WriteJournal(ctx, store.JournalBatch{Node: "a", Seen: clock}); err != nil {
+		t.Fatal(err)
+	}
+	step(b2bua.UserConfirmed)
+	if got := b.state("u1", b2bua.UserIdle); got != b2bua.UserConfirmed {
+		t.Fatalf("a call on a node still alive: %q", got)
+	}
+	clock = clock.Add(nodeSilence + time.Second)
+	if err := b.poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.state("u1", b2bua.UserIdle); got != b2bua.UserIdle {
+		t.Errorf("a user busy on a silent node: %q, want terminated", got)
+	}
+	if want := []string{"u1", "u1"}; !slices.Equal(heard, want) {
+		t.Errorf("node b heard %v, want %v (confirmed, then the node's silence)", heard, want)
+	}
 }

@@ -203,7 +203,7 @@ func TestClusterFailover(t *testing.T) {
 
 	// Fail-over: node a dies while idle, once it has written that its
 	// users' calls ended (a node killed in a call leaves its users busy
-	// for the others until it starts again).
+	// for the others until its heartbeat is 15 s old).
 	waitIdle(t, ctx, c.DB, "a")
 	a.Server.Kill()
 	killed := time.Now()
