@@ -26,6 +26,7 @@ func TestCallFollowsRegisteredPath(t *testing.T) {
 	defer cancel()
 	req := callee.newRegister(600)
 	req.AppendHeader(sip.NewHeader("Path", path))
+	req.AppendHeader(sip.NewHeader("Supported", "path"))
 	res, err := callee.client.Do(ctx, req)
 	if err == nil && res.StatusCode == 401 {
 		callee.cseq++

@@ -28,6 +28,18 @@ func pathOf(req *sip.Request) string {
 	return strings.Join(vals, ", ")
 }
 
+// supportsPath reports whether a request says "Supported: path".
+func supportsPath(req *sip.Request) bool {
+	for _, h := range req.GetHeaders("Supported") {
+		for _, tag := range strings.Split(h.Value(), ",") {
+			if strings.EqualFold(strings.TrimSpace(tag), "path") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // clientIP is the address failed authentications are counted against:
 // the request's source, or, for a request relayed by a trusted proxy (the
 // edge every device of a cluster comes through), the address the proxy

@@ -19,7 +19,7 @@ func TestRegisterStoresPath(t *testing.T) {
 	contact := "Contact: <sip:alice@192.0.2.10:5060>\r\n"
 	paths := "Path: <sip:edge1.example;lr;received=sip:192.0.2.10:40312>\r\nPath: <sip:edge2.example;lr>\r\n"
 	want := "<sip:edge1.example;lr;received=sip:192.0.2.10:40312>, <sip:edge2.example;lr>"
-	tx := handle(t, r, strings.Replace(authorized(2, "600"), contact, contact+paths, 1))
+	tx := handle(t, r, strings.Replace(authorized(2, "600"), contact, contact+paths+"Supported: replaces, path\r\n", 1))
 	if tx == nil || len(tx.responses) != 1 || tx.responses[0].StatusCode != 200 {
 		t.Fatalf("want one 200, got %+v", tx)
 	}
@@ -30,7 +30,16 @@ func TestRegisterStoresPath(t *testing.T) {
 	if b.Path != want {
 		t.Errorf("stored Path %q, want %q", b.Path, want)
 	}
-	tx = handle(t, r, authorized(3, "600"))
+	// A user agent that does not say it supports Path gets none back;
+	// the binding keeps it all the same.
+	tx = handle(t, r, strings.Replace(authorized(3, "600"), contact, contact+paths, 1))
+	if tx == nil || len(tx.responses) != 1 || tx.responses[0].StatusCode != 200 || tx.responses[0].GetHeader("Path") != nil {
+		t.Fatalf("Path without Supported: path: %+v", tx)
+	}
+	if b := st.bindings["sip:alice@192.0.2.10:5060"]; b.Path != want {
+		t.Errorf("stored Path %q, want %q", b.Path, want)
+	}
+	tx = handle(t, r, authorized(4, "600"))
 	if tx == nil || len(tx.responses) != 1 || tx.responses[0].StatusCode != 200 || tx.responses[0].GetHeader("Path") != nil {
 		t.Fatalf("direct refresh: %+v", tx)
 	}

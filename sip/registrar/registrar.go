@@ -427,8 +427,9 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 			res.AppendHeader(sip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(secs)))
 		}
 		res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)[:26]+"GMT"))
-		if path != "" {
-			// RFC 3327 section 5.3: the registrar echoes the Path it stored.
+		if path != "" && supportsPath(req) {
+			// RFC 3327 section 5.3: the Path stored is echoed to a user
+			// agent that said it supports it.
 			res.AppendHeader(sip.NewHeader("Path", path))
 		}
 		// The 200 is stateless, as Kamailio's registrar's: a REGISTER's server
