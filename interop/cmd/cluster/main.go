@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command cluster runs a local pbx cluster until interrupted: PostgreSQL,
 // two pbx nodes sharing it and Kamailio as their SIP edge
 // (deploy/kamailio/edge.cfg), on loopback ports (see interop/cluster).

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command clusterbench measures a local cluster (interop/cluster: two pbx
 // nodes on PostgreSQL behind Kamailio with deploy/kamailio/edge.cfg) with
 // the searches of regbench and peerbench, next to one `pbx serve` on
