@@ -5,6 +5,8 @@
 #   make bench   print performance figures, one "name value unit" per line
 #   make bench-peers  the REGISTER benchmark against the pbx and Kamailio,
 #                in one run, and their ratio
+#   make bench-cluster  REGISTER/s and calls/s through Kamailio with two
+#                nodes on PostgreSQL, next to one node on SQLite
 #
 # Other targets: build, vet, fmt, tools, clean.
 
@@ -12,7 +14,7 @@ GO      ?= go
 BIN     := bin/pbx
 DATA    ?= ./data
 
-.PHONY: soak fuzz all build run test tools vet fmt bench bench-peers clean
+.PHONY: soak fuzz all build run test tools vet fmt bench bench-peers bench-cluster clean
 
 all: build
 
@@ -59,6 +61,15 @@ bench-peers:
 	-@sh interop/install-tools.sh
 	-@sh interop/kamailio/install.sh
 	-@$(GO) run ./interop/cmd/peerbench
+
+# The REGISTER and call-rate searches of bench-peers through a local
+# cluster (interop/cluster: PostgreSQL, two pbx nodes, Kamailio with
+# deploy/kamailio/edge.cfg), after the same searches against one node on
+# SQLite: figures with the suffixes _single and _cluster.
+bench-cluster:
+	-@sh interop/install-tools.sh
+	-@sh interop/kamailio/install.sh
+	-@$(GO) run ./interop/cmd/clusterbench
 
 # SOAK_DURATION (default 30m) of registrations, calls with RTP, busy-lamp
 # subscriptions and REST reads at a moderate rate; prints the server's

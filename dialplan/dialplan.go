@@ -341,12 +341,19 @@ func ringTimeout(u store.User, def time.Duration) time.Duration {
 
 // Targets turns registered bindings into dial targets: requests go to the
 // address and transport each device registered from, and devices on TLS
-// are offered SRTP.
+// are offered SRTP. A device registered through an edge proxy (a binding
+// with a Path, RFC 3327) is reached through it: the request goes to the
+// proxy it came from with the Path as its Route set, so any node sharing
+// the store reaches the device on the flow it registered on.
 func Targets(bs []store.Binding) []callctl.Target {
 	out := make([]callctl.Target, 0, len(bs))
 	for _, b := range bs {
 		tr := strings.ToLower(b.Transport)
-		out = append(out, callctl.Target{URI: b.Contact, Via: b.Source, Transport: tr, SRTP: tr == "tls", DeviceID: b.DeviceID})
+		t := callctl.Target{URI: b.Contact, Via: b.Source, Transport: tr, SRTP: tr == "tls", DeviceID: b.DeviceID}
+		if b.Path != "" {
+			t.RouteSet = []string{b.Path}
+		}
+		out = append(out, t)
 	}
 	return out
 }

@@ -2,7 +2,8 @@
 # Makes sure the programs and files the tests need are installed (Debian
 # packages): SIPp and baresip, which the interop tests drive, the hold
 # music the media engine plays by default, PostgreSQL's server binaries,
-# which the store's contract tests start in a temporary directory, the SMTP
+# which the store's contract tests start in a temporary directory, Kamailio,
+# the SIP edge of the local cluster (interop/cluster), the SMTP
 # server the voicemail's e-mail tests run (aiosmtpd), and the sources of the
 # system prompts (Asterisk's English and French recordings, espeak-ng for
 # Dutch and the rest), which it then builds into $PROMPTS_DIR. As root (or with password-less
@@ -21,6 +22,7 @@ check() {
 	command -v baresip >/dev/null 2>&1 || missing="$missing baresip-core"
 	ls "$MOH_DIR"/*.wav >/dev/null 2>&1 || missing="$missing asterisk-moh-opsound-wav"
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
+	command -v kamailio >/dev/null 2>&1 || [ -x /usr/sbin/kamailio ] || missing="$missing kamailio"
 	/usr/bin/python3 -c "import aiosmtpd" >/dev/null 2>&1 || missing="$missing python3-aiosmtpd"
 	command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
 	ls "$SOUNDS_DIR"/en_US_f_Allison/vm-intro.wav >/dev/null 2>&1 || missing="$missing asterisk-core-sounds-en-wav"
@@ -35,6 +37,7 @@ describe() {
 		baresip-core) echo "  baresip (Debian package baresip-core)" ;;
 		asterisk-moh-opsound-wav) echo "  hold music in $MOH_DIR (Debian package asterisk-moh-opsound-wav)" ;;
 		postgresql) echo "  PostgreSQL server binaries in /usr/lib/postgresql/*/bin (Debian package postgresql)" ;;
+		kamailio) echo "  kamailio, the SIP edge of the local cluster's tests (Debian package kamailio)" ;;
 		python3-aiosmtpd) echo "  the aiosmtpd SMTP server for /usr/bin/python3 (Debian package python3-aiosmtpd)" ;;
 		espeak-ng) echo "  espeak-ng, which speaks the prompts that have no recording (Debian package espeak-ng)" ;;
 		asterisk-core-sounds-en-wav) echo "  English prompt recordings in $SOUNDS_DIR (Debian package asterisk-core-sounds-en-wav)" ;;

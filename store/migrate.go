@@ -440,6 +440,20 @@ var migrations = []string{
 	ALTER TABLE cdrs ADD COLUMN callee_loss_percent REAL NOT NULL DEFAULT 0;
 	ALTER TABLE cdrs ADD COLUMN callee_jitter_ms REAL NOT NULL DEFAULT 0;
 	ALTER TABLE cdrs ADD COLUMN callee_mos REAL NOT NULL DEFAULT 0;`,
+	// The Path (RFC 3327) a binding was registered with: the edge proxies
+	// a request to the device must go through, as its Route set ('' when
+	// the device registered directly).
+	`ALTER TABLE registrations ADD COLUMN path TEXT NOT NULL DEFAULT '';`,
+	// The dialog state of each licence's calls on each node of a cluster,
+	// so that busy lamps follow calls served by another node.
+	`CREATE TABLE user_states (
+		user_id TEXT NOT NULL,
+		node TEXT NOT NULL,
+		state TEXT NOT NULL,
+		updated_at INTEGER NOT NULL,
+		PRIMARY KEY (user_id, node)
+	);
+	CREATE INDEX user_states_updated ON user_states(updated_at);`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)

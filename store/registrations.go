@@ -18,10 +18,14 @@ type Binding struct {
 	Source             string // host:port the REGISTER came from (where to reach the device)
 	Transport          string // udp, tcp or tls
 	UserAgent          string
-	CallID             string
-	CSeq               uint32
-	ExpiresAt          time.Time
-	UpdatedAt          time.Time
+	// Path is the Path header value (RFC 3327) of the REGISTER, the proxies
+	// in front of the device (an edge such as Kamailio), to be sent as the
+	// Route set of requests to it; empty when it registered directly.
+	Path      string
+	CallID    string
+	CSeq      uint32
+	ExpiresAt time.Time
+	UpdatedAt time.Time
 	// Instance is the Contact's +sip.instance (RFC 5626), without its
 	// angle brackets; a device that registers it again with another
 	// contact replaces its binding.
@@ -68,7 +72,7 @@ func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) erro
 				continue
 			}
 			if _, err := up.ExecContext(ctx, b.DeviceID, b.TenantID, b.Contact, b.Source, b.Transport, b.UserAgent, b.CallID, int64(b.CSeq),
-				b.ExpiresAt.UnixMilli(), b.UpdatedAt.UnixMilli(), b.Instance, b.Push.Provider, b.Push.PRID, b.Push.Param, b.Location); err != nil {
+				b.ExpiresAt.UnixMilli(), b.UpdatedAt.UnixMilli(), b.Instance, b.Push.Provider, b.Push.PRID, b.Push.Param, b.Location, b.Path); err != nil {
 				return err
 			}
 		}
@@ -77,17 +81,17 @@ func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) erro
 }
 
 const upsertBindingQuery = `INSERT INTO registrations(device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at,
-				instance, pn_provider, pn_prid, pn_param, location)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+				instance, pn_provider, pn_prid, pn_param, location, path)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(device_id, contact) DO UPDATE SET source=excluded.source, transport=excluded.transport, user_agent=excluded.user_agent,
 				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, updated_at=excluded.updated_at,
 				instance=excluded.instance, pn_provider=excluded.pn_provider, pn_prid=excluded.pn_prid, pn_param=excluded.pn_param,
-				location=excluded.location`
+				location=excluded.location, path=excluded.path`
 
 const deleteBindingQuery = `DELETE FROM registrations WHERE device_id = ? AND (contact = ? OR ? = '*')`
 
 const bindingCols = `device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at,
-	instance, pn_provider, pn_prid, pn_param`
+	instance, pn_provider, pn_prid, pn_param, path`
 
 func scanBindings(rows *sql.Rows, err error) ([]Binding, error) {
 	if err != nil {
@@ -99,7 +103,7 @@ func scanBindings(rows *sql.Rows, err error) ([]Binding, error) {
 		var b Binding
 		var cseq, exp, upd int64
 		if err := rows.Scan(&b.DeviceID, &b.TenantID, &b.Contact, &b.Source, &b.Transport, &b.UserAgent, &b.CallID, &cseq, &exp, &upd,
-			&b.Instance, &b.Push.Provider, &b.Push.PRID, &b.Push.Param); err != nil {
+			&b.Instance, &b.Push.Provider, &b.Push.PRID, &b.Push.Param, &b.Path); err != nil {
 			return nil, err
 		}
 		b.CSeq = uint32(cseq)
@@ -140,8 +144,10 @@ func (s *Store) DeleteExpiredBindings(ctx context.Context, now time.Time) (int64
 
 // UDPBindings lists the unexpired bindings registered over UDP (the ones a
 // NAT in front of the device may forget), with only Source and Contact set.
+// Bindings registered through a proxy (with a Path) are left out: the
+// proxy holds the device's flow and keeps it alive, not this node.
 func (s *Store) UDPBindings(ctx context.Context, now time.Time) ([]Binding, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT source, contact FROM registrations WHERE transport = 'udp' AND expires_at > ?`, now.UnixMilli())
+	rows, err := s.r.QueryContext(ctx, `SELECT source, contact FROM registrations WHERE transport = 'udp' AND path = '' AND expires_at > ?`, now.UnixMilli())
 	if err != nil {
 		return nil, err
 	}

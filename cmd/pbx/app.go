@@ -64,11 +64,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
 	}
-	secretKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "secret.key"))
+	if cfg.getenv == nil {
+		cfg.getenv = func(string) string { return "" }
+	}
+	secretKey, err := nodeKey(cfg.getenv, "PBX_SECRET_KEY", cfg.DataDir, "secret.key")
 	if err != nil {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
-	nonceKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "nonce.key"))
+	nonceKey, err := nodeKey(cfg.getenv, "PBX_NONCE_KEY", cfg.DataDir, "nonce.key")
 	if err != nil {
 		return nil, fmt.Errorf("nonce key: %w", err)
 	}
@@ -115,7 +118,8 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	m := a.sip.Metrics
-	a.regis = registrar.New(st, a.auth, a.guard, registrar.Config{MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires, PushProviders: a.push.Providers()}, log,
+	a.regis = registrar.New(st, a.auth, a.guard, registrar.Config{MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires, PushProviders: a.push.Providers(),
+		TrustedProxies: cfg.TrustedProxies}, log,
 		registrar.Metrics{Registered: m.Registrations.Inc, Unregistered: m.Unregistrations.Inc,
 			AuthFailure: func(r string) { m.AuthFailures.WithLabelValues(r).Inc() }})
 	a.sip.Handle(sip.REGISTER, a.regis.HandleRegister)
@@ -229,6 +233,11 @@ func (a *app) start() error {
 		a.calls.presence.Sweep(time.Now())
 		return nil
 	})
+	if l := a.calls.lamps; l != nil {
+		a.every(200*time.Millisecond, "publish busy lamp states", l.flush)
+		a.every(500*time.Millisecond, "read busy lamp states", l.poll)
+		a.every(time.Hour, "sweep busy lamp states", l.sweep)
+	}
 	a.every(time.Minute, "reactivate licences", func(ctx context.Context) error {
 		n, err := a.store.ReactivateExpired(ctx, time.Now())
 		if n > 0 {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
 	"path/filepath"
+	"time"
 
 	"pbx/dialplan"
 	"pbx/features"
@@ -24,6 +26,7 @@ type calls struct {
 	router   *router // the b2bua's router: the dialplan, or a test's program
 	music    *features.HoldMusic
 	presence *presence.Service // busy lamps: the users' dialog states
+	lamps    *clusterLamps     // the states of calls on other nodes; nil for a single node
 	clock    flowClock         // the dialplan's clock
 	ends     *callEnds         // the ends of users' calls, for hunt groups
 	// voicemail takes the calls that reach nobody; mwi lights the
@@ -74,15 +77,30 @@ func (a *app) setupCalls() error {
 		eng.Close()
 		return err
 	}
+	if a.cfg.Node != "" {
+		ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
+		c.lamps, err = newClusterLamps(ctx, a.store, a.cfg.Node, a.log, func(uid string) { c.presence.UserChanged(uid, "") })
+		cancel()
+		if err != nil {
+			eng.Close()
+			return fmt.Errorf("busy lamps: %w", err)
+		}
+	}
 	c.presence, err = presence.New(presence.Config{SIP: a.sip, Auth: a.regis, Users: a.store, Logger: a.log,
-		State: func(userID string) string { return c.b2bua.UserState(userID) }})
+		State: c.userState})
 	if err != nil {
 		eng.Close()
 		return err
 	}
 	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Admit: &admitter{devices: a.regis, trunks: storeTrunks{a.store}, accounts: a.store}, Router: c.router, CDRs: cdrs, Journal: journal,
 		HoldMusic: c.music.Class, MusicClass: c.music.Named, MediaHost: a.cfg.PublicAddr, RTPTimeout: rtpTimeout, Logger: a.log,
-		UserState: func(userID, state string) { c.presence.UserChanged(userID, state); c.ends.changed(userID, state) }})
+		UserState: func(userID, state string) {
+			if c.lamps != nil {
+				c.lamps.publish(userID, state)
+			}
+			c.presence.UserChanged(userID, state)
+			c.ends.changed(userID, state)
+		}})
 	if err != nil {
 		eng.Close()
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"pbx/sip/trunkreg"
 	"strconv"
 	"strings"
@@ -82,6 +83,14 @@ type config struct {
 	JournalInterval time.Duration
 	// Push: the services that wake sleeping softphones (pushconfig.go).
 	Push pushConfig
+
+	// TrustedProxies are the edge proxies in front of the nodes of a
+	// cluster (Kamailio): never rate-limited nor banned, the failures of
+	// requests they relay counted against the device behind them.
+	TrustedProxies []netip.Addr
+	// getenv reads the node's secrets (PBX_SECRET_KEY, PBX_NONCE_KEY),
+	// which are never flags: a command line is visible to every user.
+	getenv func(string) string
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.
@@ -144,7 +153,10 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	addPushFlags(fs, &c.Push, env, envDur)
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", env("PBX_WEBHOOK_ALLOW_PRIVATE", "") == "1", "let tenants' webhooks reach loopback, private and link-local addresses (an installation whose tenants' endpoints are inside) [PBX_WEBHOOK_ALLOW_PRIVATE=1]")
 	emergency := fs.String("emergency-numbers", env("PBX_EMERGENCY_NUMBERS", ""), "more emergency numbers, comma-separated, placed like 112 whatever the barring or billing state [PBX_EMERGENCY_NUMBERS]")
+	var trusted string
+	fs.StringVar(&trusted, "trusted-proxy", env("PBX_TRUSTED_PROXY", ""), "IP addresses (comma-separated) of the SIP edge proxies in front of this node (Kamailio, deploy/kamailio): exempt from the request rate and bans, failures they relay count against the device's address [PBX_TRUSTED_PROXY]")
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
+	c.getenv = getenv
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -164,6 +176,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("--db %s: want a postgres:// URL, or nothing for SQLite in the data directory", store.RedactURL(c.DB))
 	}
 	var err error
+	if c.TrustedProxies, err = parseTrustedProxies(trusted); err != nil {
+		return c, err
+	}
 	if c.Digest, err = sipauth.ParseAlgorithms(c.DigestAlgos); err != nil {
 		return c, fmt.Errorf("--digest %q: %w", c.DigestAlgos, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"time"
 
 	"pbx/sip/sipauth"
@@ -19,9 +20,13 @@ func newGuard(cfg config, log *slog.Logger) *sipauth.Guard {
 }
 
 // exemptSource reports whether a source over the request rate is one we
-// know: an address a device is registered from, or a trunk's. The request
+// know: a trusted edge proxy, an address a device is registered from, or
+// a trunk's. The request
 // rate never limits those.
 func (a *app) exemptSource(src netip.AddrPort) bool {
+	if slices.Contains(a.cfg.TrustedProxies, src.Addr().Unmap()) {
+		return true
+	}
 	ctx, cancel := context.WithTimeout(a.ctx, 5*time.Second)
 	defer cancel()
 	if a.regis.SourceRegistered(ctx, src) {

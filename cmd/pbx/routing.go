@@ -113,10 +113,9 @@ func (a *app) setupRouting(c *calls) {
 	c.plan.Routes = a.store
 	c.plan.Audio = fileAudio{dataDir: a.cfg.DataDir}
 	c.plan.Now = c.clock.Now
-	// A member is busy while one of its legs is answered on this node: the
-	// b2bua's dialog states are per node, as the calls are (several nodes
-	// behind an edge will share them through the store, with presence).
-	c.plan.Busy = func(userID string) bool { return c.b2bua.UserState(userID) == b2bua.UserConfirmed }
+	// A member is busy while one of its legs is answered, on this node or,
+	// in a cluster, on another (the states the busy lamps share).
+	c.plan.Busy = func(userID string) bool { return c.userState(userID) == b2bua.UserConfirmed }
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

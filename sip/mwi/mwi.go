@@ -402,6 +402,10 @@ func (s *Service) unsolicited(ctx context.Context, b store.Binding, newMsgs, old
 	req.AppendHeader(sip.NewHeader("Call-ID", sip.GenerateTagN(24)))
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.NOTIFY})
 	req.AppendHeader(sip.NewHeader("Subscription-State", "active"))
+	if b.Path != "" {
+		// Through the edge proxy the device registered on (RFC 3327).
+		req.AppendHeader(sip.NewHeader("Route", b.Path))
+	}
 	if _, err := s.send(ctx, req, strings.ToLower(b.Transport), b.Source, Summary(account.String(), newMsgs, oldMsgs)); err != nil {
 		s.log.Info("mwi: unsolicited NOTIFY not answered", "device", b.DeviceID, "error", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,10 @@ type Config struct {
 	// calls can wake devices with. A contact naming another is bound
 	// without push; a query of another (no pn-prid) gets 555.
 	PushProviders []string
+	// TrustedProxies are the addresses of edge proxies that relay the
+	// requests of devices (Kamailio in front of a cluster): failures of
+	// requests they relay count against the device's address, not theirs.
+	TrustedProxies []netip.Addr
 }
 
 // Registrar handles REGISTER requests.
@@ -193,7 +198,7 @@ func (r *Registrar) authenticate(ctx context.Context, req *sip.Request, tx sip.S
 	if proxy {
 		code, reason, hdrName, credName = 407, "Proxy Authentication Required", "Proxy-Authenticate", "Proxy-Authorization"
 	}
-	ip := SourceIP(req)
+	ip := r.clientIP(req)
 	if r.guard != nil && r.guard.SourceBanned(ip) {
 		return store.DeviceAuth{}, nil, false // banned sources get no answer at all
 	}
@@ -356,12 +361,17 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 	if h := req.GetHeader("User-Agent"); h != nil {
 		ua = h.Value()
 	}
+	path := pathOf(req)
+	if len(path) > 1024 {
+		respond(tx, req, 400, "Bad Request - Path too long")
+		return nil
+	}
 	var changes []store.BindingChange
 	var fresh []store.Binding // contacts the device did not have
 	var woken []store.Binding // bindings that push waits may be for
 	pushProvider := ""        // the push service asked for, for Feature-Caps
 	base := store.Binding{DeviceID: da.Device.ID, TenantID: da.Tenant.ID, Source: source, Transport: transport, UserAgent: ua,
-		CallID: callID.Value(), CSeq: cseq.SeqNo, UpdatedAt: now, Location: loc}
+		Path: path, CallID: callID.Value(), CSeq: cseq.SeqNo, UpdatedAt: now, Location: loc}
 	for _, h := range contacts {
 		c, ok := h.(*sip.ContactHeader)
 		if !ok {
@@ -492,6 +502,11 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)[:26]+"GMT"))
 		if pushProvider != "" {
 			res.AppendHeader(featureCaps(pushProvider))
+		}
+		if path != "" && supportsPath(req) {
+			// RFC 3327 section 5.3: the Path stored is echoed to a user
+			// agent that said it supports it.
+			res.AppendHeader(sip.NewHeader("Path", path))
 		}
 		// The 200 is stateless, as Kamailio's registrar's: a REGISTER's server
 		// transaction would otherwise stay 32 s (Timer J) to absorb
