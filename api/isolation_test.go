@@ -84,6 +84,7 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"createContact":           map[string]any{"name": "Evil", "numbers": []string{"+3250666667"}},
 		"updateContact":           map[string]any{"name": "Evil", "numbers": []string{"+3250666667"}},
 		"importContacts":          map[string]any{"file": "not checked: the tenant is"},
+		"updateTenantCalling":     map[string]any{"bar_international": true},
 	}
 }
 
