@@ -29,6 +29,7 @@ type TokenStore interface {
 type Store interface {
 	TokenStore
 	ContactStore
+	EmergencyStore
 
 	CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, error)
 	UpdateTenant(ctx context.Context, t store.Tenant) error

@@ -85,6 +85,7 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"updateContact":           map[string]any{"name": "Evil", "numbers": []string{"+3250666667"}},
 		"importContacts":          map[string]any{"file": "not checked: the tenant is"},
 		"updateTenantCalling":     map[string]any{"bar_international": true},
+		"setWebhook":              map[string]any{"url": "https://evil.example/hook", "secret": "0123456789abcdef0123"},
 	}
 }
 

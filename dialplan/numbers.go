@@ -105,6 +105,9 @@ func (p *Plan) routeTrunk(ctx context.Context, call callctl.Call, dialled string
 	call.SetTenant(t.ID, t.Domain)
 	ctx = p.withContactName(ctx, call, t.ID)
 	log = log.With("tenant_id", t.ID, "e164", e164)
+	if !p.acceptsIncoming(call, t, log) {
+		return
+	}
 	log.Info("trunk call routed", "destination", n.Destination.Type, "id", n.Destination.ID)
 	p.dispatch(ctx, call, t, n.Destination, 0, log)
 }
@@ -140,7 +143,9 @@ func (p *Plan) dispatch(ctx context.Context, call callctl.Call, t store.Tenant, 
 		}
 		p.Voicemail.Deposit(ctx, call, t.ID, d.ID, VoicemailUnavailable)
 	case store.DestExternal:
-		p.toExternal(ctx, call, t, d.Number, log)
+		if p.publicAllowed(ctx, call, t, log) {
+			p.toExternal(ctx, call, t, d.Number, log)
+		}
 	default:
 		log.Error("dialplan: unknown destination type", "type", d.Type)
 		in.Hangup(callctl.CauseFailure)

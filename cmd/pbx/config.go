@@ -68,6 +68,12 @@ type config struct {
 	// JournalInterval is how often the call journal is written (default
 	// calljournal.DefaultInterval); tests shorten it.
 	JournalInterval time.Duration
+	// EmergencyNumbers are on-site emergency numbers beside 112, 100 and
+	// 101 (and the remote-help numbers).
+	EmergencyNumbers []string
+	// WebhookBackoff overrides the waits between webhook attempts (nil:
+	// webhook.DefaultBackoff); tests shorten it.
+	WebhookBackoff func(attempt int) time.Duration
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.
@@ -127,9 +133,15 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("PBX_SMTP_FROM", "voicemail@pbx.local"), "sender of voicemail e-mails [PBX_SMTP_FROM]")
 	fs.StringVar(&c.SMTPCA, "smtp-ca", env("PBX_SMTP_CA", ""), "PEM file of the certificate authorities that sign the SMTP server's certificate; empty: the system's [PBX_SMTP_CA]")
 	fs.StringVar(&c.Prompts, "prompts", env("PBX_PROMPTS", "/usr/local/share/pbx/prompts"), "directory of the system prompts, <lang>/<id>.wav, as interop/install-tools.sh makes them [PBX_PROMPTS]")
+	emergency := fs.String("emergency-numbers", env("PBX_EMERGENCY_NUMBERS", ""), "more emergency numbers, comma-separated, placed like 112 whatever the barring or billing state [PBX_EMERGENCY_NUMBERS]")
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	for _, n := range strings.Split(*emergency, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			c.EmergencyNumbers = append(c.EmergencyNumbers, n)
+		}
 	}
 	lo, hi, ok := strings.Cut(rtp, "-")
 	var err1, err2 error
