@@ -159,7 +159,7 @@ func (a *agents) Destination(_ context.Context, uid string) (callctl.Destination
 	return callctl.Destination{Targets: []callctl.Target{{URI: "sip:" + uid + "@phone.test"}}, Tag: uid, Callee: callctl.Party{UserID: uid}}, nil
 }
 func (a *agents) LastAnswered(context.Context, string) (string, error) { return "", nil }
-func (a *agents) Answered(context.Context, string, string) error      { return nil }
+func (a *agents) Answered(context.Context, string, string) error       { return nil }
 
 type audio struct{}
 
