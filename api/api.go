@@ -30,6 +30,7 @@ type Store interface {
 	TokenStore
 	ContactStore
 	EmergencyStore
+	CampaignStore
 
 	CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, error)
 	UpdateTenant(ctx context.Context, t store.Tenant) error
@@ -144,6 +145,9 @@ type Options struct {
 	// TrunkChanged is called after a trunk was created, changed or
 	// deleted, so that registrations follow at once. Nil: nothing to do.
 	TrunkChanged func()
+	// Campaigns moves campaigns between their states and dials them.
+	// Nil: the campaign actions answer 503.
+	Campaigns Campaigns
 }
 
 // DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
@@ -165,6 +169,7 @@ type server struct {
 	voicemail  Voicemail
 	trunkReg   func(trunkID string) (TrunkRegistration, bool)
 	trunkChg   func()
+	campaigns  Campaigns
 	mux        *http.ServeMux
 	patterns   []string
 	openapi    []byte
@@ -194,6 +199,7 @@ func newServer(opts Options) *server {
 		voicemail:  opts.Voicemail,
 		trunkReg:   opts.TrunkRegistration,
 		trunkChg:   opts.TrunkChanged,
+		campaigns:  opts.Campaigns,
 	}
 	if s.baseDomain == "" {
 		s.baseDomain = DefaultBaseDomain
