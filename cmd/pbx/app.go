@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"pbx/features/campaign"
 	"pbx/sip/registrar"
 	"pbx/sip/sipauth"
 	"pbx/sip/sipserver"
@@ -39,10 +40,11 @@ type app struct {
 	auth  *sipauth.Authenticator
 	tls   *tls.Config
 
-	nonceKey []byte
-	calls    *calls
-	trunkReg *trunkreg.Registrations // nil until start
-	webhooks *webhook.Sender         // the tenants' webhooks (emergency calls)
+	nonceKey  []byte
+	calls     *calls
+	trunkReg  *trunkreg.Registrations // nil until start
+	webhooks  *webhook.Sender         // the tenants' webhooks (emergency calls)
+	campaigns *campaign.Scheduler     // nil until start
 
 	httpSrv  *http.Server
 	httpLn   net.Listener
@@ -186,6 +188,7 @@ func (a *app) start() error {
 	a.httpLn = ln
 	a.startTrunkReg()
 	a.startWebhooks()
+	a.startCampaigns()
 	if a.cfg.HTTPSAddr != "" {
 		ln, err := tls.Listen("tcp", a.cfg.HTTPSAddr, a.tls)
 		if err != nil {

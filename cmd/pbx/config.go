@@ -74,6 +74,9 @@ type config struct {
 	// WebhookBackoff overrides the waits between webhook attempts (nil:
 	// webhook.DefaultBackoff); tests shorten it.
 	WebhookBackoff func(attempt int) time.Duration
+	// CampaignPoll is how often running campaigns are looked at when
+	// nothing else wakes the scheduler (default 5 s); tests shorten it.
+	CampaignPoll time.Duration
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.

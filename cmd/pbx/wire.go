@@ -20,6 +20,7 @@ func (a *app) mountHTTP(mux *http.ServeMux) {
 		DataDir:           a.cfg.DataDir,
 		Voicemail:         a.calls.voicemail,
 		TrunkRegistration: a.trunkRegistration,
+		Campaigns:         a.campaigns,
 		TrunkChanged: func() {
 			if a.trunkReg != nil {
 				a.trunkReg.Notify()
