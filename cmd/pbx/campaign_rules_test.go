@@ -1,17 +1,35 @@
 package main
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"pbx/webhook"
 )
 
 // The do-not-call lists: a number on the platform's list is refused at
 // upload, with the file's other bad lines, and nothing is imported; a
 // number the tenant adds after the upload is skipped at dial time and
-// never reaches the carrier.
+// never reaches the carrier. The tenant's webhook hears the campaign's
+// progress, signed.
 func TestCampaignDoNotCall(t *testing.T) {
 	l := newCampaignLab(t)
+	events := make(chan webhookHit, 64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		select {
+		case events <- webhookHit{r.Header.Clone(), b}:
+		default:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	const secret = "campaign-webhook-secret-0123"
+	apiCall(t, l.a, "PUT", "/api/v1/tenants/"+l.tenant+"/webhook", map[string]any{"url": srv.URL, "secret": secret}, 200)
 	apiRaw(t, l.a, "PUT", "/api/v1/do_not_call", "text/plain", []byte("# register of 2026-03-01\n050 22 22 22\n+3250333333\n"), 200)
 	id := l.create(t, nil)
 	bad := "number,name\n050 11 11 11,Good\n050/22.22.22,Registered\nnot a number,Bad\n050 11 11 11,Twice\n"
@@ -36,6 +54,34 @@ func TestCampaignDoNotCall(t *testing.T) {
 	}
 	if n := l.invitesTo("+3250444444"); n != 0 {
 		t.Fatalf("the carrier got %d INVITEs for a do-not-call number", n)
+	}
+	seen := map[string]bool{}
+	for !seen["campaign.finished"] {
+		select {
+		case h := <-events:
+			if err := webhook.Verify(secret, h.header, h.body, time.Now(), 5*time.Minute); err != nil {
+				t.Fatalf("webhook signature: %v", err)
+			}
+			var p struct {
+				Event string `json:"event"`
+				Data  struct {
+					CampaignID string             `json:"campaign_id"`
+					Progress   map[string]float64 `json:"progress"`
+				} `json:"data"`
+			}
+			if err := json.Unmarshal(h.body, &p); err != nil || p.Data.CampaignID != id {
+				t.Fatalf("webhook body %s: %v", h.body, err)
+			}
+			seen[p.Event] = true
+			if p.Event == "campaign.finished" && (p.Data.Progress["answered"] != 2 || p.Data.Progress["skipped"] != 1) {
+				t.Fatalf("finished event: %s", h.body)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("webhook events: %v", seen)
+		}
+	}
+	if !seen["campaign.started"] || !seen["campaign.progress"] {
+		t.Fatalf("webhook events: %v", seen)
 	}
 }
 
