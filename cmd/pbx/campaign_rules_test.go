@@ -95,7 +95,7 @@ func TestCampaignWindowPauseResume(t *testing.T) {
 		"hours": []map[string]any{{"days": []string{"mon", "tue", "wed", "thu", "fri"}, "from": "09:00", "to": "17:00"}}}})
 	l.upload(t, id, "number\n050 11 11 11\n050 22 22 22\n050 33 33 33\n050 44 44 44\n", 201)
 	l.action(t, id, "start")
-	time.Sleep(time.Second) // ten passes of the scheduler
+	time.Sleep(time.Second)                                        // ten passes of the scheduler
 	l.setClock(time.Date(2026, 3, 9, 8, 59, 0, 0, brusselsZone())) // Monday, a minute early
 	time.Sleep(time.Second)
 	if n := l.totalInvites(); n != 0 {
