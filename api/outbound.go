@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"time"
 
+	"pbx/numbering"
 	"pbx/store"
 )
 
@@ -159,9 +160,9 @@ func (s *server) updateRoute(c *call) error {
 		return err
 	}
 	if err := s.store.UpdateOutboundRoute(c.ctx(), r); err != nil {
-		if errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
+		if errors.Is(err, store.ErrNotFound) {
 			if _, gone := c.outboundRoute(); gone != nil {
-				return gone
+				return gone // the route itself, removed meanwhile
 			}
 		}
 		return routeWriteErr(err)
@@ -239,12 +240,15 @@ func (s *server) updateCalling(c *call) error {
 	if in.MainNumberID != nil {
 		tc.MainNumberID = *in.MainNumberID
 		if tc.MainNumberID != "" {
-			_, err := s.store.Number(c.ctx(), c.tenant.ID, tc.MainNumberID)
+			n, err := s.store.Number(c.ctx(), c.tenant.ID, tc.MainNumberID)
 			if errors.Is(err, store.ErrNotFound) {
 				return invalid("main_number_id", "no number %q in this tenant", tc.MainNumberID)
 			}
 			if err != nil {
 				return err
+			}
+			if cl, _ := numbering.Classify(n.E164); cl == numbering.Freephone || cl == numbering.Premium {
+				return invalid("main_number_id", "%s is a %s number, which may not be shown as a caller's", n.E164, cl)
 			}
 		}
 	}

@@ -97,6 +97,11 @@ func TestCallingRulesAndBarring(t *testing.T) {
 	if isProblem(t, r, 422); !slices.Equal(r.fields(), []string{"caller_id_number_id"}) {
 		t.Fatalf("user caller id of another tenant: %s", r.raw)
 	}
+	free := num(a, atok, "0800 12 345")
+	r = e.call("PATCH", calling, atok, map[string]any{"main_number_id": free})
+	if isProblem(t, r, 422); !slices.Equal(r.fields(), []string{"main_number_id"}) {
+		t.Fatalf("a freephone main number: %s", r.raw)
+	}
 	// Lifting a barring is the admin's act, and is logged.
 	isProblem(t, e.call("PATCH", calling, atok, map[string]any{"bar_premium": false}), 403)
 	isProblem(t, e.call("PATCH", calling, atok, map[string]any{"bar_international": false}), 403)

@@ -98,18 +98,28 @@ func (r reacher) identity(ctx context.Context, tc store.TenantCalling, payer sto
 }
 
 // lineNumber is the number a user presents: the one they chose, else the
-// tenant's main number; "" when neither is set.
+// tenant's main number; "" when neither is set (or neither may be shown).
 func (r reacher) lineNumber(ctx context.Context, tc store.TenantCalling, userID string) (string, error) {
 	if userID != "" && r.plan.Routes != nil {
 		n, err := r.plan.Routes.UserCallerID(ctx, r.tenantID, userID)
 		switch {
-		case err == nil && n.TenantID == r.tenantID:
+		case err == nil && n.TenantID == r.tenantID && presentable(n.E164):
 			return n.E164, nil
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return "", err
 		}
 	}
-	return tc.MainNumber, nil
+	if presentable(tc.MainNumber) {
+		return tc.MainNumber, nil
+	}
+	return "", nil
+}
+
+// presentable reports whether a number may be shown as a caller's:
+// freephone and premium-rate numbers may not (KB-NUM art. 19).
+func presentable(e164 string) bool {
+	c, err := numbering.Classify(e164)
+	return err == nil && c != numbering.Freephone && c != numbering.Premium
 }
 
 // forTrunk is the From (CallerID) and the headers of the INVITE to trunk

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,8 +76,9 @@ func (p *Plan) externalTargets(ctx context.Context, trunks []store.Trunk, number
 		if err != nil {
 			return nil, fmt.Errorf("trunk %s: %w", tr.ID, err)
 		}
-		t.Headers = headers
-		t.Parts = parts
+		// Copies: callers add per-trunk headers to each destination.
+		t.Headers = slices.Clone(headers)
+		t.Parts = slices.Clone(parts)
 		t.ResponseTimeout = timeout
 		if tr.ResponseTimeout > 0 {
 			t.ResponseTimeout = tr.ResponseTimeout

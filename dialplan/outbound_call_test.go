@@ -87,6 +87,13 @@ func TestCallerIDChosenByTheUser(t *testing.T) {
 	if d := call.Dials()[0].Destinations[1]; d.CallerID == nil || d.CallerID.Number != "+3221234599" {
 		t.Fatalf("caller id %+v", d.CallerID)
 	}
+	// A freephone number may not be shown: the main number instead.
+	r.callerID["u200"] = store.Number{TenantID: tenantID, E164: "+3280012345"}
+	call = deviceCall("021112233")
+	route(t, p, call)
+	if d := call.Dials()[0].Destinations[0]; d.CallerID.Number != "+3221234500" {
+		t.Fatalf("caller id with a freephone number chosen: %+v", d.CallerID)
+	}
 	// Another tenant's number is never shown: the main number instead.
 	r.callerID["u200"] = store.Number{TenantID: tenant2, E164: "+3299999999"}
 	call = deviceCall("021112233")
