@@ -28,8 +28,8 @@ type TokenStore interface {
 // Store lists exactly the store methods the API uses; *store.Store satisfies it.
 type Store interface {
 	TokenStore
-	ContactStore
 	EmergencyStore
+	ContactStore
 	CampaignStore
 
 	CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, error)

@@ -127,7 +127,7 @@ func (p *Plan) Route(ctx context.Context, call callctl.Call) {
 	if class := p.emergencyClass(number); class != NotEmergency {
 		// Emergency numbers bypass the licence and billing checks: the
 		// law wants them reachable from any line, free and always.
-		p.emergency(ctx, call, class, log)
+		p.emergency(ctx, call, number, class, log)
 		return
 	}
 	if !p.admit(ctx, call, log) {

@@ -134,11 +134,11 @@ const emergencyRingTime = 3 * time.Minute
 // whatever the caller's licence, barring or billing state: the device
 // authenticated, that is all it takes. The caller's public number is
 // presented even under CLIR, its location goes with the call, and the
-// call is logged and reported to the tenant's administrators.
-func (p *Plan) emergency(ctx context.Context, call callctl.Call, class EmergencyClass, log *slog.Logger) {
+// call is logged and reported to the tenant's administrators. dialled is
+// the number without a prefix (*31*) that does not apply.
+func (p *Plan) emergency(ctx context.Context, call callctl.Call, dialled string, class EmergencyClass, log *slog.Logger) {
 	in := call.Inbound()
 	o := call.Origin()
-	dialled := call.Dialled()
 	number := carrierNumber(dialled)
 	log = log.With("emergency", class.String(), "tenant_id", o.TenantID, "user_id", o.UserID, "device_id", o.DeviceID)
 	u, err := p.Store.User(ctx, o.TenantID, o.UserID)
@@ -168,11 +168,11 @@ func (p *Plan) emergency(ctx context.Context, call callctl.Call, class Emergency
 	trunks, err := p.emergencyTrunks(ctx, number)
 	if err != nil || len(trunks) == 0 {
 		log.Error("emergency call NOT placed: no trunk", "number", dialled, "error", err)
-		p.reportEmergency(ctx, call, class, caller, "", loc, source, log)
+		p.reportEmergency(ctx, call, dialled, class, caller, "", loc, source, log)
 		in.Hangup(callctl.CauseCongestion)
 		return
 	}
-	p.reportEmergency(ctx, call, class, caller, trunks[0].ID, loc, source, log)
+	p.reportEmergency(ctx, call, dialled, class, caller, trunks[0].ID, loc, source, log)
 	dests, err := p.externalTargets(ctx, trunks, number, headers, parts)
 	if err != nil {
 		log.Error("emergency call NOT placed: trunk credentials", "error", err)
@@ -222,7 +222,11 @@ func (p *Plan) emergencyTrunks(ctx context.Context, number string) ([]store.Trun
 	if p.Routes == nil {
 		return nil, store.ErrNotFound
 	}
-	route, err := p.routeTrunks(ctx, number)
+	key := number
+	if d, err := numbering.ParseDialled(number); err == nil {
+		key = d.Key // a short number takes the +32 route
+	}
+	route, err := p.routeTrunks(ctx, key)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}

@@ -20,9 +20,10 @@ func (p *Plan) emergencyStore() EmergencyStore {
 }
 
 // emergencyCaller is the identity an emergency call presents: a public
-// number of the tenant that leads to the caller, else the tenant's main
-// number, so that the emergency service can call back. CLIR does not
-// apply (ePrivacy Directive art. 10(b)).
+// number of the tenant that leads to the caller (the service's call back
+// rings the caller), else the number the caller presents on other calls,
+// else the tenant's main number. CLIR does not apply (ePrivacy Directive
+// art. 10(b)).
 func (p *Plan) emergencyCaller(ctx context.Context, o callctl.Origin, u store.User, log *slog.Logger) callctl.Party {
 	party := callctl.Party{Name: strings.TrimSpace(u.FirstName + " " + u.LastName), Number: o.Caller.Number, Domain: o.Domain, UserID: o.UserID}
 	if party.Name == "" {
@@ -34,6 +35,12 @@ func (p *Plan) emergencyCaller(ctx context.Context, o callctl.Origin, u store.Us
 			return party
 		} else if err != nil {
 			log.Warn("emergency call: the caller's numbers", "error", err)
+		}
+		if p.Routes != nil {
+			if n, err := p.Routes.UserCallerID(ctx, o.TenantID, o.UserID); err == nil && n.TenantID == o.TenantID {
+				party.Number = n.E164
+				return party
+			}
 		}
 		if c, err := st.TenantCalling(ctx, o.TenantID); err == nil && c.MainNumber != "" {
 			party.Number = c.MainNumber
@@ -119,10 +126,10 @@ type EmergencyEvent struct {
 
 // reportEmergency logs an emergency call, then records it and tells the
 // tenant's administrators in the background: neither may delay the call.
-func (p *Plan) reportEmergency(ctx context.Context, call callctl.Call, class EmergencyClass, caller callctl.Party, trunkID string,
+func (p *Plan) reportEmergency(ctx context.Context, call callctl.Call, dialled string, class EmergencyClass, caller callctl.Party, trunkID string,
 	loc location.Location, source string, log *slog.Logger) {
 	o := call.Origin()
-	ev := EmergencyEvent{CallID: call.ID(), Number: call.Dialled(), Class: class.String(), UserID: o.UserID, UserName: caller.Name,
+	ev := EmergencyEvent{CallID: call.ID(), Number: dialled, Class: class.String(), UserID: o.UserID, UserName: caller.Name,
 		DeviceID: o.DeviceID, Caller: caller.Number, LocationSource: source, At: p.now().UTC()}
 	var locJSON []byte
 	if source != "none" {

@@ -12,8 +12,6 @@ import (
 	"pbx/callctl"
 	"pbx/callctl/fake"
 	"pbx/location"
-	"pbx/media"
-	"pbx/prompts"
 	"pbx/store"
 )
 
@@ -91,7 +89,8 @@ func emergencySetup(billing string, caller func(*store.User)) (*Plan, *fakeEmerg
 	st.tenants[tenantID] = ten
 	r := newRoutes()
 	r.trunks = []store.Trunk{{ID: "a", Host: "a.carrier.test"}, {ID: "b", Host: "b.carrier.test", Username: "acme"}}
-	r.outbound = []store.OutboundRoute{{Prefix: "", Trunks: []string{"b"}}}
+	// 112 takes the +32 route, before the default route's trunk.
+	r.outbound = []store.OutboundRoute{{Prefix: "+32", Trunks: []string{"b"}}, {Prefix: "", Trunks: []string{"a"}}}
 	em := &fakeEmergency{
 		sites:     map[string]store.Site{"s1": {ID: "s1", TenantID: tenantID, Name: "HQ", Street: "Wetstraat", Number: "16", PostalCode: "1000", City: "Brussel", Country: "BE"}},
 		locations: map[string]string{},
@@ -255,79 +254,39 @@ func TestEmergencyConfiguredNumberWithoutTrunk(t *testing.T) {
 	}
 }
 
-// anyPrompt is a prompt library that knows every prompt.
-type anyPrompt struct{}
-
-func (anyPrompt) Prompt(lang, id string) media.Source { return silence{} }
-
-// The billing states: a restricted tenant calls internally but not out
-// (its number leading outside is refused with an announcement); a tenant
-// limited to emergency calls neither calls (announcement, 403) nor is
-// called (480).
-func TestBillingStates(t *testing.T) {
+// The number presented to the emergency service is one that rings the
+// caller back: a number leading to the caller, else the number the caller
+// presents on other calls, else the tenant's main number.
+func TestEmergencyCallerNumber(t *testing.T) {
 	for _, tc := range []struct {
-		billing               string
-		internal, out, incall callctl.Cause // "" : connected
+		name          string
+		direct, chose bool
+		want          string
 	}{
-		{BillingActive, "", "", ""},
-		{BillingRestricted, "", callctl.CauseForbidden, ""},
-		{BillingServiceMinimum, callctl.CauseForbidden, callctl.CauseUnavailable, callctl.CauseUnavailable},
-		{BillingSuspended, callctl.CauseForbidden, callctl.CauseUnavailable, callctl.CauseUnavailable},
+		{"a number leads to the caller", true, true, "+3221234567"},
+		{"the caller's chosen number", false, true, "+3221239999"},
+		{"the tenant's main number", false, false, "+3227000000"},
 	} {
-		t.Run(tc.billing, func(t *testing.T) {
-			p, _, r := emergencySetup(tc.billing, nil)
-			p.Prompts = anyPrompt{}
-			st := p.Store.(*fakeStore)
-			st.users["201"] = user("201")
-			r.trunks = append(r.trunks, store.Trunk{ID: "carrier", Host: "c.carrier.test"}) // the one fakeTrunkCall comes in on
-			p.Locator = fakeLocator{"u201": {binding("201", "udp")}}
-			r.numbers["+3221234500"] = store.Number{TenantID: tenantID, E164: "+3221234500", Destination: store.Destination{Type: store.DestExternal, Number: "+3250999999"}}
-			r.numbers["+3221234501"] = store.Number{TenantID: tenantID, E164: "+3221234501", Destination: store.Destination{Type: store.DestUser, ID: "u201"}}
-
-			check := func(what string, call *fake.Call, want callctl.Cause, announced bool) {
-				t.Helper()
-				br := route(t, p, call)
-				in := call.InboundLeg()
-				if want == "" {
-					if br == nil {
-						t.Fatalf("%s: not connected: %v", what, in.Hangups())
-					}
-					return
-				}
-				if br != nil || len(call.Dials()) != 0 || !slices.Equal(in.Hangups(), []callctl.Cause{want}) {
-					t.Fatalf("%s: %d dials, hung up with %v; want %s", what, len(call.Dials()), in.Hangups(), want)
-				}
-				if announced != (in.Progressed() && len(in.Plays()) == 1) || in.Answered() {
-					t.Fatalf("%s: announced %v (early media %v), answered %v", what, len(in.Plays()), in.Progressed(), in.Answered())
-				}
+		t.Run(tc.name, func(t *testing.T) {
+			p, em, r := emergencySetup(BillingActive, func(u *store.User) { u.CLIR = true })
+			if !tc.direct {
+				em.numbers = nil
 			}
-			check("internal call", deviceCall("201"), tc.internal, true)
-			check("carrier's call to a number leading outside", fakeTrunkCall("+3221234500"), tc.out, tc.out == callctl.CauseForbidden)
-			check("carrier's call to a user", fakeTrunkCall("+3221234501"), tc.incall, false)
-			if tc.internal != "" {
-				// Policy comes before the voicemail code too.
-				p.VoicemailMenu = &fakeMenu{}
-				check("voicemail", deviceCall("*98"), tc.internal, true)
+			if tc.chose {
+				if r.callerID == nil {
+					r.callerID = map[string]store.Number{}
+				}
+				r.callerID["u200"] = store.Number{TenantID: tenantID, E164: "+3221239999"}
+			}
+			call := deviceCall("*31*112")
+			if route(t, p, call) == nil {
+				t.Fatalf("not bridged: %v", call.InboundLeg().Hangups())
+			}
+			p.Emergency.Wait()
+			d := call.Dials()[0].Destinations[0]
+			if d.CallerID == nil || d.CallerID.Number != tc.want || !strings.HasPrefix(d.Targets[0].URI, "sip:112@") {
+				t.Fatalf("presented %+v to %s", d.CallerID, d.Targets[0].URI)
 			}
 		})
-	}
-}
-
-// The prompts of billing refusals exist in every language.
-func TestBillingPromptsExist(t *testing.T) {
-	texts, err := prompts.Texts()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{PromptRestricted, PromptServiceMinimum} {
-		n := 0
-		for _, x := range texts {
-			if x.ID == id {
-				n++
-			}
-		}
-		if n != len(prompts.Languages) {
-			t.Errorf("prompt %s: %d texts", id, n)
-		}
 	}
 }

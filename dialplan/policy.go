@@ -91,23 +91,28 @@ func (p *Plan) policy(ctx context.Context, o callctl.Origin, log *slog.Logger) r
 	return refusal{}
 }
 
-// publicAllowed is the billing step of a call about to leave for the
-// public network (a number leading to an external number, a forward to
-// one, an outside number dialled) on behalf of tenant t: a restricted
-// tenant's is refused with an announcement, as is any call of a tenant
-// limited to emergency calls. It reports false when it refused the call.
-func (p *Plan) publicAllowed(ctx context.Context, call callctl.Call, t store.Tenant, log *slog.Logger) bool {
-	var r refusal
+// billingAllowsPublic is the billing step of a call about to leave for
+// the public network (an outside number dialled, a forward to one, a
+// public number leading to one): a restricted tenant's is refused with an
+// announcement in payer's language, as is any call of a tenant limited to
+// emergency calls. It reads the tenant afresh and reports false when it
+// refused the call.
+func (r reacher) billingAllowsPublic(ctx context.Context, payer store.User) bool {
+	t, err := r.plan.Store.Tenant(ctx, r.tenantID)
+	if err != nil {
+		r.plan.log().Error("policy: the tenant of a call to the public network", "tenant_id", r.tenantID, "error", err)
+		return false
+	}
+	prompt := PromptRestricted
 	switch {
 	case t.BillingState == BillingRestricted:
-		r = refusal{cause: callctl.CauseForbidden, prompt: PromptRestricted, lang: t.Language}
 	case emergencyOnly(t.BillingState):
-		r = refusal{cause: callctl.CauseForbidden, prompt: PromptServiceMinimum, lang: t.Language}
+		prompt = PromptServiceMinimum
 	default:
 		return true
 	}
-	log.Info("policy: call to the public network refused", "tenant_id", t.ID, "billing_state", t.BillingState)
-	p.refuse(ctx, call.Inbound(), r)
+	r.plan.log().Info("policy: call to the public network refused", "call_id", r.call.ID(), "tenant_id", t.ID, "billing_state", t.BillingState)
+	r.refuse(ctx, r.language(ctx, payer), prompt)
 	return false
 }
 

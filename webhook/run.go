@@ -24,7 +24,9 @@ func (s *Sender) Run(ctx context.Context) {
 		poll = 30 * time.Second
 	}
 	for {
-		s.deliverDue(ctx)
+		if s.deliverDue(ctx) == batch {
+			continue // more may be due already
+		}
 		wait := poll
 		if next, ok, err := s.Store.NextWebhookAt(ctx); err == nil && ok {
 			wait = min(max(next.Sub(s.clock().Now()), 0), poll)
@@ -45,25 +47,30 @@ func (s *Sender) Run(ctx context.Context) {
 	}
 }
 
-func (s *Sender) deliverDue(ctx context.Context) {
+// deliverDue makes one attempt at each due delivery, at most batch of
+// them, and says how many it attempted (not those another sender holds).
+func (s *Sender) deliverDue(ctx context.Context) int {
 	now := s.clock().Now()
 	due, err := s.Store.DueWebhooks(ctx, now, batch)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log().Error("webhook: due deliveries", "error", err)
 		}
-		return
+		return 0
 	}
+	n := 0
 	for _, d := range due {
 		if ctx.Err() != nil {
-			return
+			return n
 		}
 		ok, err := s.Store.ClaimWebhook(ctx, d, now.Add(lease))
 		if err != nil || !ok {
 			continue // another node took it, or the store failed: seen again later
 		}
 		s.attempt(ctx, d)
+		n++
 	}
+	return n
 }
 
 // attempt posts d once and records the outcome.
@@ -110,7 +117,7 @@ func (s *Sender) attempt(ctx context.Context, d store.WebhookDelivery) {
 func (s *Sender) post(ctx context.Context, w store.Webhook, d store.WebhookDelivery) error {
 	client := s.Client
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = defaultClient(s.AllowPrivate)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(d.Body))
 	if err != nil {

@@ -7,169 +7,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"pbx/store"
 )
-
-// memStore keeps deliveries in memory, as the store's tables would.
-type memStore struct {
-	mu       sync.Mutex
-	hooks    map[string]store.Webhook
-	pending  map[string]store.WebhookDelivery
-	attempts []int // RetryWebhook's counts, in order
-}
-
-func newMemStore() *memStore {
-	return &memStore{hooks: map[string]store.Webhook{}, pending: map[string]store.WebhookDelivery{}}
-}
-
-func (m *memStore) EnqueueWebhook(_ context.Context, d store.WebhookDelivery) (store.WebhookDelivery, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.pending[d.ID] = d
-	return d, nil
-}
-
-func (m *memStore) DueWebhooks(_ context.Context, now time.Time, limit int) ([]store.WebhookDelivery, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []store.WebhookDelivery
-	for _, d := range m.pending {
-		if !d.NextAt.After(now) && len(out) < limit {
-			out = append(out, d)
-		}
-	}
-	return out, nil
-}
-
-func (m *memStore) NextWebhookAt(context.Context) (time.Time, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var next time.Time
-	for _, d := range m.pending {
-		if next.IsZero() || d.NextAt.Before(next) {
-			next = d.NextAt
-		}
-	}
-	return next, !next.IsZero(), nil
-}
-
-func (m *memStore) ClaimWebhook(_ context.Context, d store.WebhookDelivery, until time.Time) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur, ok := m.pending[d.ID]
-	if !ok || !cur.NextAt.Equal(d.NextAt) {
-		return false, nil
-	}
-	cur.NextAt = until
-	m.pending[d.ID] = cur
-	return true, nil
-}
-
-func (m *memStore) RetryWebhook(_ context.Context, id string, attempts int, next time.Time, lastError string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.pending[id]
-	if !ok {
-		return store.ErrNotFound
-	}
-	d.Attempts, d.NextAt, d.LastError = attempts, next, lastError
-	m.pending[id] = d
-	m.attempts = append(m.attempts, attempts)
-	return nil
-}
-
-func (m *memStore) DeleteWebhook(_ context.Context, id string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.pending[id]; !ok {
-		return store.ErrNotFound
-	}
-	delete(m.pending, id)
-	return nil
-}
-
-func (m *memStore) TenantWebhook(_ context.Context, tenantID string) (store.Webhook, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	w, ok := m.hooks[tenantID]
-	if !ok {
-		return store.Webhook{}, store.ErrNotFound
-	}
-	return w, nil
-}
-
-func (m *memStore) count() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.pending)
-}
-
-// fakeClock moves only when the test advances it; each wait the sender
-// starts is announced on waits.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []waiter
-	waits   chan time.Duration
-}
-
-type waiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newFakeClock(now time.Time) *fakeClock {
-	return &fakeClock{now: now, waits: make(chan time.Duration, 64)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	ch := make(chan time.Time, 1)
-	c.waiters = append(c.waiters, waiter{c.now.Add(d), ch})
-	c.mu.Unlock()
-	c.waits <- d
-	return ch
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.waiters = slices.DeleteFunc(c.waiters, func(w waiter) bool {
-		if !w.at.After(c.now) {
-			w.ch <- c.now
-			return true
-		}
-		return false
-	})
-}
-
-// waitFor waits until the sender waits for d.
-func (c *fakeClock) waitFor(t *testing.T, d time.Duration) {
-	t.Helper()
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case got := <-c.waits:
-			if got == d {
-				return
-			}
-		case <-deadline:
-			t.Fatalf("the sender never waited %v", d)
-		}
-	}
-}
 
 type hit struct {
 	header http.Header
@@ -320,5 +166,73 @@ func next(t *testing.T, ch chan hit) hit {
 	case <-time.After(20 * time.Second):
 		t.Fatal("no delivery")
 		return hit{}
+	}
+}
+
+// More deliveries due than one look at the store takes are all made at
+// once, without waiting for the next poll.
+func TestManyDueDeliveredAtOnce(t *testing.T) {
+	var mu sync.Mutex
+	got := 0
+	all := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if got++; got == batch+5 {
+			close(all)
+		}
+	}))
+	defer srv.Close()
+	st := newMemStore()
+	st.hooks["ten_a"] = store.Webhook{URL: srv.URL, Secret: "k"}
+	clock := newFakeClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	s := &Sender{Store: st, Clock: clock, Client: srv.Client(), Poll: time.Hour}
+	for range batch + 5 {
+		if err := s.Send(context.Background(), "ten_a", "emergency_call", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-all:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("delivered %d of %d without the clock moving", got, batch+5)
+	}
+}
+
+// The default client does not post to loopback, private or link-local
+// addresses unless allowed: the attempt fails and is retried later.
+func TestPrivateAddressRefused(t *testing.T) {
+	hits := make(chan struct{}, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits <- struct{}{} }))
+	defer srv.Close()
+	for _, allow := range []bool{false, true} {
+		st := newMemStore()
+		st.hooks["ten_a"] = store.Webhook{URL: srv.URL, Secret: "k"}
+		clock := newFakeClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+		s := &Sender{Store: st, Clock: clock, AllowPrivate: allow}
+		if err := s.Send(context.Background(), "ten_a", "emergency_call", nil); err != nil {
+			t.Fatal(err)
+		}
+		s.deliverDue(context.Background())
+		if allow {
+			if st.count() != 0 || len(hits) != 1 {
+				t.Fatalf("allowed: pending %d, hits %d", st.count(), len(hits))
+			}
+			continue
+		}
+		d, _ := st.DueWebhooks(context.Background(), clock.Now().Add(time.Hour), 1)
+		if len(hits) != 0 || len(d) != 1 || !strings.Contains(d[0].LastError, "not allowed") {
+			t.Fatalf("private address reached: hits %d, pending %+v", len(hits), d)
+		}
+	}
+	for ip, want := range map[string]bool{"8.8.8.8": true, "2a00:1450::1": true, "127.0.0.1": false, "10.1.2.3": false, "192.168.1.1": false,
+		"169.254.169.254": false, "::1": false, "fd00::1": false, "100.64.0.1": false, "0.0.0.0": false} {
+		if got := publicAddr(netip.MustParseAddr(ip)); got != want {
+			t.Errorf("%s public: %v", ip, got)
+		}
 	}
 }

@@ -42,7 +42,8 @@ func gotEarlyAudio(pc *pcall) bool {
 // In every billing state, and under every barring with CLIR on, an
 // emergency call is placed with the caller's number and location; other
 // calls fail exactly as the state says: restricted refuses the public
-// network (a number forwarded outside) with an announcement and lets
+// network (an outside number dialled, a number forwarded outside) with
+// an announcement and lets
 // internal and incoming calls through; service_minimum and suspended
 // refuse internal calls with an announcement and incoming calls with
 // 480; suspended also refuses registrations, yet its registered device
@@ -65,14 +66,14 @@ func TestEmergencyInEveryBillingState(t *testing.T) {
 	outside := newTrunkCaller(t, a, "+32470000001")
 
 	for _, tc := range []struct {
-		state              string
-		internal, external int // SIP status of a refusal; 0: connected
-		incoming           int
+		state                       string
+		internal, outside, external int // SIP status of a refusal; 0: connected
+		incoming                    int
 	}{
-		{"active", 0, 0, 0},
-		{"restricted", 0, 403, 0},
-		{"service_minimum", 403, 480, 480},
-		{"suspended", 403, 480, 480},
+		{"active", 0, 0, 0, 0},
+		{"restricted", 0, 403, 403, 0},
+		{"service_minimum", 403, 403, 480, 480},
+		{"suspended", 403, 403, 480, 480},
 	} {
 		t.Run(tc.state, func(t *testing.T) {
 			if r := apiCall(t, a, "PATCH", "/api/v1/tenants/"+e.ten.ID, map[string]any{"billing_state": tc.state}, 200); r["billing_state"] != tc.state {
@@ -94,6 +95,21 @@ func TestEmergencyInEveryBillingState(t *testing.T) {
 				r := <-call.ch
 				if statusOf(r.err) != tc.internal || !gotEarlyAudio(r.pc) {
 					t.Fatalf("internal call: %v, announced %v", r.err, gotEarlyAudio(r.pc))
+				}
+			}
+
+			// An outside number dialled.
+			call = startDial(t, desk, "050999999", dialOpt{})
+			if tc.outside == 0 {
+				cc := e.nextAnswered(t)
+				if cc.req.Recipient.User != "+3250999999" {
+					t.Fatalf("dialled out as %s", cc.req.Recipient.String())
+				}
+				e.hangUp(t, call.wait(t), cc)
+			} else {
+				r := <-call.ch
+				if statusOf(r.err) != tc.outside || !gotEarlyAudio(r.pc) {
+					t.Fatalf("outside number: %v, announced %v", r.err, gotEarlyAudio(r.pc))
 				}
 			}
 

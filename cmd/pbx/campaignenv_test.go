@@ -49,7 +49,7 @@ func newCampaignLab(t *testing.T) *campaignLab {
 	t.Helper()
 	l := &campaignLab{t: t, now: mondayTen, hold: 300 * time.Millisecond, invites: map[string]int{}, calls: map[string]bool{},
 		behave: func(string, int) string { return "answer" }}
-	l.a = testApp(t, t.TempDir(), func(c *config) { c.CampaignPoll = 100 * time.Millisecond })
+	l.a = testApp(t, t.TempDir(), func(c *config) { c.CampaignPoll, c.WebhookAllowPrivate = 100*time.Millisecond, true })
 	l.a.calls.clock.set(l.clock)
 	t.Cleanup(func() { l.a.calls.clock.set(nil) })
 	l.accs = seedTenant(t, l.a, "Acme", "201", "202")

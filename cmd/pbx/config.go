@@ -61,6 +61,15 @@ type config struct {
 	// TrunkRegTiming overrides the timing of registrations to carriers
 	// (zero fields: trunkreg's defaults); tests shorten it.
 	TrunkRegTiming trunkreg.Config
+	// EmergencyNumbers are on-site emergency numbers beside 112, 100 and
+	// 101 (and the remote-help numbers).
+	EmergencyNumbers []string
+	// WebhookBackoff overrides the waits between webhook attempts (nil:
+	// webhook.DefaultBackoff); tests shorten it.
+	WebhookBackoff func(attempt int) time.Duration
+	// WebhookAllowPrivate lets tenants' webhooks reach loopback, private
+	// and link-local addresses.
+	WebhookAllowPrivate bool
 
 	// Node names this server among others sharing one database (its
 	// call journal is its own); empty for a single node.
@@ -68,12 +77,6 @@ type config struct {
 	// JournalInterval is how often the call journal is written (default
 	// calljournal.DefaultInterval); tests shorten it.
 	JournalInterval time.Duration
-	// EmergencyNumbers are on-site emergency numbers beside 112, 100 and
-	// 101 (and the remote-help numbers).
-	EmergencyNumbers []string
-	// WebhookBackoff overrides the waits between webhook attempts (nil:
-	// webhook.DefaultBackoff); tests shorten it.
-	WebhookBackoff func(attempt int) time.Duration
 	// CampaignPoll is how often running campaigns are looked at when
 	// nothing else wakes the scheduler (default 5 s); tests shorten it.
 	CampaignPoll time.Duration
@@ -136,6 +139,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("PBX_SMTP_FROM", "voicemail@pbx.local"), "sender of voicemail e-mails [PBX_SMTP_FROM]")
 	fs.StringVar(&c.SMTPCA, "smtp-ca", env("PBX_SMTP_CA", ""), "PEM file of the certificate authorities that sign the SMTP server's certificate; empty: the system's [PBX_SMTP_CA]")
 	fs.StringVar(&c.Prompts, "prompts", env("PBX_PROMPTS", "/usr/local/share/pbx/prompts"), "directory of the system prompts, <lang>/<id>.wav, as interop/install-tools.sh makes them [PBX_PROMPTS]")
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", env("PBX_WEBHOOK_ALLOW_PRIVATE", "") == "1", "let tenants' webhooks reach loopback, private and link-local addresses (an installation whose tenants' endpoints are inside) [PBX_WEBHOOK_ALLOW_PRIVATE=1]")
 	emergency := fs.String("emergency-numbers", env("PBX_EMERGENCY_NUMBERS", ""), "more emergency numbers, comma-separated, placed like 112 whatever the barring or billing state [PBX_EMERGENCY_NUMBERS]")
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
 	if err := fs.Parse(args); err != nil {

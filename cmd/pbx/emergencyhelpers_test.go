@@ -19,7 +19,8 @@ import (
 
 // emergencyEnv is a tenant with a desk phone (extension 201, at the
 // site "HQ" in Brussels) and a softphone (202, no site), each with a
-// public number, and a carrier that answers every INVITE it gets.
+// public number, and a carrier, the default route, that answers every
+// INVITE it gets.
 type emergencyEnv struct {
 	a        *app
 	ten      store.Tenant
@@ -62,8 +63,9 @@ func newEmergencyEnv(t *testing.T, mutate ...func(*config)) *emergencyEnv {
 		cc.respond(200, "OK", cc.sdp(t))
 		e.answered <- cc
 	})
-	apiCall(t, a, "POST", "/api/v1/trunks", map[string]any{"name": "Carrier", "host": "127.0.0.2", "port": e.carrier.addr.Port(), "transport": "udp",
+	tr := apiCall(t, a, "POST", "/api/v1/trunks", map[string]any{"name": "Carrier", "host": "127.0.0.2", "port": e.carrier.addr.Port(), "transport": "udp",
 		"inbound_sources": []string{"127.0.0.2"}}, 201)
+	apiCall(t, a, "POST", "/api/v1/routes", map[string]any{"prefix": "", "trunks": []string{tr["id"].(string)}}, 201)
 	return e
 }
 

@@ -1,6 +1,7 @@
 package registrar
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -50,4 +51,28 @@ func TestConveyedLocation(t *testing.T) {
 func withContentID(req *sip.Request, cid string) *sip.Request {
 	req.AppendHeader(sip.NewHeader("Content-ID", cid))
 	return req
+}
+
+// A REGISTER's location lands on its binding; a suspended tenant's
+// device may not register.
+func TestRegisterLocationAndSuspendedTenant(t *testing.T) {
+	st := newMemStore()
+	r := newTestRegistrar(st)
+	defer r.Close()
+	raw := strings.Replace(authorized(1, "600"), "Content-Length: 0\r\n\r\n",
+		"Geolocation: <cid:l1@phone>\r\nContent-Type: application/pidf+xml\r\nContent-ID: <l1@phone>\r\n"+
+			fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(regPIDF), regPIDF), 1)
+	if tx := handle(t, r, raw); tx == nil || len(tx.responses) != 1 || tx.responses[0].StatusCode != 200 {
+		t.Fatalf("register with location: %+v", tx)
+	}
+	st.mu.Lock()
+	b := st.bindings["sip:alice@192.0.2.10:5060"]
+	st.mu.Unlock()
+	if b.Location != regPIDF {
+		t.Fatalf("binding location %q", b.Location)
+	}
+	st.auth.Tenant.BillingState = "suspended"
+	if tx := handle(t, r, authorized(2, "600")); tx == nil || len(tx.responses) != 1 || tx.responses[0].StatusCode != 403 {
+		t.Fatalf("register of a suspended tenant: %+v", tx)
+	}
 }
