@@ -121,3 +121,27 @@ func TestCampaignWindowPauseResume(t *testing.T) {
 	// A finished campaign cannot be resumed.
 	apiCall(t, l.a, "POST", l.path(id)+"/resume", nil, 409)
 }
+
+// A running campaign survives a restart: the node stops between two
+// calls (calls_per_minute holds the second back) and the campaign goes on
+// when it starts again on the same database.
+func TestCampaignSurvivesRestart(t *testing.T) {
+	l := newCampaignLab(t)
+	id := l.create(t, map[string]any{"calls_per_minute": 1})
+	l.upload(t, id, "number\n050 11 11 11\n050 22 22 22\n", 201)
+	l.action(t, id, "start")
+	l.waitFor(t, id, "the first call", func(_ string, p map[string]float64) bool { return p["answered"] == 1 && p["dialling"] == 0 })
+	time.Sleep(500 * time.Millisecond) // several passes: the second waits for the next minute
+	if n := l.totalInvites(); n != 1 {
+		t.Fatalf("%d calls in the first minute with calls_per_minute 1", n)
+	}
+	if err := l.a.close(); err != nil {
+		t.Fatal(err)
+	}
+	l.start(t)
+	l.setClock(mondayTen.Add(time.Minute))
+	l.waitFor(t, id, "the campaign to finish after the restart", func(st string, _ map[string]float64) bool { return st == "finished" })
+	if res := l.results(t, id); res["+3250111111"] != [2]string{"answered", "1"} || res["+3250222222"] != [2]string{"answered", "1"} {
+		t.Fatalf("results: %v", res)
+	}
+}

@@ -20,6 +20,7 @@ import (
 type campaignLab struct {
 	t       *testing.T
 	a       *app
+	dir     string // the data directory, for a restart
 	accs    []account
 	tenant  string
 	audio   string
@@ -49,9 +50,8 @@ func newCampaignLab(t *testing.T) *campaignLab {
 	t.Helper()
 	l := &campaignLab{t: t, now: mondayTen, hold: 300 * time.Millisecond, invites: map[string]int{}, calls: map[string]bool{},
 		behave: func(string, int) string { return "answer" }}
-	l.a = testApp(t, t.TempDir(), func(c *config) { c.CampaignPoll, c.WebhookAllowPrivate = 100*time.Millisecond, true })
-	l.a.calls.clock.set(l.clock)
-	t.Cleanup(func() { l.a.calls.clock.set(nil) })
+	l.dir = t.TempDir()
+	l.start(t)
 	l.accs = seedTenant(t, l.a, "Acme", "201", "202")
 	l.tenant = l.accs[0].tenant.ID
 	addNumber(t, l.a, l.tenant, "+3250400000", map[string]any{"type": "user", "id": l.accs[0].user.ID})
@@ -60,6 +60,14 @@ func newCampaignLab(t *testing.T) *campaignLab {
 	trunk := addOutTrunk(t, l.a, "Carrier", int(l.carrier.addr.Port()), nil)
 	apiCall(t, l.a, "POST", "/api/v1/routes", map[string]any{"prefix": "", "trunks": []string{trunk}}, 201)
 	return l
+}
+
+// start starts the softswitch on the lab's data directory, on the lab's
+// clock.
+func (l *campaignLab) start(t *testing.T) {
+	t.Helper()
+	l.a = testApp(t, l.dir, func(c *config) { c.CampaignPoll, c.WebhookAllowPrivate = 100*time.Millisecond, true })
+	l.a.calls.clock.set(l.clock)
 }
 
 func (l *campaignLab) clock() time.Time {
