@@ -22,6 +22,7 @@ import (
 type CampaignStore interface {
 	CreateCampaign(ctx context.Context, c store.Campaign) (store.Campaign, error)
 	Campaign(ctx context.Context, tenantID, id string) (store.Campaign, error)
+	Campaigns(ctx context.Context, tenantID string) ([]store.Campaign, error)
 	CampaignProgress(ctx context.Context, campaignID string) (map[string]int, error)
 	CampaignContacts(ctx context.Context, campaignID string) ([]store.CampaignContact, error)
 	AddCampaignContacts(ctx context.Context, campaignID string, cs []store.CampaignContact) error
@@ -94,6 +95,7 @@ func (s *server) campaignRoutes() []route {
 	}
 	return []route{
 		{method: "POST", path: tenant + "/campaigns", op: "createCampaign", summary: "Create an outbound campaign (draft): its mode, caller id, window and pace", access: tenantScope, in: campaignRequest{}, out: campaignJSON{}, status: 201, h: s.createCampaign},
+		{method: "GET", path: tenant + "/campaigns", op: "listCampaigns", summary: "List the tenant's campaigns, oldest first, with their progress", access: tenantScope, out: []campaignJSON{}, status: 200, h: s.listCampaigns},
 		{method: "GET", path: cmp, op: "getCampaign", summary: "Get a campaign with its contacts counted by result", access: tenantScope, out: campaignJSON{}, status: 200, h: s.getCampaign},
 		{method: "POST", path: cmp + "/contacts", op: "uploadCampaignContacts", summary: "Add contacts from CSV (number[,name[,custom fields...]], a header line naming the columns); bad numbers, duplicates and do-not-call hits are reported line by line and then nothing is added", access: tenantScope, rawIn: []string{"text/csv"}, out: contactUploadJSON{}, status: 201, errs: []int{conflict}, h: s.uploadCampaignContacts},
 		{method: "GET", path: cmp + "/results", op: "getCampaignResults", summary: "Each contact's result as CSV: number, name, status (pending, dialling, answered, busy, no_answer, failed, opted_out, skipped), attempts, last attempt, duration in seconds, agent", access: tenantScope, rawOut: "text/csv", status: 200, h: s.getCampaignResults},
@@ -189,18 +191,42 @@ func (c *call) campaign() (store.Campaign, error) {
 }
 
 func (s *server) replyCampaign(c *call, status int, cmp store.Campaign) error {
-	counts, err := s.store.CampaignProgress(c.ctx(), cmp.ID)
+	out, err := s.campaignJSON(c.ctx(), cmp)
 	if err != nil {
 		return err
+	}
+	return c.reply(status, out)
+}
+
+func (s *server) listCampaigns(c *call) error {
+	cs, err := s.store.Campaigns(c.ctx(), c.tenant.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]campaignJSON, 0, len(cs))
+	for _, cmp := range cs {
+		j, err := s.campaignJSON(c.ctx(), cmp)
+		if err != nil {
+			return err
+		}
+		out = append(out, j)
+	}
+	return c.reply(200, out)
+}
+
+func (s *server) campaignJSON(ctx context.Context, cmp store.Campaign) (campaignJSON, error) {
+	counts, err := s.store.CampaignProgress(ctx, cmp.ID)
+	if err != nil {
+		return campaignJSON{}, err
 	}
 	w, err := campaign.DecodeWindow(cmp.TimeZone, cmp.Hours)
 	if err != nil {
-		return err
+		return campaignJSON{}, err
 	}
-	return c.reply(status, campaignJSON{ID: cmp.ID, Name: cmp.Name, Mode: cmp.Mode, Audio: cmp.AudioID, HuntGroup: cmp.HuntGroupID, CallerID: cmp.CallerID,
+	return campaignJSON{ID: cmp.ID, Name: cmp.Name, Mode: cmp.Mode, Audio: cmp.AudioID, HuntGroup: cmp.HuntGroupID, CallerID: cmp.CallerID,
 		Window: w, MaxConcurrent: cmp.MaxConcurrent, CallsPerMinute: cmp.CallsPerMinute, MaxAttempts: cmp.MaxAttempts,
 		RetryAfter: int(cmp.RetryAfter / time.Second), RingTimeout: int(cmp.RingTimeout / time.Second), State: cmp.State, Cancelled: cmp.Cancelled,
-		Progress: campaign.ProgressOf(counts), CreatedAt: cmp.CreatedAt, StartedAt: timePtr(cmp.StartedAt), FinishedAt: timePtr(cmp.FinishedAt)})
+		Progress: campaign.ProgressOf(counts), CreatedAt: cmp.CreatedAt, StartedAt: timePtr(cmp.StartedAt), FinishedAt: timePtr(cmp.FinishedAt)}, nil
 }
 
 func (s *server) getCampaign(c *call) error {

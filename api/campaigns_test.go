@@ -33,6 +33,9 @@ func TestCampaignCreate(t *testing.T) {
 	if p := got.obj["progress"].(map[string]any); p["total"].(float64) != 0 {
 		t.Fatalf("progress: %s", got.raw)
 	}
+	if l := e.must(200, "GET", base, f.token, nil); len(l.arr) != 2 { // the fixture's and this one
+		t.Fatalf("list: %s", l.raw)
+	}
 	// Without a scheduler the actions say so, after the campaign is found.
 	isProblem(t, e.call("POST", base+"/"+c.str("id")+"/start", f.token, nil), 503)
 	isProblem(t, e.call("POST", base+"/cmp_nope/start", f.token, nil), 404)

@@ -15,7 +15,7 @@ func (s *Scheduler) attempt(ctx context.Context, call callctl.Call, c store.Camp
 	leg, cause := s.Network.DialPublic(ctx, call, c.TenantID, ct.Number, c.CallerID, c.RingTimeout)
 	if leg == nil {
 		if c.Mode == Agents {
-			s.assigned(c.ID, "")
+			s.assigned(c.ID)
 		}
 		s.ended(c, ct, failure(cause), 0, "")
 		return
@@ -90,7 +90,7 @@ func (s *Scheduler) prompt(lang, id string) media.Source {
 func (s *Scheduler) toAgent(ctx context.Context, call callctl.Call, c store.Campaign, leg callctl.Leg) (string, string) {
 	t, err := s.Store.Tenant(ctx, c.TenantID)
 	if err != nil {
-		s.assigned(c.ID, "")
+		s.assigned(c.ID)
 		return store.ContactFailed, ""
 	}
 	actx, dir := s.Network.Agents(ctx, c.TenantID, t.Domain)
@@ -98,6 +98,9 @@ func (s *Scheduler) toAgent(ctx context.Context, call callctl.Call, c store.Camp
 	if err != nil {
 		idle = nil
 	}
+	// The contact hears the tenant's music while an agent's phone rings.
+	_ = leg.StartMusic("")
+	defer leg.StopMusic()
 	for _, uid := range idle {
 		if !s.take(c.ID, uid) {
 			continue
@@ -112,12 +115,12 @@ func (s *Scheduler) toAgent(ctx context.Context, call callctl.Call, c store.Camp
 		if agent == nil {
 			s.release(c.ID, uid)
 			if leg.State() == callctl.LegEnded {
-				s.assigned(c.ID, "")
+				s.assigned(c.ID)
 				return store.ContactFailed, ""
 			}
 			continue
 		}
-		s.assigned(c.ID, uid)
+		s.assigned(c.ID)
 		_ = dir.Answered(actx, c.HuntGroupID, uid)
 		if br, err := call.Bridge(leg, agent, callctl.BridgeOptions{}); err == nil {
 			_, _ = br.Wait(ctx)
@@ -126,7 +129,7 @@ func (s *Scheduler) toAgent(ctx context.Context, call callctl.Call, c store.Camp
 		s.release(c.ID, uid)
 		return store.ContactAnswered, uid
 	}
-	s.assigned(c.ID, "")
+	s.assigned(c.ID)
 	return store.ContactFailed, ""
 }
 
@@ -202,7 +205,7 @@ func (s *Scheduler) release(id, uid string) {
 
 // assigned says a call of the campaign no longer waits for an agent
 // (it has one, or it ended without).
-func (s *Scheduler) assigned(id, _ string) {
+func (s *Scheduler) assigned(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pace(id).unassigned--
