@@ -145,3 +145,32 @@ func TestCampaignSurvivesRestart(t *testing.T) {
 		t.Fatalf("results: %v", res)
 	}
 }
+
+// A contact who presses 9 during the message is put on the tenant's
+// do-not-call list and never called again, by this campaign or another.
+func TestCampaignOptOutKey(t *testing.T) {
+	l := newCampaignLab(t)
+	l.behave = func(n string, _ int) string {
+		if n == "+3250222222" {
+			return "optout"
+		}
+		return "answer"
+	}
+	id := l.create(t, nil)
+	l.upload(t, id, "number\n050 11 11 11\n050 22 22 22\n", 201)
+	l.action(t, id, "start")
+	l.waitFor(t, id, "the campaign to finish", func(st string, _ map[string]float64) bool { return st == "finished" })
+	if res := l.results(t, id); res["+3250222222"] != [2]string{"opted_out", "1"} || res["+3250111111"][0] != "answered" {
+		t.Fatalf("results: %v", res)
+	}
+	next := l.create(t, nil)
+	r := l.upload(t, next, "number\n050 22 22 22\n", 422)
+	if !strings.Contains(r["detail"].(string), "line 2: number") || !strings.Contains(string(mustJSON(r)), "tenant do-not-call") {
+		t.Fatalf("upload of the opted-out number: %v", r)
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -106,6 +107,16 @@ func (l *campaignLab) onInvite(cc *carrierCall) {
 	case "ring":
 		cc.respond(180, "Ringing", nil)
 		go func() { <-cc.dlg.Context().Done(); l.end(id) }()
+	case "optout":
+		// Answers and presses 9 (RFC 4733) during the message; the pbx
+		// hangs up.
+		cc.respond(200, "OK", cc.sdp(l.t))
+		go func() {
+			time.Sleep(200 * time.Millisecond)
+			pressNine(cc.rtp, cc.offerAddr(l.t))
+			<-cc.dlg.Context().Done()
+			l.end(id)
+		}()
 	default:
 		cc.respond(200, "OK", cc.sdp(l.t))
 		go func() {
@@ -119,6 +130,23 @@ func (l *campaignLab) onInvite(cc *carrierCall) {
 				cancel()
 			}
 		}()
+	}
+}
+
+// pressNine sends the digit 9 as telephone events (payload type 101)
+// to the pbx's media address.
+func pressNine(r *rtpEnd, to netip.AddrPort) {
+	ts := r.ts
+	for i, dur := range []uint16{160, 320, 480, 640, 640, 640} {
+		end := byte(0x0a)
+		if i >= 3 {
+			end = 0x8a
+		}
+		r.ts = ts
+		if err := r.send(to, 101, i == 0, []byte{9, end, byte(dur >> 8), byte(dur)}, 0); err != nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
