@@ -47,7 +47,7 @@ func TestAgentsProgressive(t *testing.T) {
 	eventually(t, "two contacts with agents", func() bool { return len(bridges()) == 2 })
 	r.step()
 	r.step()
-	if n := r.net.peak; n != 2 {
+	if n := r.net.peakUp(); n != 2 {
 		t.Fatalf("%d calls up with 2 idle agents", n)
 	}
 	agents := map[string]bool{}
@@ -65,7 +65,7 @@ func TestAgentsProgressive(t *testing.T) {
 	eventually(t, "the first call's result", func() bool { return r.progress(c).Answered == 1 })
 	r.step()
 	eventually(t, "a third bridge", func() bool { return len(bridges()) == 3 })
-	if n := r.net.peak; n != 2 {
+	if n := r.net.peakUp(); n != 2 {
 		t.Fatalf("%d calls up with 2 idle agents", n)
 	}
 	for _, br := range bridges() {
@@ -84,7 +84,7 @@ func TestAgentsProgressive(t *testing.T) {
 			t.Errorf("%s: %+v", n, ct)
 		}
 	}
-	if r.net.peak > 2 {
-		t.Fatalf("%d calls up with 2 idle agents", r.net.peak)
+	if r.net.peakUp() > 2 {
+		t.Fatalf("%d calls up with 2 idle agents", r.net.peakUp())
 	}
 }

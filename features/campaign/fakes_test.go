@@ -60,7 +60,9 @@ type network struct {
 	dials    map[string]int
 	hold     bool
 	held     []chan struct{}
-	up, peak int
+	dialling int           // calls in DialPublic
+	live     []callctl.Leg // answered legs, until they are seen ended
+	peak     int
 	agents   *agents
 }
 
@@ -76,8 +78,17 @@ func (n *network) DialPublic(ctx context.Context, call callctl.Call, tenantID, n
 	if s := n.script[number]; len(s) > 0 {
 		o = s[min(i, len(s)-1)]
 	}
-	n.up++
-	n.peak = max(n.peak, n.up)
+	n.dialling++
+	// Ended legs are pruned as they are found ended, not when a goroutine
+	// gets to it: the count never lags behind the calls.
+	live := n.live[:0]
+	for _, l := range n.live {
+		if l.State() != callctl.LegEnded {
+			live = append(live, l)
+		}
+	}
+	n.live = live
+	n.peak = max(n.peak, n.dialling+len(n.live))
 	var gate chan struct{}
 	if n.hold {
 		gate = make(chan struct{})
@@ -91,21 +102,26 @@ func (n *network) DialPublic(ctx context.Context, call callctl.Call, tenantID, n
 	fc := call.(*fake.Call)
 	fc.Script(number, o)
 	res, err := callctl.DialWait(ctx, call, callctl.DialSpec{Destinations: []callctl.Destination{{Targets: []callctl.Target{{URI: "sip:" + number + "@carrier.test"}}, Tag: number}}})
+	n.mu.Lock()
+	n.dialling--
+	if err == nil {
+		n.live = append(n.live, res.Leg)
+	}
+	n.mu.Unlock()
 	if err != nil {
-		n.down()
 		return nil, callctl.CauseOf(err)
 	}
 	if press != "" {
 		res.Leg.(*fake.Leg).Type(press)
 	}
-	go func() { <-res.Leg.Done(); n.down() }()
 	return res.Leg, ""
 }
 
-func (n *network) down() {
+// peakUp is the most calls that were up at once.
+func (n *network) peakUp() int {
 	n.mu.Lock()
-	n.up--
-	n.mu.Unlock()
+	defer n.mu.Unlock()
+	return n.peak
 }
 
 // release lets every held call go on.

@@ -136,12 +136,14 @@ func (s *Scheduler) step(ctx context.Context, c store.Campaign) error {
 	s.mu.Lock()
 	up := s.pace(c.ID).up
 	s.mu.Unlock()
-	if !w.Open(now) {
-		return nil
-	}
-	room, err := s.room(ctx, c, now)
-	if err != nil {
-		return err
+	// Outside the window nothing is dialled, but a campaign with nothing
+	// left still finishes.
+	room := 0
+	if w.Open(now) {
+		if room, err = s.room(ctx, c, now); err != nil {
+			return err
+		}
+		room = max(room, 0) // agents mode: calls waiting for more agents than are idle
 	}
 	due, err := s.Store.DueCampaignContacts(ctx, c.ID, c.MaxAttempts, now, max(room, 1))
 	if err != nil {

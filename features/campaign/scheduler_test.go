@@ -93,8 +93,8 @@ func TestPacing(t *testing.T) {
 	eventually(t, "calls in the next minute", func() bool { return r.net.heldCount() == 2 })
 	r.net.release()
 	r.s.calls.Wait()
-	if r.net.peak > 2 {
-		t.Fatalf("%d calls up at once", r.net.peak)
+	if r.net.peakUp() > 2 {
+		t.Fatalf("%d calls up at once", r.net.peakUp())
 	}
 }
 
