@@ -30,6 +30,7 @@ type Store interface {
 	TokenStore
 	EmergencyStore
 	ContactStore
+	CampaignStore
 
 	CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, error)
 	UpdateTenant(ctx context.Context, t store.Tenant) error
@@ -146,6 +147,9 @@ type Options struct {
 	TrunkChanged func()
 	// SMS sends the tenants' SMS. Nil: its route answers 503.
 	SMS SMS
+	// Campaigns moves campaigns between their states and dials them.
+	// Nil: the campaign actions answer 503.
+	Campaigns Campaigns
 }
 
 // DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
@@ -168,6 +172,7 @@ type server struct {
 	trunkReg   func(trunkID string) (TrunkRegistration, bool)
 	trunkChg   func()
 	sms        SMS
+	campaigns  Campaigns
 	mux        *http.ServeMux
 	patterns   []string
 	openapi    []byte
@@ -198,6 +203,7 @@ func newServer(opts Options) *server {
 		trunkReg:   opts.TrunkRegistration,
 		trunkChg:   opts.TrunkChanged,
 		sms:        opts.SMS,
+		campaigns:  opts.Campaigns,
 	}
 	if s.baseDomain == "" {
 		s.baseDomain = DefaultBaseDomain

@@ -19,6 +19,7 @@ type fixture struct {
 	message                                  string // in user's voicemail box
 	music                                    string
 	contact                                  string
+	campaign, dnc                            string
 }
 
 func (e *env) fixture(name, ext string) fixture {
@@ -50,7 +51,17 @@ func (e *env) fixture(name, ext string) fixture {
 	f.message = e.voicemailMessage(f.tenant, f.user, ext)
 	f.music = e.uploadMusic(f.tenant, f.token, "queue", wavFile(8000, 1, 16, 1)).str("id")
 	f.contact = e.must(201, "POST", base+"/contacts", f.token, map[string]any{"name": "Supplier " + name, "numbers": []string{"+3250" + ext + "222"}}).str("id")
+	f.campaign = e.must(201, "POST", base+"/campaigns", f.token, campaignBody(f.audio, "+3250"+ext+"111")).str("id")
+	f.dnc = "+3250" + ext + "333"
+	e.must(201, "POST", base+"/do_not_call", f.token, map[string]any{"number": f.dnc})
 	return f
+}
+
+// campaignBody is a valid broadcast campaign of audio from callerID.
+func campaignBody(audio, callerID string) map[string]any {
+	return map[string]any{"name": "Spring", "mode": "broadcast", "audio": audio, "caller_id": callerID,
+		"window":         map[string]any{"time_zone": "Europe/Brussels", "hours": []map[string]any{{"days": []string{"mon", "tue"}, "from": "09:00", "to": "17:00"}}},
+		"max_concurrent": 2, "calls_per_minute": 10, "max_attempts": 2, "retry_after": 600}
 }
 
 // validBodies are acceptable inputs per operation, so that a 404 cannot be
@@ -87,6 +98,9 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"updateContact":           map[string]any{"name": "Evil", "numbers": []string{"+3250666667"}},
 		"importContacts":          map[string]any{"file": "not checked: the tenant is"},
 		"updateTenantCalling":     map[string]any{"bar_international": true},
+		"createCampaign":          campaignBody(f.audio, "+3250666111"),
+		"uploadCampaignContacts":  map[string]any{"file": "not checked: the tenant is"},
+		"addDoNotCall":            map[string]any{"number": "+3250666667"},
 	}
 }
 
@@ -126,7 +140,7 @@ var pathParams = regexp.MustCompile(`\{[a-z_]+\}`)
 func fill(path string, f fixture, tenant string) string {
 	return strings.NewReplacer("{tenant}", tenant, "{user}", f.user, "{device}", f.device, "{site}", f.site,
 		"{number}", f.number, "{hunt_group}", f.group, "{call_flow}", f.flow, "{audio}", f.audio,
-		"{message}", f.message, "{kind}", "busy", "{music}", f.music, "{contact}", f.contact).Replace(path)
+		"{message}", f.message, "{kind}", "busy", "{music}", f.music, "{contact}", f.contact, "{campaign}", f.campaign, "{dnc_number}", f.dnc).Replace(path)
 }
 
 // TestTenantIsolation: a tenant administrator of A gets 404 on every

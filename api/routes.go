@@ -64,7 +64,7 @@ func (s *server) routes() []route {
 		unavail  = http.StatusServiceUnavailable
 		contact  = tenant + "/contacts/{contact}"
 	)
-	return []route{
+	return append([]route{
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", summary: "This OpenAPI 3.1 document", access: public, out: map[string]any{}, status: 200, h: s.getOpenAPI},
 
 		{method: "POST", path: v1 + "/tenants", op: "createTenant", summary: "Create a tenant; its SIP domain is derived from its name (or slug) and the base domain", access: adminOnly, in: createTenantRequest{}, out: tenantJSON{}, status: 201, errs: []int{conflict, forbid}, h: s.createTenant},
@@ -171,7 +171,7 @@ func (s *server) routes() []route {
 		{method: "DELETE", path: outRoute, op: "deleteRoute", summary: "Remove an outbound route", access: adminOnly, status: 204, errs: []int{forbid}, h: s.deleteRoute},
 		{method: "GET", path: tenant + "/calling", op: "getTenantCalling", summary: "Get the tenant's main number and barring of calls to the public network", access: tenantScope, out: callingJSON{}, status: 200, h: s.getCalling},
 		{method: "PATCH", path: tenant + "/calling", op: "updateTenantCalling", summary: "Change the tenant's main number or barring; lifting a barring needs an admin token and is logged", access: tenantScope, in: updateCallingRequest{}, out: callingJSON{}, status: 200, errs: []int{forbid}, h: s.updateCalling},
-	}
+	}, s.campaignRoutes()...)
 }
 
 // call is one request being served by a route handler.

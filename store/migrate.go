@@ -454,6 +454,60 @@ var migrations = []string{
 		PRIMARY KEY (user_id, node)
 	);
 	CREATE INDEX user_states_updated ON user_states(updated_at);`,
+	// outbound campaigns: each campaign's settings and state, its contacts
+	// with their results and attempts; the platform's do-not-call list
+	// (the registry's, replaced whole at each import) and each tenant's
+	// own opt-outs.
+	`CREATE TABLE campaigns (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		mode TEXT NOT NULL CHECK (mode IN ('broadcast','agents')),
+		audio_id TEXT NOT NULL DEFAULT '',
+		hunt_group_id TEXT NOT NULL DEFAULT '',
+		caller_id TEXT NOT NULL DEFAULT '',
+		time_zone TEXT NOT NULL,
+		hours TEXT NOT NULL,
+		max_concurrent INTEGER NOT NULL,
+		calls_per_minute INTEGER NOT NULL,
+		max_attempts INTEGER NOT NULL,
+		retry_after INTEGER NOT NULL,
+		ring_timeout INTEGER NOT NULL,
+		state TEXT NOT NULL CHECK (state IN ('draft','running','paused','finished')),
+		cancelled INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		started_at INTEGER NOT NULL DEFAULT 0,
+		finished_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX campaigns_tenant ON campaigns(tenant_id, created_at);
+	CREATE INDEX campaigns_state ON campaigns(state);
+	CREATE TABLE campaign_contacts (
+		campaign_id TEXT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+		position INTEGER NOT NULL,
+		number TEXT NOT NULL,
+		name TEXT NOT NULL DEFAULT '',
+		fields TEXT NOT NULL DEFAULT '',
+		status TEXT NOT NULL DEFAULT 'pending',
+		attempts INTEGER NOT NULL DEFAULT 0,
+		next_at INTEGER NOT NULL DEFAULT 0,
+		last_at INTEGER NOT NULL DEFAULT 0,
+		duration INTEGER NOT NULL DEFAULT 0,
+		agent TEXT NOT NULL DEFAULT '',
+		PRIMARY KEY (campaign_id, position),
+		UNIQUE (campaign_id, number)
+	);
+	CREATE INDEX campaign_contacts_due ON campaign_contacts(campaign_id, status, next_at);
+	CREATE TABLE platform_dnc (
+		number TEXT PRIMARY KEY,
+		imported_at INTEGER NOT NULL
+	);
+	CREATE TABLE tenant_dnc (
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		number TEXT NOT NULL,
+		source TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (tenant_id, number)
+	);`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"pbx/features/campaign"
 	"pbx/features/messages"
 	"pbx/push"
 	"pbx/sip/registrar"
@@ -41,12 +42,13 @@ type app struct {
 	auth  *sipauth.Authenticator
 	tls   *tls.Config
 
-	nonceKey []byte
-	calls    *calls
-	trunkReg *trunkreg.Registrations // nil until start
-	push     push.Senders            // the push services configured
-	sms      *messages.SMS           // the tenants' SMS
-	webhooks *webhook.Sender         // the tenants' webhooks (emergency calls)
+	nonceKey  []byte
+	calls     *calls
+	trunkReg  *trunkreg.Registrations // nil until start
+	push      push.Senders            // the push services configured
+	sms       *messages.SMS           // the tenants' SMS
+	webhooks  *webhook.Sender         // the tenants' webhooks (emergency calls)
+	campaigns *campaign.Scheduler     // nil until start
 
 	httpSrv  *http.Server
 	httpLn   net.Listener
@@ -198,6 +200,7 @@ func (a *app) start() error {
 	a.httpLn = ln
 	a.startTrunkReg()
 	a.startWebhooks()
+	a.startCampaigns()
 	if a.cfg.HTTPSAddr != "" {
 		ln, err := tls.Listen("tcp", a.cfg.HTTPSAddr, a.tls)
 		if err != nil {

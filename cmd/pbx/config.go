@@ -91,6 +91,9 @@ type config struct {
 	// getenv reads the node's secrets (PBX_SECRET_KEY, PBX_NONCE_KEY),
 	// which are never flags: a command line is visible to every user.
 	getenv func(string) string
+	// CampaignPoll is how often running campaigns are looked at when
+	// nothing else wakes the scheduler (default 5 s); tests shorten it.
+	CampaignPoll time.Duration
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.

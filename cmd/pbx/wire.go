@@ -21,6 +21,7 @@ func (a *app) mountHTTP(mux *http.ServeMux) {
 		Voicemail:         a.calls.voicemail,
 		TrunkRegistration: a.trunkRegistration,
 		SMS:               a.sms,
+		Campaigns:         a.campaigns,
 		TrunkChanged: func() {
 			if a.trunkReg != nil {
 				a.trunkReg.Notify()
