@@ -131,6 +131,10 @@ type Options struct {
 	// TrunkChanged is called after a trunk was created, changed or
 	// deleted, so that registrations follow at once. Nil: nothing to do.
 	TrunkChanged func()
+	// Recordings serves call recordings, their settings and the
+	// recording policies of users, numbers and hunt groups. Nil: their
+	// routes answer 503.
+	Recordings Recordings
 }
 
 // DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
@@ -151,6 +155,7 @@ type server struct {
 	voicemail  Voicemail
 	trunkReg   func(trunkID string) (TrunkRegistration, bool)
 	trunkChg   func()
+	recordings Recordings
 	mux        *http.ServeMux
 	patterns   []string
 	openapi    []byte
@@ -179,6 +184,7 @@ func newServer(opts Options) *server {
 		voicemail:  opts.Voicemail,
 		trunkReg:   opts.TrunkRegistration,
 		trunkChg:   opts.TrunkChanged,
+		recordings: opts.Recordings,
 	}
 	if s.baseDomain == "" {
 		s.baseDomain = DefaultBaseDomain

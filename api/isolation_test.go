@@ -18,6 +18,7 @@ type fixture struct {
 	number, group, flow, audio               string
 	message                                  string // in user's voicemail box
 	music                                    string
+	recording                                string
 }
 
 func (e *env) fixture(name, ext string) fixture {
@@ -48,6 +49,7 @@ func (e *env) fixture(name, ext string) fixture {
 	}
 	f.message = e.voicemailMessage(f.tenant, f.user, ext)
 	f.music = e.uploadMusic(f.tenant, f.token, "queue", wavFile(8000, 1, 16, 1)).str("id")
+	f.recording = e.recording(f.tenant, ext, ext+"9")
 	return f
 }
 
@@ -79,6 +81,7 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"uploadVoicemailGreeting": map[string]any{"file": "not checked: the tenant is"},
 		"markVoicemailMessage":    map[string]any{"read": true},
 		"uploadMusic":             map[string]any{"file": "not checked: the tenant is"},
+		"updateRecordingSettings": map[string]any{"retention_days": 1},
 	}
 }
 
@@ -118,7 +121,7 @@ var pathParams = regexp.MustCompile(`\{[a-z_]+\}`)
 func fill(path string, f fixture, tenant string) string {
 	return strings.NewReplacer("{tenant}", tenant, "{user}", f.user, "{device}", f.device, "{site}", f.site,
 		"{number}", f.number, "{hunt_group}", f.group, "{call_flow}", f.flow, "{audio}", f.audio,
-		"{message}", f.message, "{kind}", "busy", "{music}", f.music).Replace(path)
+		"{message}", f.message, "{kind}", "busy", "{music}", f.music, "{recording}", f.recording).Replace(path)
 }
 
 // TestTenantIsolation: a tenant administrator of A gets 404 on every
@@ -234,6 +237,16 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	if r := e.must(200, "GET", bb+"/music", e.admin, nil); len(r.arr) != 1 || r.arr[0].(map[string]any)["id"] != b.music {
 		t.Fatalf("B's music: %s", r.raw)
+	}
+	// B's recording is there, never downloaded, and its settings as made.
+	if r := e.must(200, "GET", bb+"/recordings", e.admin, nil); len(r.arr) != 1 || r.arr[0].(map[string]any)["id"] != b.recording {
+		t.Fatalf("B's recordings: %s", r.raw)
+	}
+	if r := e.must(200, "GET", bb+"/recording_audit", e.admin, nil); len(r.arr) != 0 {
+		t.Fatalf("B's recording audit: %s", r.raw)
+	}
+	if r := e.must(200, "GET", bb+"/recording_settings", e.admin, nil); r.obj["retention_days"] != float64(90) {
+		t.Fatalf("B's recording settings: %s", r.raw)
 	}
 	// A's BLF keys cannot point at B's users either.
 	r := e.call("PUT", base+"/users/"+a.user+"/blf", a.token, []map[string]any{{"position": 1, "target_user_id": b.user}})

@@ -32,6 +32,7 @@ type updateUserRequest struct {
 	ForwardNoAnswer *string `json:"forward_no_answer,omitempty" doc:"extension or number; empty to cancel"`
 	NoAnswerSeconds *int    `json:"no_answer_seconds,omitempty" doc:"5 to 120"`
 	CallerIDNumber  *string `json:"caller_id_number_id,omitempty" doc:"id of one of the tenant's numbers to show on outgoing calls; empty for the default"`
+	Recording       *string `json:"recording,omitempty" enum:"never,always,on_demand" doc:"whether the user's calls are recorded (on_demand: the toggle code starts and stops it)"`
 }
 
 type suspendRequest struct {
@@ -56,6 +57,7 @@ type userJSON struct {
 	NoAnswerSeconds int       `json:"no_answer_seconds"`
 	MaxDevices      int       `json:"max_devices"`
 	CallerIDNumber  string    `json:"caller_id_number_id,omitempty" doc:"id of the number shown on outgoing calls, if chosen"`
+	Recording       string    `json:"recording,omitempty" enum:"never,always,on_demand" doc:"call recording policy (absent when recording is not configured)"`
 	CreatedAt       time.Time `json:"created_at"`
 }
 
@@ -131,7 +133,11 @@ func (c *call) extensionOfGroup(ext, self string) error {
 func (c *call) withCallerID(u store.User) (userJSON, error) {
 	j := c.s.toUserJSON(u)
 	ids, err := c.s.store.UserCallerIDs(c.ctx(), c.tenant.ID)
+	if err != nil {
+		return j, err
+	}
 	j.CallerIDNumber = ids[u.ID]
+	j.Recording, err = c.recordingPolicy(store.PolicyUser, u.ID)
 	return j, err
 }
 
@@ -282,6 +288,7 @@ func (s *server) updateUser(c *call) error {
 			return err
 		}
 	}
+	c.checkRecording(&fe, in.Recording)
 	if err := fe.err(); err != nil {
 		return err
 	}
@@ -308,6 +315,9 @@ func (s *server) updateUser(c *call) error {
 		if err != nil {
 			return err
 		}
+	}
+	if err := c.setRecording(store.PolicyUser, u.ID, in.Recording); err != nil {
+		return err
 	}
 	j, err := c.withCallerID(u)
 	if err != nil {

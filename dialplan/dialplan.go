@@ -79,6 +79,8 @@ type Plan struct {
 	// Prompts say hunt-group queue positions (nil: none are announced).
 	Prompts     huntgroup.Prompter
 	HuntRecheck time.Duration
+	// Recorder records the bridged calls whose policy says so (nil: none).
+	Recorder Recorder
 
 	numbers numberRouting
 }
@@ -167,6 +169,7 @@ func (p *Plan) Route(ctx context.Context, call callctl.Call) {
 		leg.Hangup(callctl.CauseNormal)
 		return
 	}
+	p.bridged(ctx, call, br, o.TenantID, callee, "")
 	_, _ = br.Wait(ctx)
 }
 

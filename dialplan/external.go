@@ -13,7 +13,7 @@ import (
 // toExternal dials an outside number through a carrier trunk: the one the
 // call came in on, else the first trunk configured. The carrier's own
 // answers (busy, unknown number) are final; its early media is relayed.
-func (p *Plan) toExternal(ctx context.Context, call callctl.Call, number string, log *slog.Logger) {
+func (p *Plan) toExternal(ctx context.Context, call callctl.Call, tenantID, number string, log *slog.Logger) {
 	in := call.Inbound()
 	tr, err := p.outboundTrunk(ctx, call.Origin())
 	if err != nil {
@@ -39,8 +39,9 @@ func (p *Plan) toExternal(ctx context.Context, call callctl.Call, number string,
 		in.Hangup(callctl.CauseOf(err))
 		return
 	}
-	call.SetCallee(callctl.Party{Number: number})
-	p.connect(ctx, call, res.Leg)
+	callee := callctl.Party{Number: number}
+	call.SetCallee(callee)
+	p.connect(ctx, call, tenantID, res.Leg, callee)
 }
 
 // outboundTrunk picks the trunk an external destination leaves through.

@@ -22,7 +22,7 @@ func (f *fixture) exportTo(t *testing.T, srv *sshdtest.Server, hostKey, key stri
 		t.Fatal(err)
 	}
 	st.Export = store.ExportSettings{Enabled: true, Host: srv.Host, Port: srv.Port, Username: srv.User, HostKey: hostKey, Dir: dir, DeleteLocal: deleteLocal}
-	if err := f.st.SetRecordingSettings(context.Background(), st, &store.ExportSecrets{PrivateKey: key}); err != nil {
+	if err := f.st.SetRecordingSettings(context.Background(), st, store.SecretChange{PrivateKey: &key}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -136,13 +136,13 @@ func TestRetentionShorterByTenant(t *testing.T) {
 	ctx := context.Background()
 	st, _ := f.st.RecordingSettings(ctx, f.tenant.ID)
 	st.RetentionDays = 7
-	if err := f.st.SetRecordingSettings(ctx, st, nil); err != nil {
+	if err := f.st.SetRecordingSettings(ctx, st, store.SecretChange{}); err != nil {
 		t.Fatal(err)
 	}
 	t0 := f.clk.Now()
 	short := f.record(t, 800)
 	st.RetentionDays = 90
-	if err := f.st.SetRecordingSettings(ctx, st, nil); err != nil {
+	if err := f.st.SetRecordingSettings(ctx, st, store.SecretChange{}); err != nil {
 		t.Fatal(err)
 	}
 	long := f.record(t, 800)

@@ -151,24 +151,29 @@ func (s *Store) RecordingSettings(ctx context.Context, tenantID string) (Recordi
 	return r, err
 }
 
-// SetRecordingSettings stores the tenant's settings. secrets, when not
-// nil, replaces the export's password and key (an empty one removes it);
-// nil keeps those stored.
-func (s *Store) SetRecordingSettings(ctx context.Context, r RecordingSettings, secrets *ExportSecrets) error {
+// SecretChange changes the export's credentials: a nil field keeps what
+// is stored, an empty one removes it.
+type SecretChange struct {
+	Password, PrivateKey *string
+}
+
+// SetRecordingSettings stores the tenant's settings and applies change to
+// the export's credentials.
+func (s *Store) SetRecordingSettings(ctx context.Context, r RecordingSettings, change SecretChange) error {
 	e := r.Export
-	var pw, key []byte
-	if secrets != nil {
-		var err error
-		if secrets.Password != "" {
-			if pw, err = s.encrypt(secrets.Password); err != nil {
-				return err
-			}
+	seal := func(v *string) ([]byte, error) {
+		if v == nil || *v == "" {
+			return nil, nil
 		}
-		if secrets.PrivateKey != "" {
-			if key, err = s.encrypt(secrets.PrivateKey); err != nil {
-				return err
-			}
-		}
+		return s.encrypt(*v)
+	}
+	pw, err := seal(change.Password)
+	if err != nil {
+		return err
+	}
+	key, err := seal(change.PrivateKey)
+	if err != nil {
+		return err
 	}
 	args := []any{r.TenantID, r.RetentionDays, b2i(r.Announce), r.ToggleCode, b2i(e.Enabled), e.Host, e.Port, e.Username,
 		e.HostKey, e.Dir, b2i(e.DeleteLocal), time.Now().Unix()}
@@ -185,11 +190,17 @@ func (s *Store) SetRecordingSettings(ctx context.Context, r RecordingSettings, s
 			}
 			return err
 		}
-		if secrets == nil {
-			return nil
+		if change.Password != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE recording_settings SET export_password_enc=? WHERE tenant_id=?`, pw, r.TenantID); err != nil {
+				return err
+			}
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE recording_settings SET export_password_enc=?, export_key_enc=? WHERE tenant_id=?`, pw, key, r.TenantID)
-		return err
+		if change.PrivateKey != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE recording_settings SET export_key_enc=? WHERE tenant_id=?`, key, r.TenantID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

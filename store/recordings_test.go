@@ -48,7 +48,8 @@ func testRecordingPoliciesAndSettings(t *testing.T, s *Store) {
 	}
 	st.RetentionDays, st.Announce = 30, true
 	st.Export = ExportSettings{Enabled: true, Host: "h", Port: 2222, Username: "u", HostKey: "ssh-ed25519 AAAA", Dir: "/in", DeleteLocal: true}
-	if err := s.SetRecordingSettings(ctx, st, &ExportSecrets{Password: "pw"}); err != nil {
+	pw := "pw"
+	if err := s.SetRecordingSettings(ctx, st, SecretChange{Password: &pw}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.RecordingSettings(ctx, f.a.ID)
@@ -56,14 +57,22 @@ func testRecordingPoliciesAndSettings(t *testing.T, s *Store) {
 		!got.Export.DeleteLocal || !got.Export.HasPassword || got.Export.HasKey {
 		t.Fatalf("stored %+v %v", got, err)
 	}
-	if err := s.SetRecordingSettings(ctx, got, nil); err != nil { // secrets kept
+	key := "KEY"
+	if err := s.SetRecordingSettings(ctx, got, SecretChange{PrivateKey: &key}); err != nil { // password kept
 		t.Fatal(err)
 	}
-	if sec, err := s.RecordingExportSecrets(ctx, f.a.ID); err != nil || sec.Password != "pw" || sec.PrivateKey != "" {
+	if sec, err := s.RecordingExportSecrets(ctx, f.a.ID); err != nil || sec.Password != "pw" || sec.PrivateKey != "KEY" {
 		t.Fatalf("secrets %+v %v", sec, err)
 	}
+	empty := ""
+	if err := s.SetRecordingSettings(ctx, got, SecretChange{Password: &empty}); err != nil { // password removed
+		t.Fatal(err)
+	}
+	if got, _ := s.RecordingSettings(ctx, f.a.ID); got.Export.HasPassword || !got.Export.HasKey {
+		t.Fatalf("after removing the password %+v", got.Export)
+	}
 	st.RetentionDays = 91
-	if err := s.SetRecordingSettings(ctx, st, nil); err == nil {
+	if err := s.SetRecordingSettings(ctx, st, SecretChange{}); err == nil {
 		t.Fatal("91 days of retention accepted")
 	}
 }
