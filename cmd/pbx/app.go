@@ -183,6 +183,7 @@ func (a *app) start() error {
 	}
 	a.httpLn = ln
 	a.startTrunkReg()
+	a.startRecordingJobs()
 	if a.cfg.HTTPSAddr != "" {
 		ln, err := tls.Listen("tcp", a.cfg.HTTPSAddr, a.tls)
 		if err != nil {

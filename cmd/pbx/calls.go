@@ -30,6 +30,7 @@ type calls struct {
 	// phones' message lamps.
 	voicemail *voicemail.Service
 	mwi       *mwi.Service
+	rec       *recordingParts // call recording
 }
 
 // setupCalls creates the media engine, the b2bua and the dialplan and
@@ -52,6 +53,10 @@ func (a *app) setupCalls() error {
 	a.setupRouting(c)
 	c.router = &router{plan: c.plan}
 	if err := a.setupVoicemail(c); err != nil {
+		eng.Close()
+		return err
+	}
+	if err := a.setupRecording(c); err != nil {
 		eng.Close()
 		return err
 	}
@@ -92,6 +97,7 @@ func (a *app) closeCalls() {
 		return
 	}
 	a.calls.b2bua.Close()
+	a.calls.rec.capture.Wait() // the bridges have ended: their files are complete
 	a.calls.voicemail.Close()
 	a.calls.mwi.Close()
 	a.calls.presence.Close()

@@ -18,6 +18,7 @@ func (a *app) mountHTTP(mux *http.ServeMux) {
 		ValidModel:        validModel,
 		DataDir:           a.cfg.DataDir,
 		Voicemail:         a.calls.voicemail,
+		Recordings:        a.calls.rec.admin,
 		TrunkRegistration: a.trunkRegistration,
 		TrunkChanged: func() {
 			if a.trunkReg != nil {
