@@ -79,7 +79,7 @@ func toRecordingJSON(r store.Recording) recordingJSON {
 type recordingAuditJSON struct {
 	RecordingID string    `json:"recording_id"`
 	CallID      string    `json:"call_id"`
-	Action      string    `json:"action" enum:"purged,deleted,exported,downloaded,lost"`
+	Action      string    `json:"action" enum:"purged,deleted,exported,downloaded,lost,discarded"`
 	Reason      string    `json:"reason"`
 	Actor       string    `json:"actor" doc:"system, or the id of the API token that asked"`
 	At          time.Time `json:"at"`

@@ -191,3 +191,30 @@ func TestRecordingPoliciesAndSettingsOverREST(t *testing.T) {
 		t.Fatal("the export password is shown or logged")
 	}
 }
+
+// TestRecordingExportFailureShown: a recording whose export failed says
+// so, with the error and the next attempt, until it is exported.
+func TestRecordingExportFailureShown(t *testing.T) {
+	e := newEnv(t)
+	ten, tok := e.tenant("Acme")
+	id := e.recording(ten, "201", "202")
+	next := e.now.Add(time.Minute).UTC().Truncate(time.Millisecond)
+	if err := e.st.SetRecordingExport(context.Background(), id, store.RecordingExport{State: store.ExportFailed, Attempts: 2, NextAt: next,
+		Error: "ssh 192.0.2.7:22: host key mismatch"}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.must(200, "GET", "/api/v1/tenants/"+ten+"/recordings/"+id, tok, nil)
+	x, _ := r.obj["export"].(map[string]any)
+	if x["state"] != "failed" || x["attempts"] != float64(2) || !strings.Contains(x["error"].(string), "host key") || x["next_attempt_at"] != next.Format(time.RFC3339Nano) {
+		t.Fatalf("export: %s", r.raw)
+	}
+	done := e.now.UTC().Truncate(time.Millisecond)
+	if err := e.st.SetRecordingExport(context.Background(), id, store.RecordingExport{State: store.ExportDone, Attempts: 3, ExportedAt: done}); err != nil {
+		t.Fatal(err)
+	}
+	r = e.must(200, "GET", "/api/v1/tenants/"+ten+"/recordings", tok, nil)
+	x, _ = r.arr[0].(map[string]any)["export"].(map[string]any)
+	if x["state"] != "exported" || x["error"] != nil || x["next_attempt_at"] != nil || x["exported_at"] == nil {
+		t.Fatalf("exported: %s", r.raw)
+	}
+}

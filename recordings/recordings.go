@@ -48,7 +48,8 @@ const (
 	ActionDeleted    = "deleted"
 	ActionExported   = "exported"
 	ActionDownloaded = "downloaded"
-	ActionLost       = "lost" // a row whose file was gone at start-up
+	ActionLost       = "lost"      // a row whose file was gone at start-up
+	ActionDiscarded  = "discarded" // the call ended before any audio
 )
 
 // Library keeps the recordings' files and rows.
@@ -146,6 +147,13 @@ func (w *Writer) Finish(ctx context.Context) error {
 		return fmt.Errorf("recordings: %s: %w", w.rec.ID, err)
 	}
 	return w.l.complete(ctx, w.rec, false)
+}
+
+// Discard removes a recording that never started (the call ended
+// first): its file and its row, with an audit entry.
+func (w *Writer) Discard(ctx context.Context) error {
+	w.File.Close()
+	return w.l.remove(ctx, w.rec, ActionDiscarded, "the call ended before recording started", "system")
 }
 
 // complete checks the file of r (repairing its header when asked),

@@ -238,3 +238,26 @@ func TestDeleteAndDownloadAreAudited(t *testing.T) {
 		t.Fatalf("audit %+v", log)
 	}
 }
+
+// TestDiscard: a recording whose call ended before it started leaves no
+// file and no row, only an audit entry.
+func TestDiscard(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	w, err := f.lib.Begin(ctx, Meta{TenantID: f.tenant.ID, CallID: "call-3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Discard(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(f.lib.Path(w.Recording())); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("file kept: %v", err)
+	}
+	if rs, _ := f.st.Recordings(ctx, f.tenant.ID, store.RecordingFilter{}); len(rs) != 0 {
+		t.Fatalf("rows kept: %+v", rs)
+	}
+	if log, _ := f.st.RecordingAuditLog(ctx, f.tenant.ID, w.Recording().ID); len(log) != 1 || log[0].Action != ActionDiscarded {
+		t.Fatalf("audit %+v", log)
+	}
+}

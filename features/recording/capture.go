@@ -159,6 +159,11 @@ func (c *capture) announce(ctx context.Context, id string) {
 
 // start begins a recording of the bridge; nil if it could not.
 func (c *capture) start(ctx context.Context) *running {
+	select {
+	case <-c.br.Done():
+		return nil // ended during the announcement
+	default:
+	}
 	a, b := c.br.Legs()
 	w, err := c.s.Files.Begin(ctx, recordings.Meta{TenantID: c.b.TenantID, CallID: c.call.ID(),
 		Parties: []store.RecordingParty{party(c.b.Caller, a), party(c.b.Callee, b)}})
@@ -169,7 +174,11 @@ func (c *capture) start(ctx context.Context) *running {
 	rec, err := c.br.Record(ctx, w, callctl.RecordSpec{})
 	if err != nil {
 		c.log.Info("recording: not started", "error", err)
-		c.complete(w)
+		dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := w.Discard(dctx); err != nil {
+			c.log.Error("recording: discard", "recording", w.Recording().ID, "error", err)
+		}
 		return nil
 	}
 	c.log.Info("recording started", "recording", w.Recording().ID)
