@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -257,7 +258,9 @@ type execer interface {
 
 func insertAudit(ctx context.Context, db execer, a RecordingAudit) error {
 	if a.ID == "" {
-		a.ID = NewID("rau")
+		// Entries of the same instant (a download and a delete, an export
+		// and the deletion it allows) list in the order they were written.
+		a.ID = fmt.Sprintf("rau_%016x%s", time.Now().UnixNano(), strings.TrimPrefix(NewID(""), "_"))
 	}
 	_, err := db.ExecContext(ctx, `INSERT INTO recording_audit(id, tenant_id, recording_id, call_id, action, reason, actor, at) VALUES (?,?,?,?,?,?,?,?)`,
 		a.ID, a.TenantID, a.RecordingID, a.CallID, a.Action, a.Reason, a.Actor, a.At.UnixMilli())
