@@ -40,6 +40,7 @@ type Store interface {
 	SetRecordingExport(ctx context.Context, id string, e store.RecordingExport) error
 	RemoveRecording(ctx context.Context, r store.Recording, a store.RecordingAudit) error
 	AuditRecording(ctx context.Context, a store.RecordingAudit) error
+	Tenant(ctx context.Context, id string) (store.Tenant, error)
 }
 
 // Audit actions.
@@ -226,42 +227,6 @@ func (l *Library) Repair(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, errors.Join(errs...)
-}
-
-// Purge removes the recordings whose expiry has come: the file, then the
-// row with an audit entry, so that a purge cut short is finished by the
-// next one. It returns how many were purged.
-func (l *Library) Purge(ctx context.Context) (int, error) {
-	n := 0
-	for {
-		now := l.now()
-		rs, err := l.Store.ExpiredRecordings(ctx, now, 100)
-		if err != nil || len(rs) == 0 {
-			return n, err
-		}
-		for _, r := range rs {
-			reason := fmt.Sprintf("retention: expired at %s", r.ExpiresAt.Format(time.RFC3339))
-			if err := l.remove(ctx, r, ActionPurged, reason, "system"); err != nil {
-				return n, err
-			}
-			n++
-		}
-	}
-}
-
-// remove deletes a recording's file and then its row with an audit entry.
-func (l *Library) remove(ctx context.Context, r store.Recording, action, reason, actor string) error {
-	if err := os.Remove(l.Path(r)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("recordings: remove %s: %w", r.ID, err)
-	}
-	err := l.Store.RemoveRecording(ctx, r, store.RecordingAudit{Action: action, Reason: reason, Actor: actor, At: l.now()})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil // removed meanwhile, with its own audit entry
-	}
-	if err == nil {
-		l.log().Info("recording removed", "recording", r.ID, "tenant", r.TenantID, "action", action, "reason", reason)
-	}
-	return err
 }
 
 // Delete removes a recording of a tenant at someone's request.

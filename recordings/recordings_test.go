@@ -261,3 +261,24 @@ func TestDiscard(t *testing.T) {
 		t.Fatalf("audit %+v", log)
 	}
 }
+
+// TestPurgeDeletedTenant: the files of a deleted tenant (whose rows went
+// with it) are removed by the next purge, each with an audit entry.
+func TestPurgeDeletedTenant(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r := f.record(t, 80)
+	if err := f.st.DeleteTenant(ctx, f.tenant.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.lib.Purge(ctx); err != nil || n != 1 {
+		t.Fatalf("purged %d, %v", n, err)
+	}
+	if _, err := os.Stat(filepath.Dir(f.lib.Path(r))); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("tenant folder kept: %v", err)
+	}
+	log, _ := f.st.RecordingAuditLog(ctx, f.tenant.ID, r.ID)
+	if len(log) != 1 || log[0].Action != ActionPurged || log[0].Reason != "tenant deleted" {
+		t.Fatalf("audit %+v", log)
+	}
+}
