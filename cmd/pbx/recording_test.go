@@ -266,3 +266,39 @@ func TestRecordingNeverCostsNothing(t *testing.T) {
 		t.Fatalf("%d files for an unrecorded call", len(ents))
 	}
 }
+
+// TestRecordingFollowsBlindTransfer: the callee of a recorded call
+// transfers it; the recording goes on, the transfer target taking the
+// callee's channel.
+func TestRecordingFollowsBlindTransfer(t *testing.T) {
+	const carolHz = 2500
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202", "203")
+	setRecording(t, a, accs[0], "/users/", accs[0].user.ID, "always", false)
+	alice, bob, carol := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp"), newSoftphone(t, a, accs[2], "udp")
+	out, in := connect(t, alice, bob, "202", "0 101")
+	ten := accs[0].tenant.ID
+	waitRecordings(t, a, ten, 1, 0)
+	sendPaced(t, in, toneFrames(bobHz, 50))
+	in.refer(t, "<sip:203@acme.test>")
+	toCarol := carol.nextIncoming(t)
+	toCarol.answer(t, "0 101")
+	in.waitNotify(t, "200 OK")
+	in.waitEnded(t)
+	sendPaced(t, out, toneFrames(aliceHz, 50))
+	sendPaced(t, toCarol, toneFrames(carolHz, 50))
+	hangupAndWait(t, out, toCarol)
+	r := waitRecordings(t, a, ten, 1, 1)[0]
+	l, rt := readStereoWAV(t, a.calls.rec.library.Path(r))
+	left, right := map[float64]int{}, map[float64]int{}
+	for _, f := range blockTones(l, aliceHz, bobHz, carolHz) {
+		left[f]++
+	}
+	for _, f := range blockTones(rt, aliceHz, bobHz, carolHz) {
+		right[f]++
+	}
+	if left[aliceHz] < 40 || right[bobHz] < 40 || right[carolHz] < 40 || left[bobHz]+left[carolHz] != 0 || right[aliceHz] != 0 {
+		t.Fatalf("left %v, right %v: want alice on the left, bob then carol on the right", left, right)
+	}
+	waitIdle(t, a)
+}
