@@ -302,3 +302,31 @@ func TestRecordingFollowsBlindTransfer(t *testing.T) {
 	}
 	waitIdle(t, a)
 }
+
+// TestRecordingOnDemandAfterTransfer: once a call is transferred, the
+// toggle code of the transfer target counts.
+func TestRecordingOnDemandAfterTransfer(t *testing.T) {
+	const carolHz = 2500
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202", "203")
+	setRecording(t, a, accs[0], "/users/", accs[0].user.ID, "on_demand", false)
+	alice, bob, carol := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp"), newSoftphone(t, a, accs[2], "udp")
+	out, in := connect(t, alice, bob, "202", "0 101")
+	in.refer(t, "<sip:203@acme.test>")
+	toCarol := carol.nextIncoming(t)
+	toCarol.answer(t, "0 101")
+	in.waitNotify(t, "200 OK")
+	in.waitEnded(t)
+	ten := accs[0].tenant.ID
+	sendDigit(t, toCarol, 101, 10)
+	sendDigit(t, toCarol, 101, 1)
+	waitRecordings(t, a, ten, 1, 0)
+	sendPaced(t, toCarol, toneFrames(carolHz, 50))
+	hangupAndWait(t, out, toCarol)
+	r := waitRecordings(t, a, ten, 1, 1)[0]
+	_, rt := readStereoWAV(t, a.calls.rec.library.Path(r))
+	if _, _, n := span(blockTones(rt, carolHz), carolHz); n < 40 {
+		t.Fatalf("%d blocks of carol on the right, want 50", n)
+	}
+	waitIdle(t, a)
+}

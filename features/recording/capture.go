@@ -55,7 +55,8 @@ func (c *capture) onDemand(ctx context.Context) {
 		gap = 3 * time.Second
 	}
 	a, b := c.br.Legs()
-	evA, evB := a.Events(), b.Events()
+	legs := [2]callctl.Leg{a, b}
+	ev := [2]<-chan callctl.Event{a.Events(), b.Events()}
 	var typed [2]digits
 	var r *running
 	defer func() {
@@ -63,7 +64,7 @@ func (c *capture) onDemand(ctx context.Context) {
 			c.finish(r)
 		}
 	}()
-	for evA != nil || evB != nil {
+	for ev[0] != nil || ev[1] != nil {
 		var e callctl.Event
 		var ok bool
 		var side int
@@ -72,17 +73,19 @@ func (c *capture) onDemand(ctx context.Context) {
 			return
 		case <-ctx.Done():
 			return
-		case e, ok = <-evA:
-			if !ok {
-				evA = nil
-				continue
-			}
-		case e, ok = <-evB:
-			if !ok {
-				evB = nil
-				continue
-			}
+		case e, ok = <-ev[0]:
+		case e, ok = <-ev[1]:
 			side = 1
+		}
+		if !ok {
+			// The party left: a transfer may have put another in its
+			// place, whose digits count from now on.
+			ev[side] = nil
+			a, b := c.br.Legs()
+			if now := [2]callctl.Leg{a, b}[side]; now != nil && now != legs[side] {
+				legs[side], ev[side], typed[side] = now, now.Events(), digits{}
+			}
+			continue
 		}
 		if e.Kind != callctl.EventDTMF || !typed[side].add(e.Digit, e.At, gap, code) {
 			continue
