@@ -150,6 +150,10 @@ type Options struct {
 	// Campaigns moves campaigns between their states and dials them.
 	// Nil: the campaign actions answer 503.
 	Campaigns Campaigns
+	// Recordings serves call recordings, their settings and the
+	// recording policies of users, numbers and hunt groups. Nil: their
+	// routes answer 503.
+	Recordings Recordings
 }
 
 // DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
@@ -173,6 +177,7 @@ type server struct {
 	trunkChg   func()
 	sms        SMS
 	campaigns  Campaigns
+	recordings Recordings
 	mux        *http.ServeMux
 	patterns   []string
 	openapi    []byte
@@ -204,6 +209,7 @@ func newServer(opts Options) *server {
 		trunkChg:   opts.TrunkChanged,
 		sms:        opts.SMS,
 		campaigns:  opts.Campaigns,
+		recordings: opts.Recordings,
 	}
 	if s.baseDomain == "" {
 		s.baseDomain = DefaultBaseDomain

@@ -16,6 +16,7 @@ import (
 
 	"pbx/api"
 	"pbx/features/voicemail"
+	"pbx/recordings"
 	"pbx/store"
 )
 
@@ -24,6 +25,7 @@ var (
 	_ api.Store      = (*store.Store)(nil)
 	_ api.TokenStore = (*store.Store)(nil)
 	_ api.Voicemail  = (*voicemail.Service)(nil)
+	_ api.Recordings = (*recordings.Admin)(nil)
 )
 
 const adminSecret = "test-admin-secret-0123456789"
@@ -37,6 +39,7 @@ type env struct {
 	now   time.Time
 	logs  *syncBuffer
 	data  string // Options.DataDir
+	recs  *recordings.Library
 }
 
 type syncBuffer struct {
@@ -86,6 +89,8 @@ func newEnv(t *testing.T, tweak ...func(*api.Options)) *env {
 		DataDir:           t.TempDir(),
 	}
 	opts.Voicemail = &voicemail.Service{Store: st, Dir: filepath.Join(opts.DataDir, "voicemail")}
+	e.recs = &recordings.Library{Store: st, Dir: filepath.Join(opts.DataDir, "recordings"), Now: func() time.Time { return e.now }, Logger: opts.Logger}
+	opts.Recordings = &recordings.Admin{Library: e.recs, Admin: st}
 	for _, f := range tweak {
 		f(&opts)
 	}

@@ -36,6 +36,7 @@ type updateHuntGroupRequest struct {
 	Queue         *queueJSON       `json:"queue,omitempty" doc:"replaces the queue settings"`
 	NoQueue       bool             `json:"no_queue,omitempty" doc:"true removes the queue"`
 	Overflow      *destinationJSON `json:"overflow,omitempty"`
+	Recording     *string          `json:"recording,omitempty" enum:"never,always,on_demand" doc:"whether calls the group's members answer are recorded"`
 }
 
 type huntGroupJSON struct {
@@ -49,6 +50,7 @@ type huntGroupJSON struct {
 	Queue              *queueJSON      `json:"queue,omitempty"`
 	Overflow           destinationJSON `json:"overflow"`
 	LastAnsweredMember string          `json:"last_answered_member,omitempty" doc:"round robin resumes after this member"`
+	Recording          string          `json:"recording,omitempty" enum:"never,always,on_demand" doc:"call recording policy (absent when recording is not configured)"`
 	CreatedAt          time.Time       `json:"created_at"`
 }
 
@@ -200,7 +202,17 @@ func (s *server) getHuntGroup(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.reply(200, toHuntGroupJSON(g))
+	return c.replyHuntGroup(g)
+}
+
+// replyHuntGroup answers with a group and its recording policy.
+func (c *call) replyHuntGroup(g store.HuntGroup) error {
+	j := toHuntGroupJSON(g)
+	var err error
+	if j.Recording, err = c.recordingPolicy(store.PolicyHuntGroup, g.ID); err != nil {
+		return err
+	}
+	return c.reply(200, j)
 }
 
 func (s *server) updateHuntGroup(c *call) error {
@@ -244,7 +256,9 @@ func (s *server) updateHuntGroup(c *call) error {
 	if in.Overflow != nil {
 		overflow = *in.Overflow
 	}
-	if err := c.checkHuntGroup(&g, overflow, queue); err != nil {
+	var fe fieldErrors
+	c.checkRecording(&fe, in.Recording)
+	if err := withFieldErrors(c.checkHuntGroup(&g, overflow, queue), fe); err != nil {
 		return err
 	}
 	if err := s.store.UpdateHuntGroup(c.ctx(), g); err != nil {
@@ -253,11 +267,14 @@ func (s *server) updateHuntGroup(c *call) error {
 		}
 		return huntGroupStoreError(err, g.Extension)
 	}
+	if err := c.setRecording(store.PolicyHuntGroup, g.ID, in.Recording); err != nil {
+		return err
+	}
 	g, err = c.huntGroup()
 	if err != nil {
 		return err
 	}
-	return c.reply(200, toHuntGroupJSON(g))
+	return c.replyHuntGroup(g)
 }
 
 func (s *server) deleteHuntGroup(c *call) error {

@@ -20,6 +20,7 @@ type fixture struct {
 	music                                    string
 	contact                                  string
 	campaign, dnc                            string
+	recording                                string
 }
 
 func (e *env) fixture(name, ext string) fixture {
@@ -54,6 +55,7 @@ func (e *env) fixture(name, ext string) fixture {
 	f.campaign = e.must(201, "POST", base+"/campaigns", f.token, campaignBody(f.audio, "+3250"+ext+"111")).str("id")
 	f.dnc = "+3250" + ext + "333"
 	e.must(201, "POST", base+"/do_not_call", f.token, map[string]any{"number": f.dnc})
+	f.recording = e.recording(f.tenant, ext, ext+"9")
 	return f
 }
 
@@ -101,6 +103,7 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"createCampaign":          campaignBody(f.audio, "+3250666111"),
 		"uploadCampaignContacts":  map[string]any{"file": "not checked: the tenant is"},
 		"addDoNotCall":            map[string]any{"number": "+3250666667"},
+		"updateRecordingSettings": map[string]any{"retention_days": 1},
 	}
 }
 
@@ -140,7 +143,8 @@ var pathParams = regexp.MustCompile(`\{[a-z_]+\}`)
 func fill(path string, f fixture, tenant string) string {
 	return strings.NewReplacer("{tenant}", tenant, "{user}", f.user, "{device}", f.device, "{site}", f.site,
 		"{number}", f.number, "{hunt_group}", f.group, "{call_flow}", f.flow, "{audio}", f.audio,
-		"{message}", f.message, "{kind}", "busy", "{music}", f.music, "{contact}", f.contact, "{campaign}", f.campaign, "{dnc_number}", f.dnc).Replace(path)
+		"{message}", f.message, "{kind}", "busy", "{music}", f.music, "{contact}", f.contact, "{campaign}", f.campaign, "{dnc_number}", f.dnc,
+		"{recording}", f.recording).Replace(path)
 }
 
 // TestTenantIsolation: a tenant administrator of A gets 404 on every
@@ -259,6 +263,16 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	if r := e.must(200, "GET", bb+"/contacts/"+b.contact, e.admin, nil); r.str("name") != "Supplier Bravo" {
 		t.Fatalf("B's contact changed: %s", r.raw)
+	}
+	// B's recording is there, never downloaded, and its settings as made.
+	if r := e.must(200, "GET", bb+"/recordings", e.admin, nil); len(r.arr) != 1 || r.arr[0].(map[string]any)["id"] != b.recording {
+		t.Fatalf("B's recordings: %s", r.raw)
+	}
+	if r := e.must(200, "GET", bb+"/recording_audit", e.admin, nil); len(r.arr) != 0 {
+		t.Fatalf("B's recording audit: %s", r.raw)
+	}
+	if r := e.must(200, "GET", bb+"/recording_settings", e.admin, nil); r.obj["retention_days"] != float64(90) {
+		t.Fatalf("B's recording settings: %s", r.raw)
 	}
 	// A's BLF keys cannot point at B's users either.
 	r := e.call("PUT", base+"/users/"+a.user+"/blf", a.token, []map[string]any{{"position": 1, "target_user_id": b.user}})

@@ -16,6 +16,7 @@ type createNumberRequest struct {
 
 type updateNumberRequest struct {
 	Destination *destinationJSON `json:"destination,omitempty"`
+	Recording   *string          `json:"recording,omitempty" enum:"never,always,on_demand" doc:"whether calls to the number are recorded"`
 }
 
 type numberJSON struct {
@@ -23,6 +24,7 @@ type numberJSON struct {
 	Number      string          `json:"number" doc:"E.164"`
 	Class       string          `json:"class" enum:"geographic,mobile,freephone,shared_cost,non_geographic,foreign"`
 	Destination destinationJSON `json:"destination"`
+	Recording   string          `json:"recording,omitempty" enum:"never,always,on_demand" doc:"call recording policy (absent when recording is not configured)"`
 	CreatedAt   time.Time       `json:"created_at"`
 }
 
@@ -103,7 +105,17 @@ func (s *server) getNumber(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.reply(200, toNumberJSON(n))
+	return c.replyNumber(n)
+}
+
+// replyNumber answers with a number and its recording policy.
+func (c *call) replyNumber(n store.Number) error {
+	j := toNumberJSON(n)
+	var err error
+	if j.Recording, err = c.recordingPolicy(store.PolicyNumber, n.ID); err != nil {
+		return err
+	}
+	return c.reply(200, j)
 }
 
 func (s *server) updateNumber(c *call) error {
@@ -115,25 +127,33 @@ func (s *server) updateNumber(c *call) error {
 	if err := c.decode(&in); err != nil {
 		return err
 	}
-	if in.Destination == nil {
-		return invalid("destination", "is required")
-	}
 	var fe fieldErrors
-	d, err := c.destination(&fe, "destination", *in.Destination, "")
-	if err != nil {
-		return err
+	if in.Destination == nil && in.Recording == nil {
+		fe.add("destination", "is required")
+	}
+	c.checkRecording(&fe, in.Recording)
+	d := n.Destination
+	if in.Destination != nil {
+		if d, err = c.destination(&fe, "destination", *in.Destination, ""); err != nil {
+			return err
+		}
 	}
 	if err := fe.err(); err != nil {
 		return err
 	}
-	if err := s.store.SetNumberDestination(c.ctx(), c.tenant.ID, n.ID, d); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("number %q not found", n.ID)
+	if in.Destination != nil {
+		if err := s.store.SetNumberDestination(c.ctx(), c.tenant.ID, n.ID, d); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return notFound("number %q not found", n.ID)
+			}
+			return err
 		}
+		n.Destination = d
+	}
+	if err := c.setRecording(store.PolicyNumber, n.ID, in.Recording); err != nil {
 		return err
 	}
-	n.Destination = d
-	return c.reply(200, toNumberJSON(n))
+	return c.replyNumber(n)
 }
 
 func (s *server) deleteNumber(c *call) error {

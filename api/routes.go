@@ -63,6 +63,7 @@ func (s *server) routes() []route {
 		greeting = vmBox + "/greetings/{kind}"
 		unavail  = http.StatusServiceUnavailable
 		contact  = tenant + "/contacts/{contact}"
+		rec      = tenant + "/recordings/{recording}"
 	)
 	return append([]route{
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", summary: "This OpenAPI 3.1 document", access: public, out: map[string]any{}, status: 200, h: s.getOpenAPI},
@@ -86,7 +87,7 @@ func (s *server) routes() []route {
 		{method: "POST", path: tenant + "/users", op: "createUser", summary: "Create a licence (full: extension, up to 5 devices; light: one device, no extension)", access: tenantScope, in: createUserRequest{}, out: userJSON{}, status: 201, errs: []int{conflict}, h: s.createUser},
 		{method: "GET", path: tenant + "/users", op: "listUsers", summary: "List the tenant's licences", access: tenantScope, out: []userJSON{}, status: 200, h: s.listUsers},
 		{method: "GET", path: user, op: "getUser", summary: "Get a licence", access: tenantScope, out: userJSON{}, status: 200, h: s.getUser},
-		{method: "PATCH", path: user, op: "updateUser", summary: "Change names, e-mail, language, extension, site, do-not-disturb or forwarding", access: tenantScope, in: updateUserRequest{}, out: userJSON{}, status: 200, errs: []int{conflict}, h: s.updateUser},
+		{method: "PATCH", path: user, op: "updateUser", summary: "Change names, e-mail, language, extension, site, do-not-disturb, forwarding or call recording", access: tenantScope, in: updateUserRequest{}, out: userJSON{}, status: 200, errs: []int{conflict}, h: s.updateUser},
 		{method: "DELETE", path: user, op: "terminateUser", summary: "Terminate a licence with its devices, bindings and keys", access: tenantScope, status: 204, errs: []int{conflict}, h: s.terminateUser},
 		{method: "POST", path: user + "/suspend", op: "suspendUser", summary: "Suspend a licence until a date (at most 3 months ahead) and drop its bindings", access: tenantScope, in: suspendRequest{}, out: userJSON{}, status: 200, errs: []int{conflict}, h: s.suspendUser},
 		{method: "POST", path: user + "/reactivate", op: "reactivateUser", summary: "Lift a suspension", access: tenantScope, out: userJSON{}, status: 200, h: s.reactivateUser},
@@ -116,7 +117,7 @@ func (s *server) routes() []route {
 		{method: "POST", path: tenant + "/numbers", op: "createNumber", summary: "Assign a public number to the tenant and say where its calls go", access: tenantScope, in: createNumberRequest{}, out: numberJSON{}, status: 201, errs: []int{conflict}, h: s.createNumber},
 		{method: "GET", path: tenant + "/numbers", op: "listNumbers", summary: "List the tenant's numbers", access: tenantScope, out: []numberJSON{}, status: 200, h: s.listNumbers},
 		{method: "GET", path: number, op: "getNumber", summary: "Get a number and its destination", access: tenantScope, out: numberJSON{}, status: 200, h: s.getNumber},
-		{method: "PATCH", path: number, op: "updateNumber", summary: "Change where a number leads", access: tenantScope, in: updateNumberRequest{}, out: numberJSON{}, status: 200, h: s.updateNumber},
+		{method: "PATCH", path: number, op: "updateNumber", summary: "Change where a number leads, or whether its calls are recorded", access: tenantScope, in: updateNumberRequest{}, out: numberJSON{}, status: 200, h: s.updateNumber},
 		{method: "DELETE", path: number, op: "deleteNumber", summary: "Release a number; users showing it as caller id return to the default", access: tenantScope, status: 204, h: s.deleteNumber},
 
 		{method: "POST", path: tenant + "/hunt_groups", op: "createHuntGroup", summary: "Create a hunt group: colleagues rung by a strategy, an optional queue, an overflow", access: tenantScope, in: huntGroupRequest{}, out: huntGroupJSON{}, status: 201, errs: []int{conflict}, h: s.createHuntGroup},
@@ -157,6 +158,18 @@ func (s *server) routes() []route {
 			query: []queryParam{{name: "class", typ: "string", doc: "the music class (as hunt group queues and call flows name it); empty: the tenant's default class"}}, h: s.uploadMusic},
 		{method: "GET", path: tenant + "/music", op: "listMusic", summary: "List the tenant's hold music by class", access: tenantScope, out: []musicJSON{}, status: 200, errs: []int{unavail}, h: s.listMusic},
 		{method: "DELETE", path: tenant + "/music/{music}", op: "deleteMusic", summary: "Remove a hold music file", access: tenantScope, status: 204, errs: []int{unavail}, h: s.deleteMusic},
+
+		{method: "GET", path: tenant + "/recordings", op: "listRecordings", summary: "List call recordings, newest first", access: tenantScope, out: []recordingJSON{}, status: 200, errs: []int{unavail},
+			query: []queryParam{{name: "from", typ: "string", doc: "started at or after this RFC 3339 time"}, {name: "to", typ: "string", doc: "started before this RFC 3339 time"},
+				{name: "party", typ: "string", doc: "a party's number (extension or E.164)"}, {name: "user", typ: "string", doc: "a user (licence) id among the parties"},
+				{name: "limit", typ: "integer", doc: "at most this many (1-1000, default 100)"}}, h: s.listRecordings},
+		{method: "GET", path: rec, op: "getRecording", summary: "Get a call recording, with its export state", access: tenantScope, out: recordingJSON{}, status: 200, errs: []int{unavail}, h: s.getRecording},
+		{method: "GET", path: rec + "/audio", op: "getRecordingAudio", summary: "Download a recording (8 kHz 16-bit stereo WAV, left the caller, right the callee); range requests are served; each download is audited", access: tenantScope, rawOut: "audio/wav", status: 200, errs: []int{unavail}, h: s.getRecordingAudio},
+		{method: "DELETE", path: rec, op: "deleteRecording", summary: "Delete a recording and its file; the audit keeps a trace", access: tenantScope, status: 204, errs: []int{unavail}, h: s.deleteRecording},
+		{method: "GET", path: tenant + "/recording_audit", op: "listRecordingAudit", summary: "What became of the tenant's recordings (purged, deleted, exported, downloaded), oldest first; entries outlive the recordings", access: tenantScope, out: []recordingAuditJSON{}, status: 200, errs: []int{unavail},
+			query: []queryParam{{name: "recording", typ: "string", doc: "only this recording's entries"}}, h: s.listRecordingAudit},
+		{method: "GET", path: tenant + "/recording_settings", op: "getRecordingSettings", summary: "Get the tenant's recording retention, announcement, toggle code and SFTP export (never its secrets)", access: tenantScope, out: recordingSettingsJSON{}, status: 200, errs: []int{unavail}, h: s.getRecordingSettings},
+		{method: "PATCH", path: tenant + "/recording_settings", op: "updateRecordingSettings", summary: "Change the tenant's recording retention (at most 90 days), announcement, toggle code or SFTP export", access: tenantScope, in: recordingSettingsRequest{}, out: recordingSettingsJSON{}, status: 200, errs: []int{unavail}, h: s.updateRecordingSettings},
 
 		{method: "POST", path: v1 + "/trunks", op: "createTrunk", summary: "Add a carrier trunk; calls from its inbound sources are routed by the called number", access: adminOnly, in: trunkRequest{}, out: trunkJSON{}, status: 201, errs: []int{conflict, forbid}, h: s.createTrunk},
 		{method: "GET", path: v1 + "/trunks", op: "listTrunks", summary: "List the carrier trunks (never their passwords)", access: adminOnly, out: []trunkJSON{}, status: 200, errs: []int{forbid}, h: s.listTrunks},

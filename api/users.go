@@ -35,6 +35,7 @@ type updateUserRequest struct {
 	CLIR             *bool   `json:"clir,omitempty" doc:"withhold the number on calls to the public network (Privacy: id); *31* before a number does it for one call"`
 	RejectAnonymous  *bool   `json:"reject_anonymous,omitempty" doc:"refuse callers who withhold their number (an announcement, then 433)"`
 	BarInternational *bool   `json:"bar_international,omitempty" doc:"bar this user's calls abroad; lifting it is logged"`
+	Recording        *string `json:"recording,omitempty" enum:"never,always,on_demand" doc:"whether the user's calls are recorded (on_demand: the toggle code starts and stops it)"`
 }
 
 type suspendRequest struct {
@@ -62,6 +63,7 @@ type userJSON struct {
 	CLIR             bool      `json:"clir"`
 	RejectAnonymous  bool      `json:"reject_anonymous"`
 	BarInternational bool      `json:"bar_international"`
+	Recording        string    `json:"recording,omitempty" enum:"never,always,on_demand" doc:"call recording policy (absent when recording is not configured)"`
 	CreatedAt        time.Time `json:"created_at"`
 }
 
@@ -138,7 +140,11 @@ func (c *call) extensionOfGroup(ext, self string) error {
 func (c *call) withCallerID(u store.User) (userJSON, error) {
 	j := c.s.toUserJSON(u)
 	ids, err := c.s.store.UserCallerIDs(c.ctx(), c.tenant.ID)
+	if err != nil {
+		return j, err
+	}
 	j.CallerIDNumber = ids[u.ID]
+	j.Recording, err = c.recordingPolicy(store.PolicyUser, u.ID)
 	return j, err
 }
 
@@ -303,6 +309,7 @@ func (s *server) updateUser(c *call) error {
 			return err
 		}
 	}
+	c.checkRecording(&fe, in.Recording)
 	if err := fe.err(); err != nil {
 		return err
 	}
@@ -332,6 +339,9 @@ func (s *server) updateUser(c *call) error {
 		if err != nil {
 			return err
 		}
+	}
+	if err := c.setRecording(store.PolicyUser, u.ID, in.Recording); err != nil {
+		return err
 	}
 	j, err := c.withCallerID(u)
 	if err != nil {

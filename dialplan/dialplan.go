@@ -92,6 +92,8 @@ type Plan struct {
 	// (default DefaultPushWait) while the other devices ring.
 	Waker    Waker
 	PushWait time.Duration
+	// Recorder records the bridged calls whose policy says so (nil: none).
+	Recorder Recorder
 
 	numbers numberRouting
 }
@@ -181,6 +183,7 @@ func (p *Plan) Route(ctx context.Context, call callctl.Call) {
 		leg.Hangup(callctl.CauseNormal)
 		return
 	}
+	p.bridged(ctx, call, br, o.TenantID, callee, "")
 	_, _ = br.Wait(ctx)
 }
 

@@ -191,8 +191,9 @@ func (p *Plan) emergency(ctx context.Context, call callctl.Call, dialled string,
 		in.Hangup(callctl.CauseOf(err))
 		return
 	}
-	call.SetCallee(callctl.Party{Number: number})
-	p.connect(ctx, call, res.Leg)
+	callee := callctl.Party{Number: number}
+	call.SetCallee(callee)
+	p.connect(ctx, call, call.Origin().TenantID, res.Leg, callee)
 }
 
 // emergencyStop ends an emergency dial only on the service's own answers

@@ -25,7 +25,7 @@ func (p *Plan) toExternal(ctx context.Context, call callctl.Call, t store.Tenant
 		return
 	}
 	call.SetCallee(callee)
-	p.connect(ctx, call, leg)
+	p.connect(ctx, call, t.ID, leg, callee)
 }
 
 // outboundTrunk is the trunk a carrier's call goes back out through when

@@ -53,7 +53,8 @@ type numberRouting struct {
 // node: a queue lives where its callers' media is).
 func (p *Plan) Hunts() *huntgroup.Hunt {
 	p.numbers.huntOnce.Do(func() {
-		p.numbers.hunt = &huntgroup.Hunt{Dir: directory{p}, Clock: p.HuntClock, Recheck: p.HuntRecheck, Logger: p.Logger}
+		p.numbers.hunt = &huntgroup.Hunt{Dir: directory{p}, Clock: p.HuntClock, Recheck: p.HuntRecheck, Logger: p.Logger,
+			Bridged: p.groupBridged}
 		if p.Prompts != nil {
 			p.numbers.hunt.Prompts = p.Prompts
 		}
@@ -109,7 +110,7 @@ func (p *Plan) routeTrunk(ctx context.Context, call callctl.Call, dialled string
 		return
 	}
 	log.Info("trunk call routed", "destination", n.Destination.Type, "id", n.Destination.ID)
-	p.dispatch(ctx, call, t, n.Destination, 0, log)
+	p.dispatch(withNumber(ctx, n.ID), call, t, n.Destination, 0, log)
 }
 
 // dispatch connects the call's caller to d, a destination of tenant t: a
@@ -183,11 +184,12 @@ func (p *Plan) toUser(ctx context.Context, call callctl.Call, t store.Tenant, us
 		return
 	}
 	call.SetCallee(callee)
-	p.connect(ctx, call, leg)
+	p.connect(ctx, call, t.ID, leg, callee)
 }
 
-// connect answers the caller and bridges it with leg until either hangs up.
-func (p *Plan) connect(ctx context.Context, call callctl.Call, leg callctl.Leg) {
+// connect answers the caller and bridges it with leg, callee's, until
+// either hangs up.
+func (p *Plan) connect(ctx context.Context, call callctl.Call, tenantID string, leg callctl.Leg, callee callctl.Party) {
 	in := call.Inbound()
 	if err := in.Answer(ctx); err != nil {
 		leg.Hangup(callctl.CauseNormal)
@@ -199,6 +201,7 @@ func (p *Plan) connect(ctx context.Context, call callctl.Call, leg callctl.Leg) 
 		leg.Hangup(callctl.CauseNormal)
 		return
 	}
+	p.bridged(ctx, call, br, tenantID, callee, "")
 	_, _ = br.Wait(ctx)
 }
 

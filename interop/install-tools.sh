@@ -4,7 +4,8 @@
 # music the media engine plays by default, PostgreSQL's server binaries,
 # which the store's contract tests start in a temporary directory, Kamailio,
 # the SIP edge of the local cluster (interop/cluster), the SMTP
-# server the voicemail's e-mail tests run (aiosmtpd), and the sources of the
+# server the voicemail's e-mail tests run (aiosmtpd), OpenSSH's sshd for
+# the recordings' SFTP export tests, and the sources of the
 # system prompts (Asterisk's English and French recordings, espeak-ng for
 # Dutch and the rest), which it then builds into $PROMPTS_DIR. As root (or with password-less
 # sudo) it installs what is missing with apt-get; otherwise it fails and says
@@ -25,6 +26,7 @@ check() {
 	command -v kamailio >/dev/null 2>&1 || [ -x /usr/sbin/kamailio ] || missing="$missing kamailio"
 	/usr/bin/python3 -c "import aiosmtpd" >/dev/null 2>&1 || missing="$missing python3-aiosmtpd"
 	command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
+	[ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
 	ls "$SOUNDS_DIR"/en_US_f_Allison/vm-intro.wav >/dev/null 2>&1 || missing="$missing asterisk-core-sounds-en-wav"
 	ls "$SOUNDS_DIR"/fr_CA_f_June/vm-intro.wav >/dev/null 2>&1 || missing="$missing asterisk-core-sounds-fr-wav"
 	missing="${missing# }"
@@ -40,6 +42,7 @@ describe() {
 		kamailio) echo "  kamailio, the SIP edge of the local cluster's tests (Debian package kamailio)" ;;
 		python3-aiosmtpd) echo "  the aiosmtpd SMTP server for /usr/bin/python3 (Debian package python3-aiosmtpd)" ;;
 		espeak-ng) echo "  espeak-ng, which speaks the prompts that have no recording (Debian package espeak-ng)" ;;
+		openssh-server) echo "  sshd, the SFTP server the recordings' export tests run (Debian package openssh-server)" ;;
 		asterisk-core-sounds-en-wav) echo "  English prompt recordings in $SOUNDS_DIR (Debian package asterisk-core-sounds-en-wav)" ;;
 		asterisk-core-sounds-fr-wav) echo "  French prompt recordings in $SOUNDS_DIR (Debian package asterisk-core-sounds-fr-wav)" ;;
 		esac

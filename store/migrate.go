@@ -508,6 +508,76 @@ var migrations = []string{
 		created_at INTEGER NOT NULL,
 		PRIMARY KEY (tenant_id, number)
 	);`,
+	// Call recording: policies per user, number and hunt group; a
+	// tenant's retention and export settings; the recordings, their
+	// parties, and an audit of what became of them that outlives them
+	// (no foreign key to recordings or tenants on purpose).
+	`CREATE TABLE recording_policies (
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		kind TEXT NOT NULL CHECK (kind IN ('user','number','hunt_group')),
+		target_id TEXT NOT NULL,
+		mode TEXT NOT NULL CHECK (mode IN ('always','on_demand')),
+		PRIMARY KEY (kind, target_id)
+	);
+	CREATE INDEX recording_policies_tenant ON recording_policies(tenant_id);
+	CREATE TABLE recording_settings (
+		tenant_id TEXT PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
+		retention_days INTEGER NOT NULL DEFAULT 90 CHECK (retention_days BETWEEN 1 AND 90),
+		announce INTEGER NOT NULL DEFAULT 0,
+		toggle_code TEXT NOT NULL DEFAULT '*1',
+		export_enabled INTEGER NOT NULL DEFAULT 0,
+		export_host TEXT NOT NULL DEFAULT '',
+		export_port INTEGER NOT NULL DEFAULT 22,
+		export_user TEXT NOT NULL DEFAULT '',
+		export_password_enc BLOB,
+		export_key_enc BLOB,
+		export_host_key TEXT NOT NULL DEFAULT '',
+		export_dir TEXT NOT NULL DEFAULT '',
+		export_delete_local INTEGER NOT NULL DEFAULT 0,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE TABLE recordings (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		call_id TEXT NOT NULL,
+		started_at INTEGER NOT NULL,
+		duration_ms INTEGER NOT NULL DEFAULT 0,
+		size INTEGER NOT NULL DEFAULT 0,
+		sha256 TEXT NOT NULL DEFAULT '',
+		expires_at INTEGER NOT NULL,
+		state TEXT NOT NULL CHECK (state IN ('recording','complete')),
+		repaired INTEGER NOT NULL DEFAULT 0,
+		export_state TEXT NOT NULL DEFAULT '' CHECK (export_state IN ('','pending','exported','failed')),
+		export_attempts INTEGER NOT NULL DEFAULT 0,
+		export_next_at INTEGER NOT NULL DEFAULT 0,
+		export_error TEXT NOT NULL DEFAULT '',
+		exported_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX recordings_tenant ON recordings(tenant_id, started_at);
+	CREATE INDEX recordings_expiry ON recordings(expires_at);
+	CREATE INDEX recordings_export ON recordings(export_state, export_next_at);
+	CREATE TABLE recording_parties (
+		recording_id TEXT NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+		channel INTEGER NOT NULL,
+		name TEXT NOT NULL DEFAULT '',
+		number TEXT NOT NULL DEFAULT '',
+		user_id TEXT NOT NULL DEFAULT '',
+		PRIMARY KEY (recording_id, channel)
+	);
+	CREATE INDEX recording_parties_number ON recording_parties(number);
+	CREATE INDEX recording_parties_user ON recording_parties(user_id);
+	CREATE TABLE recording_audit (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL,
+		recording_id TEXT NOT NULL,
+		call_id TEXT NOT NULL DEFAULT '',
+		action TEXT NOT NULL,
+		reason TEXT NOT NULL DEFAULT '',
+		actor TEXT NOT NULL DEFAULT '',
+		at INTEGER NOT NULL
+	);
+	CREATE INDEX recording_audit_tenant ON recording_audit(tenant_id, at);
+	CREATE INDEX recording_audit_recording ON recording_audit(recording_id);`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)

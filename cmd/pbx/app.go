@@ -201,6 +201,7 @@ func (a *app) start() error {
 	a.startTrunkReg()
 	a.startWebhooks()
 	a.startCampaigns()
+	a.startRecordingJobs()
 	if a.cfg.HTTPSAddr != "" {
 		ln, err := tls.Listen("tcp", a.cfg.HTTPSAddr, a.tls)
 		if err != nil {

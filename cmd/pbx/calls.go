@@ -33,6 +33,7 @@ type calls struct {
 	// phones' message lamps.
 	voicemail *voicemail.Service
 	mwi       *mwi.Service
+	rec       *recordingParts // call recording
 }
 
 // setupCalls creates the media engine, the b2bua and the dialplan and
@@ -60,6 +61,10 @@ func (a *app) setupCalls() error {
 	a.setupEmergency(c)
 	c.router = &router{plan: c.plan}
 	if err := a.setupVoicemail(c); err != nil {
+		eng.Close()
+		return err
+	}
+	if err := a.setupRecording(c); err != nil {
 		eng.Close()
 		return err
 	}
@@ -121,6 +126,7 @@ func (a *app) closeCalls() {
 		return
 	}
 	a.calls.b2bua.Close()
+	a.calls.rec.capture.Wait() // the bridges have ended: their files are complete
 	a.calls.voicemail.Close()
 	a.calls.mwi.Close()
 	a.calls.presence.Close()

@@ -19,6 +19,7 @@ func (a *app) mountHTTP(mux *http.ServeMux) {
 		Models:            deviceModels{},
 		DataDir:           a.cfg.DataDir,
 		Voicemail:         a.calls.voicemail,
+		Recordings:        a.calls.rec.admin,
 		TrunkRegistration: a.trunkRegistration,
 		SMS:               a.sms,
 		Campaigns:         a.campaigns,

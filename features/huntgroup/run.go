@@ -82,6 +82,9 @@ type Hunt struct {
 	// Prompts say queue positions; nil announces nothing.
 	Prompts Prompter
 	Logger  *slog.Logger
+	// Bridged, if set, is told when a member is bridged with the caller
+	// (call recording); member's UserID is the member's licence.
+	Bridged func(ctx context.Context, call callctl.Call, br callctl.Bridge, groupID string, member callctl.Party)
 
 	mu     sync.Mutex
 	queues map[string]*Queue
@@ -135,7 +138,7 @@ func (h *Hunt) Run(ctx context.Context, call callctl.Call, g Group) (Outcome, er
 		switch {
 		case err == nil:
 			h.answered(ctx, g, res)
-			return h.serve(ctx, call, caller, res)
+			return h.serve(ctx, call, g, caller, res)
 		case gone(caller, err):
 			return Gone, nil
 		}
@@ -171,7 +174,7 @@ func (h *Hunt) queue(ctx context.Context, call callctl.Call, g Group, caller cal
 				h.answered(ctx, g, res)
 				t.Leave()
 				caller.StopMusic()
-				return h.serve(ctx, call, caller, res)
+				return h.serve(ctx, call, g, caller, res)
 			}
 			if gone(caller, err) {
 				return Gone, nil
@@ -261,7 +264,7 @@ func (h *Hunt) answered(ctx context.Context, g Group, res callctl.DialResult) {
 
 // serve bridges the caller with the member who answered until either
 // hangs up.
-func (h *Hunt) serve(ctx context.Context, call callctl.Call, caller callctl.Leg, res callctl.DialResult) (Outcome, error) {
+func (h *Hunt) serve(ctx context.Context, call callctl.Call, g Group, caller callctl.Leg, res callctl.DialResult) (Outcome, error) {
 	if err := caller.Answer(ctx); err != nil {
 		res.Leg.Hangup(callctl.CauseNormal)
 		return Gone, nil
@@ -271,6 +274,11 @@ func (h *Hunt) serve(ctx context.Context, call callctl.Call, caller callctl.Leg,
 	if err != nil {
 		res.Leg.Hangup(callctl.CauseNormal)
 		return Gone, nil
+	}
+	if h.Bridged != nil {
+		member := res.Leg.Remote()
+		member.UserID = res.Tag // members are dialled tagged with their licence
+		h.Bridged(ctx, call, br, g.ID, member)
 	}
 	_, _ = br.Wait(ctx)
 	return Served, nil

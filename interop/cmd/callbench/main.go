@@ -28,6 +28,10 @@
 //     the idle server, divided by the calls; memory_per_call_rss the same
 //     with the resident set. This stage runs first, on a server that has
 //     carried no calls yet.
+//   - concurrent_recorded_calls: the same steps with calls whose callers'
+//     policy records them (a stereo WAV each, written as the call goes;
+//     see recorded.go), in a tenant of their own; cpu_per_recorded_packet
+//     sits next to cpu_per_relayed_packet.
 //
 // Figures go to stdout, one per line as "name value unit"; progress and
 // diagnostics go to stderr. A stage that fails prints what it measured and
@@ -72,13 +76,15 @@ type options struct {
 	skipCPS   bool
 	skipMedia bool
 	skipGroup bool
+	// recordedSteps are the steps of the recorded calls (none: skipped).
+	recordedSteps []int
 	// groupRates are the call rates tried for trunk_group_calls_per_second.
 	groupRates []float64
 }
 
 func main() {
 	var o options
-	var steps, rates, groupRates string
+	var steps, rates, groupRates, recordedSteps string
 	flag.StringVar(&o.pbx, "pbx", "", "pbx binary to run (default: build cmd/pbx)")
 	flag.StringVar(&steps, "steps", "100,200,400,700,1000", "concurrent call steps, comma-separated")
 	flag.DurationVar(&o.window, "window", 10*time.Second, "measurement window of each concurrent-call step")
@@ -87,13 +93,20 @@ func main() {
 	flag.DurationVar(&o.rateRun, "rate-run", 5*time.Second, "length of each SIPp run at one call rate")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory (server data and log, SIPp files)")
 	flag.StringVar(&o.serveArgs, "serve-args", "", "extra `pbx serve` flags, space-separated")
-	flag.DurationVar(&o.total, "timeout", 5*time.Minute, "bound of the whole run")
+	flag.DurationVar(&o.total, "timeout", 8*time.Minute, "bound of the whole run")
+	flag.StringVar(&recordedSteps, "recorded-steps", "100,200,300,400", "concurrent recorded call steps, comma-separated; \"\" skips them")
 	flag.BoolVar(&o.skipCPS, "no-cps", false, "skip the call rate stage")
 	flag.BoolVar(&o.skipMedia, "no-media", false, "skip the concurrent calls stage")
 	flag.BoolVar(&o.skipGroup, "no-group", false, "skip the trunk-to-hunt-group call rate stage")
 	flag.StringVar(&groupRates, "group-rates", "50,100,200,400", "call rates tried for trunk_group_calls_per_second, calls/s")
 	flag.Parse()
 	var err error
+	if recordedSteps != "" {
+		if o.recordedSteps, err = parseInts(recordedSteps); err != nil {
+			fmt.Fprintln(os.Stderr, "callbench: -recorded-steps:", err)
+			os.Exit(2)
+		}
+	}
 	if o.steps, err = parseInts(steps); err != nil {
 		fmt.Fprintln(os.Stderr, "callbench: -steps:", err)
 		os.Exit(2)
@@ -180,8 +193,13 @@ func run(o options) error {
 	// transactions outlive them by up to 32 s, and whose peak heap the Go
 	// runtime returns to the system only slowly).
 	if !o.skipMedia {
-		if err := concurrentCalls(ctx, o, srv, mediaAccs[:maxCalls], mediaAccs[maxCalls:]); err != nil {
+		if err := concurrentCalls(ctx, o.steps, o, srv, mediaAccs[:maxCalls], mediaAccs[maxCalls:], relayedStage); err != nil {
 			logf("concurrent calls stage: %v", err)
+		}
+	}
+	if len(o.recordedSteps) > 0 {
+		if err := recordedCalls(ctx, o, srv); err != nil {
+			logf("concurrent recorded calls stage: %v", err)
 		}
 	}
 	if !o.skipCPS {
@@ -239,7 +257,7 @@ type stepResult struct {
 }
 
 // concurrentCalls steps up the number of relayed calls.
-func concurrentCalls(ctx context.Context, o options, srv *interop.Server, callers, callees []interop.CallAccount) error {
+func concurrentCalls(ctx context.Context, steps []int, o options, srv *interop.Server, callers, callees []interop.CallAccount, st stage) error {
 	g, err := loadgen.New(loadgen.Config{Server: srv.SIPAddr})
 	if err != nil {
 		return err
@@ -271,7 +289,9 @@ func concurrentCalls(ctx context.Context, o options, srv *interop.Server, caller
 			time.Sleep(100 * time.Millisecond)
 		}
 		// Sockets the pbx still holds 10 s after the last call ended.
-		figure("server_fds_left_after_hangup", float64(max(0, left)), "count")
+		if !st.recorded {
+			figure("server_fds_left_after_hangup", float64(max(0, left)), "count")
+		}
 	}()
 	lgCallees := make([]loadgen.Account, len(callees))
 	for i, a := range callees {
@@ -289,7 +309,7 @@ func concurrentCalls(ctx context.Context, o options, srv *interop.Server, caller
 	var best *stepResult
 	var calls []*loadgen.Call
 	limited := false
-	for _, n := range o.steps {
+	for _, n := range steps {
 		if ctx.Err() != nil {
 			logf("time is up before the step of %d calls", n)
 			break
@@ -302,40 +322,47 @@ func concurrentCalls(ctx context.Context, o options, srv *interop.Server, caller
 		added, err := g.DialAll(ctx, pairs, 32)
 		calls = append(calls, added...)
 		if err != nil {
-			logf("step %d: %d of %d new calls up in %s; setup failed: %v", n, len(added), len(pairs), time.Since(t0).Round(time.Millisecond), err)
+			logf("%sstep %d: %d of %d new calls up in %s; setup failed: %v", st.log, n, len(added), len(pairs), time.Since(t0).Round(time.Millisecond), err)
 			break
 		}
-		logf("step %d: %d new calls up in %s", n, len(added), time.Since(t0).Round(time.Millisecond))
+		logf("%sstep %d: %d new calls up in %s", st.log, n, len(added), time.Since(t0).Round(time.Millisecond))
 		r, err := measureStep(ctx, o, srv, g, calls)
 		if err != nil {
-			logf("step %d: %v", n, err)
+			logf("%sstep %d: %v", st.log, n, err)
 			break
 		}
 		if gm, rss, err := serverMemory(ctx, srv); err == nil {
 			r.memGo, r.memRSS = gm-idleGo, rss-idleRSS
 		}
-		logf("step %d: window %.1fs loss %d/%d (%.4f%%), worst stream %.3f%%, jitter max %.2f ms, MOS min %.2f, DTMF ok %v (%d bad), pbx CPU %.0f%% = %.2f us/packet, memory +%.0f kB/call (Go heap+stacks) +%.0f kB/call (RSS); generator lag %+v; dead streams %d, send errors %d",
-			n, r.windowSeconds, r.lost, r.expected, 100*loadgen.LossRatio(r.expected, r.lost), r.lossMaxPercent,
+		logf("%sstep %d: window %.1fs loss %d/%d (%.4f%%), worst stream %.3f%%, jitter max %.2f ms, MOS min %.2f, DTMF ok %v (%d bad), pbx CPU %.0f%% = %.2f us/packet, memory +%.0f kB/call (Go heap+stacks) +%.0f kB/call (RSS); generator lag %+v; dead streams %d, send errors %d",
+			st.log, n, r.windowSeconds, r.lost, r.expected, 100*loadgen.LossRatio(r.expected, r.lost), r.lossMaxPercent,
 			float64(r.jitterMax)/1e6, r.mosMin, r.dtmfOK, r.dtmfBad, r.serverCPUPercent,
 			float64(r.cpu.Nanoseconds())/1e3/float64(max(1, r.sent)), r.memGo/1024/float64(n), r.memRSS/1024/float64(n),
 			r.lag, r.deadStreams, r.sendErrors)
 		if !r.keptPace {
-			logf("step %d: the load generator did not keep pace: its figures would measure itself; stopping here", n)
+			logf("%sstep %d: the load generator did not keep pace: its figures would measure itself; stopping here", st.log, n)
 			limited = true
 			break
 		}
 		if !r.clean {
-			logf("step %d: loss at or above 0.1%%: stopping here", n)
+			logf("%sstep %d: loss at or above 0.1%%: stopping here", st.log, n)
 			break
 		}
 		best = r
 	}
 	if best == nil {
-		figure("concurrent_relayed_calls", 0, "calls")
+		figure(st.calls, 0, "calls")
 		return errors.New("no step was clean")
 	}
-	figure("concurrent_relayed_calls", float64(best.calls), "calls")
-	figure("cpu_per_relayed_packet", float64(best.cpu.Nanoseconds())/1e3/float64(max(1, best.sent)), "us")
+	figure(st.calls, float64(best.calls), "calls")
+	figure(st.cpu, float64(best.cpu.Nanoseconds())/1e3/float64(max(1, best.sent)), "us")
+	if st.recorded {
+		figure("recorded_memory_per_call", best.memGo/1024/float64(best.calls), "kB")
+		figure("recorded_loss_max_percent", best.lossMaxPercent, "%")
+		figure("recorded_mos_min", best.mosMin, "mos")
+		figure("recorded_limited_by_loadgen", b2f(limited), "bool")
+		return nil
+	}
 	figure("memory_per_call", best.memGo/1024/float64(best.calls), "kB")
 	figure("memory_per_call_rss", best.memRSS/1024/float64(best.calls), "kB")
 	figure("mos_min", best.mosMin, "mos")
