@@ -304,6 +304,52 @@ var migrations = []string{
 		path TEXT NOT NULL UNIQUE
 	);
 	CREATE INDEX voicemail_messages_box ON voicemail_messages(box_id, received_at);`,
+	// rating: the rate table (micro-euros), the price of each call to the
+	// public network (cents; the user and number are kept even once the
+	// licence is gone: invoices outlive it), monthly credit limits (user_id
+	// '' is the tenant's), toll-fraud blocks (user_id '' blocks the tenant)
+	// and the licence and number counts of closed months.
+	`CREATE TABLE rates (
+		prefix TEXT PRIMARY KEY,
+		name TEXT NOT NULL,
+		per_minute INTEGER NOT NULL CHECK (per_minute >= 0),
+		setup INTEGER NOT NULL DEFAULT 0 CHECK (setup >= 0)
+	);
+	CREATE TABLE cdr_prices (
+		cdr_id TEXT PRIMARY KEY REFERENCES cdrs(id) ON DELETE CASCADE,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		user_id TEXT NOT NULL DEFAULT '',
+		number TEXT NOT NULL,
+		class TEXT NOT NULL,
+		rate_prefix TEXT NOT NULL DEFAULT '',
+		seconds INTEGER NOT NULL,
+		cents INTEGER NOT NULL,
+		start_at INTEGER NOT NULL
+	);
+	CREATE INDEX cdr_prices_tenant_start ON cdr_prices(tenant_id, start_at);
+	CREATE INDEX cdr_prices_user_start ON cdr_prices(tenant_id, user_id, start_at);
+	CREATE TABLE credit_limits (
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		user_id TEXT NOT NULL DEFAULT '',
+		cents INTEGER NOT NULL CHECK (cents >= 0),
+		auto_restrict INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (tenant_id, user_id)
+	);
+	CREATE TABLE fraud_blocks (
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		user_id TEXT NOT NULL DEFAULT '',
+		reason TEXT NOT NULL,
+		blocked_at INTEGER NOT NULL,
+		PRIMARY KEY (tenant_id, user_id)
+	);
+	CREATE TABLE usage_counts (
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		month TEXT NOT NULL,
+		full_licences INTEGER NOT NULL,
+		light_licences INTEGER NOT NULL,
+		numbers INTEGER NOT NULL,
+		PRIMARY KEY (tenant_id, month)
+	);`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)
