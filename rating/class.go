@@ -41,3 +41,13 @@ func Guarded(number string) bool {
 	c, err := numbering.Classify(number)
 	return err == nil && (c == numbering.Foreign || c == numbering.Premium)
 }
+
+// External reports whether a forwarding target is a number of the public
+// network rather than an extension.
+func External(target string) bool {
+	if target == "" {
+		return false
+	}
+	_, err := numbering.Normalize(target)
+	return err == nil
+}
