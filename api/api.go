@@ -131,6 +131,9 @@ type Options struct {
 	// TrunkChanged is called after a trunk was created, changed or
 	// deleted, so that registrations follow at once. Nil: nothing to do.
 	TrunkChanged func()
+	// Billing serves rates, credit limits, usage and the CDR export. Nil:
+	// the Store when it has these methods, else their routes answer 503.
+	Billing Billing
 }
 
 // DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
@@ -151,6 +154,7 @@ type server struct {
 	voicemail  Voicemail
 	trunkReg   func(trunkID string) (TrunkRegistration, bool)
 	trunkChg   func()
+	billing    Billing
 	mux        *http.ServeMux
 	patterns   []string
 	openapi    []byte
@@ -179,6 +183,7 @@ func newServer(opts Options) *server {
 		voicemail:  opts.Voicemail,
 		trunkReg:   opts.TrunkRegistration,
 		trunkChg:   opts.TrunkChanged,
+		billing:    billingOf(opts),
 	}
 	if s.baseDomain == "" {
 		s.baseDomain = DefaultBaseDomain

@@ -97,8 +97,17 @@ func (s *server) routes() []route {
 		{method: "GET", path: tenant + "/devices", op: "listDevices", summary: "List every device of the tenant (never their secrets)", access: tenantScope, out: []deviceJSON{}, status: 200, h: s.listDevices},
 
 		{method: "GET", path: tenant + "/registrations", op: "listRegistrations", summary: "List the tenant's current registrations (contact bindings)", access: tenantScope, out: []registrationJSON{}, status: 200, h: s.listRegistrations},
-		{method: "GET", path: tenant + "/cdrs", op: "listCDRs", summary: "List call detail records, newest first", access: tenantScope, out: []cdrJSON{}, status: 200,
-			query: []queryParam{{name: "limit", typ: "integer", doc: "at most this many records (1-1000, default 100)"}}, h: s.listCDRs},
+		{method: "GET", path: tenant + "/cdrs", op: "listCDRs", summary: "List the newest call detail records; with from/to/after, or Accept text/csv or application/x-ndjson, export a period oldest first with prices, streamed (CSV, JSON lines or a JSON array)", access: tenantScope, out: []cdrJSON{}, status: 200,
+			query: cdrParams, h: s.cdrs},
+		{method: "GET", path: tenant + "/usage", op: "getUsage", summary: "A month's bill: licences and numbers, minutes and cost of calls to the public network per licence and destination class", access: tenantScope, out: usageJSON{}, status: 200, errs: []int{unavail},
+			query: []queryParam{{name: "month", typ: "string", doc: "YYYY-MM (default: the current month, Europe/Brussels)"}}, h: s.getUsage},
+		{method: "GET", path: tenant + "/fair_use", op: "getFairUse", summary: "A month's fair-use report: call hours, distinct numbers, permanent external forwards, repeated long calls; rows over a threshold flagged", access: tenantScope, out: fairUseJSON{}, status: 200, errs: []int{unavail},
+			query: fairUseParams, h: s.getFairUse},
+		{method: "GET", path: tenant + "/credit", op: "getCredit", summary: "The tenant's and its licences' monthly credit limits and what the month's calls spent", access: tenantScope, out: creditJSON{}, status: 200, errs: []int{unavail}, h: s.getCredit},
+		{method: "PUT", path: tenant + "/credit", op: "putCredit", summary: "Set the monthly credit limits (tenant and licences) and whether reaching it restricts the tenant", access: tenantAdmin, in: creditRequest{}, out: creditJSON{}, status: 200, errs: []int{forbid, unavail}, h: s.putCredit},
+		{method: "GET", path: tenant + "/fraud_blocks", op: "listFraudBlocks", summary: "The toll-fraud guard's blocks of international and premium calls", access: tenantScope, out: []fraudBlockJSON{}, status: 200, errs: []int{unavail}, h: s.listFraudBlocks},
+		{method: "DELETE", path: tenant + "/fraud_block", op: "liftTenantFraudBlock", summary: "Lift the toll-fraud block of the whole tenant", access: tenantScope, status: 204, errs: []int{unavail}, h: s.liftTenantFraudBlock},
+		{method: "DELETE", path: user + "/fraud_block", op: "liftUserFraudBlock", summary: "Lift the toll-fraud block of a licence", access: tenantScope, status: 204, errs: []int{unavail}, h: s.liftUserFraudBlock},
 
 		{method: "POST", path: tenant + "/numbers", op: "createNumber", summary: "Assign a public number to the tenant and say where its calls go", access: tenantScope, in: createNumberRequest{}, out: numberJSON{}, status: 201, errs: []int{conflict}, h: s.createNumber},
 		{method: "GET", path: tenant + "/numbers", op: "listNumbers", summary: "List the tenant's numbers", access: tenantScope, out: []numberJSON{}, status: 200, h: s.listNumbers},
@@ -149,6 +158,8 @@ func (s *server) routes() []route {
 		{method: "GET", path: v1 + "/trunks", op: "listTrunks", summary: "List the carrier trunks (never their passwords)", access: adminOnly, out: []trunkJSON{}, status: 200, errs: []int{forbid}, h: s.listTrunks},
 		{method: "GET", path: trunk, op: "getTrunk", summary: "Get a carrier trunk (never its password)", access: adminOnly, out: trunkJSON{}, status: 200, errs: []int{forbid}, h: s.getTrunk},
 		{method: "PATCH", path: trunk, op: "updateTrunk", summary: "Change some fields of a carrier trunk", access: adminOnly, in: updateTrunkRequest{}, out: trunkJSON{}, status: 200, errs: []int{conflict, forbid}, h: s.updateTrunk},
+		{method: "PUT", path: v1 + "/rates", op: "putRates", summary: "Replace the rate table of calls to the public network (the longest prefix of a number wins; internal and emergency calls are free)", access: adminOnly, in: []rateJSON{}, out: []rateJSON{}, status: 200, errs: []int{forbid, unavail}, h: s.putRates},
+		{method: "GET", path: v1 + "/rates", op: "getRates", summary: "The rate table", access: adminOnly, out: []rateJSON{}, status: 200, errs: []int{forbid, unavail}, h: s.getRates},
 		{method: "DELETE", path: trunk, op: "deleteTrunk", summary: "Remove a carrier trunk", access: adminOnly, status: 204, errs: []int{forbid}, h: s.deleteTrunk},
 	}
 }
