@@ -79,6 +79,9 @@ type Plan struct {
 	// Prompts say hunt-group queue positions (nil: none are announced).
 	Prompts     huntgroup.Prompter
 	HuntRecheck time.Duration
+	// Credit prices and limits calls to the public network (nil: they
+	// are not metered).
+	Credit Credit
 
 	numbers numberRouting
 }

@@ -34,13 +34,20 @@ func (p *Plan) toExternal(ctx context.Context, call callctl.Call, number string,
 		EarlyMedia:   true,
 		StopOn:       callctl.TrunkFailover,
 	}
+	sess, ok := p.admitExternal(ctx, call, number, log)
+	if !ok {
+		return
+	}
 	res, err := call.Dial(ctx, spec).Wait(ctx)
 	if err != nil {
+		if sess != nil {
+			sess.Forget()
+		}
 		in.Hangup(callctl.CauseOf(err))
 		return
 	}
 	call.SetCallee(callctl.Party{Number: number})
-	p.connect(ctx, call, res.Leg)
+	p.connectMetered(ctx, call, res.Leg, sess, log)
 }
 
 // outboundTrunk picks the trunk an external destination leaves through.
