@@ -29,22 +29,27 @@ func (f *fakeCredit) Admit(_ context.Context, c CreditCall) (CreditSession, Cred
 	return f.sess, "", nil
 }
 
-// fakeSession cuts the call when cut is closed, warning first.
+// fakeSession warns when warn is closed and cuts the call when cut is.
 type fakeSession struct {
-	watching, cut chan struct{}
+	watching, warn, cut chan struct{}
 	mu            sync.Mutex
 	forgot        bool
 }
 
 func newFakeSession() *fakeSession {
-	return &fakeSession{watching: make(chan struct{}), cut: make(chan struct{})}
+	return &fakeSession{watching: make(chan struct{}), warn: make(chan struct{}), cut: make(chan struct{})}
 }
 
 func (s *fakeSession) Watch(ctx context.Context, warn func()) bool {
 	close(s.watching)
 	select {
-	case <-s.cut:
+	case <-s.warn:
 		warn()
+	case <-ctx.Done():
+		return false
+	}
+	select {
+	case <-s.cut:
 		return true
 	case <-ctx.Done():
 		return false
@@ -93,13 +98,19 @@ func TestCreditCutsACallInProgress(t *testing.T) {
 		t.Fatal("not bridged")
 	}
 	<-sess.watching
+	close(sess.warn)
+	in := call.InboundLeg()
+	for deadline := time.Now().Add(patience); len(in.Plays()) == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no warning tone")
+		}
+	}
 	close(sess.cut)
 	select {
 	case <-done:
 	case <-time.After(patience):
 		t.Fatal("the call was not cut")
 	}
-	in := call.InboundLeg()
 	_, callee := br.Legs()
 	// The caller's first hang-up says why; the callee is hung up too
 	// (by us or by the bridge: whichever comes first).
