@@ -32,8 +32,8 @@ func (f *fakeCredit) Admit(_ context.Context, c CreditCall) (CreditSession, Cred
 // fakeSession warns when warn is closed and cuts the call when cut is.
 type fakeSession struct {
 	watching, warn, cut chan struct{}
-	mu            sync.Mutex
-	forgot        bool
+	mu                  sync.Mutex
+	forgot              bool
 }
 
 func newFakeSession() *fakeSession {
