@@ -46,10 +46,11 @@ type CreditSession interface {
 	Forget()
 }
 
-// admitExternal asks Credit whether the call may leave for number; a
+// admitExternal asks Credit whether the call may leave for number on
+// behalf of tenantID (and of the calling licence, for a device's call); a
 // refused call hears why (early media) and is rejected. A nil session
 // with ok true means nothing meters the call.
-func (p *Plan) admitExternal(ctx context.Context, call callctl.Call, number string, log *slog.Logger) (CreditSession, bool) {
+func (p *Plan) admitExternal(ctx context.Context, call callctl.Call, tenantID, number string, log *slog.Logger) (CreditSession, bool) {
 	if p.Credit == nil {
 		return nil, true
 	}
@@ -58,7 +59,7 @@ func (p *Plan) admitExternal(ctx context.Context, call callctl.Call, number stri
 	if o.Kind == callctl.OriginDevice {
 		userID = o.UserID
 	}
-	sess, refused, err := p.Credit.Admit(ctx, CreditCall{CallID: call.ID(), TenantID: o.TenantID, UserID: userID, Number: number})
+	sess, refused, err := p.Credit.Admit(ctx, CreditCall{CallID: call.ID(), TenantID: tenantID, UserID: userID, Number: number})
 	if err != nil {
 		log.Error("dialplan: credit check", "error", err)
 		call.Inbound().Hangup(callctl.CauseFailure)
@@ -67,9 +68,9 @@ func (p *Plan) admitExternal(ctx context.Context, call callctl.Call, number stri
 	if refused == "" {
 		return sess, true
 	}
-	log.Info("dialplan: call to the public network refused", "reason", string(refused), "number", number, "tenant_id", o.TenantID, "user_id", userID)
+	log.Info("dialplan: call to the public network refused", "reason", string(refused), "number", number, "tenant_id", tenantID, "user_id", userID)
 	prompt := map[CreditRefusal]string{RefusedCredit: "credit-limit", RefusedFraud: "calls-blocked", RefusedNoRate: "not-in-service"}[refused]
-	p.announce(ctx, call, o.TenantID, userID, prompt)
+	p.announce(ctx, call, tenantID, userID, prompt)
 	call.Inbound().Hangup(callctl.CauseForbidden)
 	return nil, false
 }

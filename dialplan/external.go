@@ -10,10 +10,11 @@ import (
 	"pbx/store"
 )
 
-// toExternal dials an outside number through a carrier trunk: the one the
-// call came in on, else the first trunk configured. The carrier's own
-// answers (busy, unknown number) are final; its early media is relayed.
-func (p *Plan) toExternal(ctx context.Context, call callctl.Call, number string, log *slog.Logger) {
+// toExternal dials an outside number through a carrier trunk for tenant
+// tenantID: the trunk the call came in on, else the first trunk
+// configured. The carrier's own answers (busy, unknown number) are
+// final; its early media is relayed.
+func (p *Plan) toExternal(ctx context.Context, call callctl.Call, tenantID, number string, log *slog.Logger) {
 	in := call.Inbound()
 	tr, err := p.outboundTrunk(ctx, call.Origin())
 	if err != nil {
@@ -34,7 +35,7 @@ func (p *Plan) toExternal(ctx context.Context, call callctl.Call, number string,
 		EarlyMedia:   true,
 		StopOn:       callctl.TrunkFailover,
 	}
-	sess, ok := p.admitExternal(ctx, call, number, log)
+	sess, ok := p.admitExternal(ctx, call, tenantID, number, log)
 	if !ok {
 		return
 	}

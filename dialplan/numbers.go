@@ -132,7 +132,7 @@ func (p *Plan) dispatch(ctx context.Context, call callctl.Call, t store.Tenant, 
 		}
 		p.Voicemail.Deposit(ctx, call, t.ID, d.ID, VoicemailUnavailable)
 	case store.DestExternal:
-		p.toExternal(ctx, call, d.Number, log)
+		p.toExternal(ctx, call, t.ID, d.Number, log)
 	default:
 		log.Error("dialplan: unknown destination type", "type", d.Type)
 		in.Hangup(callctl.CauseFailure)

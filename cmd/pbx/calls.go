@@ -59,7 +59,12 @@ func (a *app) setupCalls() error {
 	if rtpTimeout <= 0 {
 		rtpTimeout = -1
 	}
-	cdrs, err := newCountingCDRs(a.store, a.reg)
+	counted, err := newCountingCDRs(a.store, a.reg)
+	if err != nil {
+		eng.Close()
+		return err
+	}
+	cdrs, err := a.setupRating(c, counted)
 	if err != nil {
 		eng.Close()
 		return err

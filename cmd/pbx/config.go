@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"pbx/rating"
 	"pbx/sip/sipauth"
 	"pbx/store"
 )
@@ -61,6 +62,14 @@ type config struct {
 	// TrunkRegTiming overrides the timing of registrations to carriers
 	// (zero fields: trunkreg's defaults); tests shorten it.
 	TrunkRegTiming trunkreg.Config
+	// FraudMultiple and FraudFloor (euro) are the toll-fraud guard's
+	// rule: the last hour's spending above that multiple of the usual
+	// hour and above the floor blocks international and premium calls.
+	FraudMultiple int
+	FraudFloor    string
+	// RatingClock is the credit meter's clock (nil: the wall clock);
+	// tests give a fake one.
+	RatingClock rating.Clock
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.
@@ -119,6 +128,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("PBX_SMTP_FROM", "voicemail@pbx.local"), "sender of voicemail e-mails [PBX_SMTP_FROM]")
 	fs.StringVar(&c.SMTPCA, "smtp-ca", env("PBX_SMTP_CA", ""), "PEM file of the certificate authorities that sign the SMTP server's certificate; empty: the system's [PBX_SMTP_CA]")
 	fs.StringVar(&c.Prompts, "prompts", env("PBX_PROMPTS", "/usr/local/share/pbx/prompts"), "directory of the system prompts, <lang>/<id>.wav, as interop/install-tools.sh makes them [PBX_PROMPTS]")
+	fs.IntVar(&c.FraudMultiple, "fraud-multiple", envInt("PBX_FRAUD_MULTIPLE", 10), "toll-fraud guard: the last hour's spending above this multiple of the usual hour (30-day average) blocks international and premium calls [PBX_FRAUD_MULTIPLE]")
+	fs.StringVar(&c.FraudFloor, "fraud-floor", env("PBX_FRAUD_FLOOR", "20.00"), "toll-fraud guard: ... and above this many euro in the hour [PBX_FRAUD_FLOOR]")
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
 	if err := fs.Parse(args); err != nil {
 		return c, err
