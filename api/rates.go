@@ -24,7 +24,7 @@ type Billing interface {
 	CreditLimits(ctx context.Context, tenantID string) ([]store.CreditLimit, error)
 	SetCreditLimits(ctx context.Context, tenantID string, limits []store.CreditLimit) error
 	FraudBlocks(ctx context.Context, tenantID string) ([]store.FraudBlock, error)
-	LiftFraudBlock(ctx context.Context, tenantID, userID string) error
+	LiftFraudBlock(ctx context.Context, tenantID, userID string, at time.Time) error
 	ExportCDRs(ctx context.Context, tenantID string, from, to, afterStart time.Time, afterID string, limit int) ([]store.ExportedCDR, error)
 	CDRStart(ctx context.Context, tenantID, id string) (time.Time, error)
 }
@@ -261,7 +261,7 @@ func (s *server) liftFraudBlock(c *call, userID string) error {
 	if err := s.needBilling(); err != nil {
 		return err
 	}
-	if err := s.billing.LiftFraudBlock(c.ctx(), c.tenant.ID, userID); err != nil {
+	if err := s.billing.LiftFraudBlock(c.ctx(), c.tenant.ID, userID, s.now()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound("no toll-fraud block to lift")
 		}

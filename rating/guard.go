@@ -78,7 +78,17 @@ func (m *Meter) fraudCheck(ctx context.Context, c *Call) error {
 		scopes = []string{c.userID, ""}
 	}
 	for _, userID := range scopes {
-		last, err := m.Store.Spent(ctx, c.tenantID, userID, hourAgo, now.Add(time.Millisecond))
+		// Spending before an administrator lifted a block was looked at
+		// already: the hour counts from the lift.
+		lifted, err := m.Store.FraudLiftedAt(ctx, c.tenantID, userID)
+		if err != nil {
+			return err
+		}
+		from := hourAgo
+		if lifted.After(from) {
+			from = lifted
+		}
+		last, err := m.Store.Spent(ctx, c.tenantID, userID, from, now.Add(time.Millisecond))
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ type Store interface {
 	CreditLimits(ctx context.Context, tenantID string) ([]store.CreditLimit, error)
 	FraudBlocked(ctx context.Context, tenantID, userID string) (bool, error)
 	BlockFraud(ctx context.Context, b store.FraudBlock) (bool, error)
+	FraudLiftedAt(ctx context.Context, tenantID, userID string) (time.Time, error)
 	InsertCDRPrice(ctx context.Context, p store.CDRPrice) error
 	Tenant(ctx context.Context, id string) (store.Tenant, error)
 	SetTenantBillingState(ctx context.Context, id, state string) error

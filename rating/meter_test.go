@@ -294,13 +294,22 @@ func TestFraudBurstTrips(t *testing.T) {
 		t.Fatalf("premium call: %q", refused)
 	}
 	for _, userID := range []string{u.ID, ""} {
-		if err := s.LiftFraudBlock(ctx, ten.ID, userID); err != nil {
+		if err := s.LiftFraudBlock(ctx, ten.ID, userID, clk.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if c, refused, _ := m.Begin(ctx, "after", ten.ID, u.ID, "+447700900000"); refused != "" {
-		t.Fatalf("after the lift: %q", refused)
-	} else {
-		c.Forget()
+	// After the lift the guard counts from the lift: the hot hour before
+	// it does not block the next call again; a new burst does.
+	for i := range 5 {
+		id := fmt.Sprint("after-", i)
+		if _, refused, err := m.Begin(ctx, id, ten.ID, u.ID, "+447700900000"); err != nil || refused != "" {
+			t.Fatalf("call %d after the lift: %q %v", i, refused, err)
+		}
+		start := clk.Now()
+		clk.Advance(time.Minute)
+		end(t, s, m, ten.ID, id, start, 300)
+		if blocked, _ := s.FraudBlocked(ctx, ten.ID, u.ID); blocked != (i == 4) {
+			t.Fatalf("after %d calls since the lift: blocked %v", i+1, blocked)
+		}
 	}
 }

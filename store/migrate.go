@@ -308,6 +308,7 @@ var migrations = []string{
 	// public network (cents; the user and number are kept even once the
 	// licence is gone: invoices outlive it), monthly credit limits (user_id
 	// '' is the tenant's), toll-fraud blocks (user_id '' blocks the tenant)
+	// (kept once lifted: the guard then counts spending since the lift)
 	// and the licence and number counts of closed months.
 	`CREATE TABLE rates (
 		prefix TEXT PRIMARY KEY,
@@ -340,6 +341,7 @@ var migrations = []string{
 		user_id TEXT NOT NULL DEFAULT '',
 		reason TEXT NOT NULL,
 		blocked_at INTEGER NOT NULL,
+		lifted_at INTEGER NOT NULL DEFAULT 0,
 		PRIMARY KEY (tenant_id, user_id)
 	);
 	CREATE TABLE usage_counts (

@@ -188,11 +188,12 @@ type FraudBlock struct {
 	At                       time.Time
 }
 
-// BlockFraud records a block; created is false when one was already there
-// (it is kept as it was).
+// BlockFraud records a block; created is false when one was already in
+// force (it is kept as it was). A lifted block is replaced.
 func (s *Store) BlockFraud(ctx context.Context, b FraudBlock) (created bool, err error) {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO fraud_blocks(tenant_id, user_id, reason, blocked_at) VALUES (?,?,?,?)
-		ON CONFLICT (tenant_id, user_id) DO NOTHING`, b.TenantID, b.UserID, b.Reason, b.At.UnixMilli())
+	res, err := s.w.ExecContext(ctx, `INSERT INTO fraud_blocks(tenant_id, user_id, reason, blocked_at, lifted_at) VALUES (?,?,?,?,0)
+		ON CONFLICT (tenant_id, user_id) DO UPDATE SET reason = excluded.reason, blocked_at = excluded.blocked_at, lifted_at = 0
+		WHERE fraud_blocks.lifted_at <> 0`, b.TenantID, b.UserID, b.Reason, b.At.UnixMilli())
 	if isForeignKey(err) {
 		return false, ErrNotFound
 	}
@@ -203,7 +204,7 @@ func (s *Store) BlockFraud(ctx context.Context, b FraudBlock) (created bool, err
 	return n == 1, err
 }
 
-// FraudBlocks lists a tenant's blocks.
+// FraudBlocks lists a tenant's blocks in force.
 func (s *Store) FraudBlocks(ctx context.Context, tenantID string) ([]FraudBlock, error) {
 	return collect(func(r interface{ Scan(...any) error }) (FraudBlock, error) {
 		var b FraudBlock
@@ -211,19 +212,21 @@ func (s *Store) FraudBlocks(ctx context.Context, tenantID string) ([]FraudBlock,
 		err := r.Scan(&b.TenantID, &b.UserID, &b.Reason, &at)
 		b.At = time.UnixMilli(at).UTC()
 		return b, err
-	})(s.r.QueryContext(ctx, `SELECT tenant_id, user_id, reason, blocked_at FROM fraud_blocks WHERE tenant_id = ? ORDER BY user_id`, tenantID))
+	})(s.r.QueryContext(ctx, `SELECT tenant_id, user_id, reason, blocked_at FROM fraud_blocks WHERE tenant_id = ? AND lifted_at = 0 ORDER BY user_id`, tenantID))
 }
 
-// FraudBlocked reports whether the tenant or the licence userID is blocked.
+// FraudBlocked reports whether a block of the tenant or of the licence
+// userID is in force.
 func (s *Store) FraudBlocked(ctx context.Context, tenantID, userID string) (bool, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM fraud_blocks WHERE tenant_id = ? AND (user_id = '' OR user_id = ?)`, tenantID, userID).Scan(&n)
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM fraud_blocks WHERE tenant_id = ? AND (user_id = '' OR user_id = ?) AND lifted_at = 0`, tenantID, userID).Scan(&n)
 	return n > 0, err
 }
 
-// LiftFraudBlock removes a block (ErrNotFound when there was none).
-func (s *Store) LiftFraudBlock(ctx context.Context, tenantID, userID string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM fraud_blocks WHERE tenant_id = ? AND user_id = ?`, tenantID, userID)
+// LiftFraudBlock lifts a block at time at (ErrNotFound when none is in
+// force).
+func (s *Store) LiftFraudBlock(ctx context.Context, tenantID, userID string, at time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE fraud_blocks SET lifted_at = ? WHERE tenant_id = ? AND user_id = ? AND lifted_at = 0`, at.UnixMilli(), tenantID, userID)
 	if err != nil {
 		return err
 	}
@@ -231,4 +234,15 @@ func (s *Store) LiftFraudBlock(ctx context.Context, tenantID, userID string) err
 		return ErrNotFound
 	}
 	return nil
+}
+
+// FraudLiftedAt is when the last block of the tenant (userID "") or of a
+// licence was lifted; zero if never.
+func (s *Store) FraudLiftedAt(ctx context.Context, tenantID, userID string) (time.Time, error) {
+	var at int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(lifted_at), 0) FROM fraud_blocks WHERE tenant_id = ? AND user_id = ?`, tenantID, userID).Scan(&at)
+	if err != nil || at == 0 {
+		return time.Time{}, err
+	}
+	return time.UnixMilli(at).UTC(), nil
 }

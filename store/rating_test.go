@@ -152,11 +152,30 @@ func TestCreditFraudCountsContract(t *testing.T) {
 		if err != nil || len(bs) != 2 || bs[1].Reason != "burst" || !bs[1].At.Equal(at) {
 			t.Fatalf("blocks %+v %v", bs, err)
 		}
-		if err := s.LiftFraudBlock(ctx, ten.ID, ""); err != nil {
+		if at, err := s.FraudLiftedAt(ctx, ten.ID, ""); err != nil || !at.IsZero() {
+			t.Fatalf("lifted before any lift: %v %v", at, err)
+		}
+		lift := at.Add(2 * time.Hour)
+		if err := s.LiftFraudBlock(ctx, ten.ID, "", lift); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.LiftFraudBlock(ctx, ten.ID, ""); !errors.Is(err, ErrNotFound) {
+		if err := s.LiftFraudBlock(ctx, ten.ID, "", lift); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("lifting twice: %v", err)
+		}
+		if blocked, _ := s.FraudBlocked(ctx, ten.ID, "usr_other"); blocked {
+			t.Fatal("a lifted tenant block still blocks")
+		}
+		if at, err := s.FraudLiftedAt(ctx, ten.ID, ""); err != nil || !at.Equal(lift) {
+			t.Fatalf("lifted at %v %v", at, err)
+		}
+		if bs, _ := s.FraudBlocks(ctx, ten.ID); len(bs) != 1 || bs[0].UserID != u.ID {
+			t.Fatalf("blocks in force %+v", bs)
+		}
+		if created, err := s.BlockFraud(ctx, FraudBlock{TenantID: ten.ID, Reason: "again", At: lift.Add(time.Hour)}); err != nil || !created {
+			t.Fatalf("a block after a lift: %v %v", created, err)
+		}
+		if blocked, _ := s.FraudBlocked(ctx, ten.ID, "usr_other"); !blocked {
+			t.Fatal("the new tenant block does not block")
 		}
 		// The user (full) exists; the month's counts are kept once given.
 		end := time.Now().Add(time.Hour)

@@ -9,7 +9,8 @@ import (
 // to the United Kingdom; four short calls at 6 euro each pass the 20 euro
 // floor in an hour: the guard blocks the tenant's international calls
 // (refused, no carrier dialled) while a national one still goes, until
-// an administrator lifts the block.
+// an administrator lifts the block; the spending before the lift does not
+// trip it again.
 func TestTollFraudBurstTrips(t *testing.T) {
 	a := testApp(t, t.TempDir())
 	acme := seedTenant(t, a, "Acme", "201")
@@ -85,5 +86,9 @@ func TestTollFraudBurstTrips(t *testing.T) {
 	apiCall(t, a, "DELETE", "/api/v1/tenants/"+tid+"/fraud_block", nil, 204)
 	if err := call("021234567"); err != nil {
 		t.Fatalf("international call after the lift: %v", err)
+	}
+	// The guard counts from the lift: one more call does not block again.
+	if n := blocks(); n != 0 {
+		t.Fatalf("blocked again by the hour before the lift: %d blocks", n)
 	}
 }
