@@ -17,6 +17,10 @@ type Credit interface {
 	// Admit says whether a call may leave for number (E.164): a
 	// CreditSession to watch it by, or the reason it is refused.
 	Admit(ctx context.Context, c CreditCall) (CreditSession, CreditRefusal, error)
+	// Metered is the session of the call admitted last under callID,
+	// nil when none is: where a call is bridged, this says whether it
+	// must be watched.
+	Metered(callID string) CreditSession
 }
 
 // CreditCall is a call about to leave for the public network.
@@ -112,9 +116,8 @@ func warningTone() []media.Source {
 	return []media.Source{media.NewTone(media.ToneBeep), media.Silence(gap), media.NewTone(media.ToneBeep), media.Silence(gap), media.NewTone(media.ToneBeep)}
 }
 
-// connectMetered answers the caller, bridges it to leg and, while they
-// talk, lets sess cut the call when the credit runs out (with a warning
-// tone first). A nil sess is connect.
+// connectMetered answers the caller, bridges it to leg and waits for the
+// bridge to end (waitBridge). A nil sess is connect.
 func (p *Plan) connectMetered(ctx context.Context, call callctl.Call, leg callctl.Leg, sess CreditSession, log *slog.Logger) {
 	if sess == nil {
 		p.connect(ctx, call, leg)
@@ -129,6 +132,22 @@ func (p *Plan) connectMetered(ctx context.Context, call callctl.Call, leg callct
 	if err != nil {
 		in.Hangup(callctl.CauseNormal)
 		leg.Hangup(callctl.CauseNormal)
+		return
+	}
+	p.waitBridge(ctx, call, in, leg, br, log)
+}
+
+// waitBridge waits for the bridge of in and leg to end. When the call
+// is metered (a call to the public network), the caller hears a warning
+// tone shortly before its credit runs out and both legs are hung up when
+// it has.
+func (p *Plan) waitBridge(ctx context.Context, call callctl.Call, in, leg callctl.Leg, br callctl.Bridge, log *slog.Logger) {
+	var sess CreditSession
+	if p.Credit != nil {
+		sess = p.Credit.Metered(call.ID())
+	}
+	if sess == nil {
+		_, _ = br.Wait(ctx)
 		return
 	}
 	wctx, stop := context.WithCancel(ctx)

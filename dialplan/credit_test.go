@@ -19,6 +19,15 @@ type fakeCredit struct {
 	sess   *fakeSession
 }
 
+func (f *fakeCredit) Metered(callID string) CreditSession {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.calls) == 0 || f.refuse != "" || f.sess == nil {
+		return nil
+	}
+	return f.sess
+}
+
 func (f *fakeCredit) Admit(_ context.Context, c CreditCall) (CreditSession, CreditRefusal, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

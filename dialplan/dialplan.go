@@ -170,7 +170,7 @@ func (p *Plan) Route(ctx context.Context, call callctl.Call) {
 		leg.Hangup(callctl.CauseNormal)
 		return
 	}
-	_, _ = br.Wait(ctx)
+	p.waitBridge(ctx, call, in, leg, br, log)
 }
 
 // BlindTransfer dials the REFER target on behalf of the transferee.

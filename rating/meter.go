@@ -219,6 +219,13 @@ func (m *Meter) running(c *Call, now time.Time) (tenant, user Cents) {
 	return tenant, user
 }
 
+// Metered is the call admitted last under callID, nil if none is.
+func (m *Meter) Metered(callID string) *Call {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.calls[callID]
+}
+
 // Forget stops metering a call that was not connected after all.
 func (c *Call) Forget() {
 	c.m.mu.Lock()

@@ -50,6 +50,13 @@ func (mc meterCredit) Admit(ctx context.Context, c dialplan.CreditCall) (dialpla
 	return nil, dialplan.RefusedNoRate, nil
 }
 
+func (mc meterCredit) Metered(callID string) dialplan.CreditSession {
+	if c := mc.m.Metered(callID); c != nil {
+		return c
+	}
+	return nil // not a typed nil in the interface
+}
+
 // pricedCDRs writes a record, then has the meter price it.
 type pricedCDRs struct {
 	next  cdrWriter
