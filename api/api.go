@@ -97,6 +97,14 @@ type Store interface {
 	Audio(ctx context.Context, tenantID, id string) (store.Audio, error)
 	Audios(ctx context.Context, tenantID string) ([]store.Audio, error)
 	DeleteAudio(ctx context.Context, tenantID, id string) error
+
+	CreateOutboundRoute(ctx context.Context, r store.OutboundRoute) (store.OutboundRoute, error)
+	UpdateOutboundRoute(ctx context.Context, r store.OutboundRoute) error
+	OutboundRoute(ctx context.Context, id string) (store.OutboundRoute, error)
+	OutboundRoutes(ctx context.Context) ([]store.OutboundRoute, error)
+	DeleteOutboundRoute(ctx context.Context, id string) error
+	TenantCalling(ctx context.Context, tenantID string) (store.TenantCalling, error)
+	SetTenantCalling(ctx context.Context, c store.TenantCalling) error
 }
 
 // Options configure New.

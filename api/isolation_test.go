@@ -79,6 +79,7 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"uploadVoicemailGreeting": map[string]any{"file": "not checked: the tenant is"},
 		"markVoicemailMessage":    map[string]any{"read": true},
 		"uploadMusic":             map[string]any{"file": "not checked: the tenant is"},
+		"updateTenantCalling":     map[string]any{"bar_international": true},
 		"putCredit":               map[string]any{"limit": "50.00", "users": []map[string]any{{"user_id": f.user, "limit": "5.00"}}},
 	}
 }

@@ -51,7 +51,7 @@ type rateJSON struct {
 	Setup     string `json:"setup,omitempty" doc:"euro charged once per answered call; none when omitted"`
 }
 
-var prefixRE = regexp.MustCompile(`^\+?[1-9][0-9]{0,14}$`)
+var ratePrefixRE = regexp.MustCompile(`^\+?[1-9][0-9]{0,14}$`)
 
 func (s *server) putRates(c *call) error {
 	if err := s.needBilling(); err != nil {
@@ -67,7 +67,7 @@ func (s *server) putRates(c *call) error {
 	for i, r := range in {
 		f := func(name string) string { return fmt.Sprintf("[%d].%s", i, name) }
 		p := strings.TrimSpace(r.Prefix)
-		if !prefixRE.MatchString(p) {
+		if !ratePrefixRE.MatchString(p) {
 			fe.add(f("prefix"), "must be a country code and the digits after it, such as +32 or +3247")
 		}
 		p = strings.TrimPrefix(p, "+")

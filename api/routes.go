@@ -52,6 +52,7 @@ func (s *server) routes() []route {
 		conflict = http.StatusConflict
 		forbid   = http.StatusForbidden
 		trunk    = v1 + "/trunks/{trunk}"
+		outRoute = v1 + "/routes/{route}"
 		number   = tenant + "/numbers/{number}"
 		group    = tenant + "/hunt_groups/{hunt_group}"
 		flow     = tenant + "/call_flows/{call_flow}"
@@ -161,6 +162,14 @@ func (s *server) routes() []route {
 		{method: "PUT", path: v1 + "/rates", op: "putRates", summary: "Replace the rate table of calls to the public network (the longest prefix of a number wins; internal and emergency calls are free)", access: adminOnly, in: []rateJSON{}, out: []rateJSON{}, status: 200, errs: []int{forbid, unavail}, h: s.putRates},
 		{method: "GET", path: v1 + "/rates", op: "getRates", summary: "The rate table", access: adminOnly, out: []rateJSON{}, status: 200, errs: []int{forbid, unavail}, h: s.getRates},
 		{method: "DELETE", path: trunk, op: "deleteTrunk", summary: "Remove a carrier trunk", access: adminOnly, status: 204, errs: []int{forbid}, h: s.deleteTrunk},
+
+		{method: "POST", path: v1 + "/routes", op: "createRoute", summary: "Add an outbound route: calls to numbers with its prefix leave through its trunks in order (the longest matching prefix wins; \"\" is the default route)", access: adminOnly, in: routeRequest{}, out: routeJSON{}, status: 201, errs: []int{forbid}, h: s.createRoute},
+		{method: "GET", path: v1 + "/routes", op: "listRoutes", summary: "List the outbound routes, in the order they are matched", access: adminOnly, out: []routeJSON{}, status: 200, errs: []int{forbid}, h: s.listRoutes},
+		{method: "GET", path: outRoute, op: "getRoute", summary: "Get an outbound route", access: adminOnly, out: routeJSON{}, status: 200, errs: []int{forbid}, h: s.getRoute},
+		{method: "PATCH", path: outRoute, op: "updateRoute", summary: "Change an outbound route's prefix, trunks or priority", access: adminOnly, in: updateRouteRequest{}, out: routeJSON{}, status: 200, errs: []int{forbid}, h: s.updateRoute},
+		{method: "DELETE", path: outRoute, op: "deleteRoute", summary: "Remove an outbound route", access: adminOnly, status: 204, errs: []int{forbid}, h: s.deleteRoute},
+		{method: "GET", path: tenant + "/calling", op: "getTenantCalling", summary: "Get the tenant's main number and barring of calls to the public network", access: tenantScope, out: callingJSON{}, status: 200, h: s.getCalling},
+		{method: "PATCH", path: tenant + "/calling", op: "updateTenantCalling", summary: "Change the tenant's main number or barring; lifting a barring needs an admin token and is logged", access: tenantScope, in: updateCallingRequest{}, out: callingJSON{}, status: 200, errs: []int{forbid}, h: s.updateCalling},
 	}
 }
 

@@ -20,18 +20,21 @@ type createUserRequest struct {
 }
 
 type updateUserRequest struct {
-	FirstName       *string `json:"first_name,omitempty"`
-	LastName        *string `json:"last_name,omitempty"`
-	Email           *string `json:"email,omitempty" doc:"empty to remove"`
-	Language        *string `json:"language,omitempty" enum:"nl,fr,de,en"`
-	Extension       *string `json:"extension,omitempty" doc:"full licences only"`
-	SiteID          *string `json:"site_id,omitempty" doc:"empty to remove"`
-	DND             *bool   `json:"dnd,omitempty"`
-	ForwardAlways   *string `json:"forward_always,omitempty" doc:"extension or number; empty to cancel"`
-	ForwardBusy     *string `json:"forward_busy,omitempty" doc:"extension or number; empty to cancel"`
-	ForwardNoAnswer *string `json:"forward_no_answer,omitempty" doc:"extension or number; empty to cancel"`
-	NoAnswerSeconds *int    `json:"no_answer_seconds,omitempty" doc:"5 to 120"`
-	CallerIDNumber  *string `json:"caller_id_number_id,omitempty" doc:"id of one of the tenant's numbers to show on outgoing calls; empty for the default"`
+	FirstName        *string `json:"first_name,omitempty"`
+	LastName         *string `json:"last_name,omitempty"`
+	Email            *string `json:"email,omitempty" doc:"empty to remove"`
+	Language         *string `json:"language,omitempty" enum:"nl,fr,de,en"`
+	Extension        *string `json:"extension,omitempty" doc:"full licences only"`
+	SiteID           *string `json:"site_id,omitempty" doc:"empty to remove"`
+	DND              *bool   `json:"dnd,omitempty"`
+	ForwardAlways    *string `json:"forward_always,omitempty" doc:"extension or number; empty to cancel"`
+	ForwardBusy      *string `json:"forward_busy,omitempty" doc:"extension or number; empty to cancel"`
+	ForwardNoAnswer  *string `json:"forward_no_answer,omitempty" doc:"extension or number; empty to cancel"`
+	NoAnswerSeconds  *int    `json:"no_answer_seconds,omitempty" doc:"5 to 120"`
+	CallerIDNumber   *string `json:"caller_id_number_id,omitempty" doc:"id of one of the tenant's numbers to show on outgoing calls; empty for the default"`
+	CLIR             *bool   `json:"clir,omitempty" doc:"withhold the number on calls to the public network (Privacy: id); *31* before a number does it for one call"`
+	RejectAnonymous  *bool   `json:"reject_anonymous,omitempty" doc:"refuse callers who withhold their number (an announcement, then 433)"`
+	BarInternational *bool   `json:"bar_international,omitempty" doc:"bar this user's calls abroad; lifting it is logged"`
 }
 
 type suspendRequest struct {
@@ -39,31 +42,35 @@ type suspendRequest struct {
 }
 
 type userJSON struct {
-	ID              string    `json:"id"`
-	FirstName       string    `json:"first_name"`
-	LastName        string    `json:"last_name"`
-	Email           string    `json:"email"`
-	Language        string    `json:"language"`
-	Licence         string    `json:"licence" enum:"full,light"`
-	Extension       string    `json:"extension,omitempty"`
-	Status          string    `json:"status" enum:"active,suspended"`
-	SuspendedUntil  string    `json:"suspended_until,omitempty" format:"date"`
-	SiteID          string    `json:"site_id,omitempty"`
-	DND             bool      `json:"dnd"`
-	ForwardAlways   string    `json:"forward_always"`
-	ForwardBusy     string    `json:"forward_busy"`
-	ForwardNoAnswer string    `json:"forward_no_answer"`
-	NoAnswerSeconds int       `json:"no_answer_seconds"`
-	MaxDevices      int       `json:"max_devices"`
-	CallerIDNumber  string    `json:"caller_id_number_id,omitempty" doc:"id of the number shown on outgoing calls, if chosen"`
-	CreatedAt       time.Time `json:"created_at"`
+	ID               string    `json:"id"`
+	FirstName        string    `json:"first_name"`
+	LastName         string    `json:"last_name"`
+	Email            string    `json:"email"`
+	Language         string    `json:"language"`
+	Licence          string    `json:"licence" enum:"full,light"`
+	Extension        string    `json:"extension,omitempty"`
+	Status           string    `json:"status" enum:"active,suspended"`
+	SuspendedUntil   string    `json:"suspended_until,omitempty" format:"date"`
+	SiteID           string    `json:"site_id,omitempty"`
+	DND              bool      `json:"dnd"`
+	ForwardAlways    string    `json:"forward_always"`
+	ForwardBusy      string    `json:"forward_busy"`
+	ForwardNoAnswer  string    `json:"forward_no_answer"`
+	NoAnswerSeconds  int       `json:"no_answer_seconds"`
+	MaxDevices       int       `json:"max_devices"`
+	CallerIDNumber   string    `json:"caller_id_number_id,omitempty" doc:"id of the number shown on outgoing calls, if chosen"`
+	CLIR             bool      `json:"clir"`
+	RejectAnonymous  bool      `json:"reject_anonymous"`
+	BarInternational bool      `json:"bar_international"`
+	CreatedAt        time.Time `json:"created_at"`
 }
 
 func (s *server) toUserJSON(u store.User) userJSON {
 	j := userJSON{ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Language: u.Language,
 		Licence: u.Licence, Extension: u.Extension, Status: "active", SiteID: u.SiteID, DND: u.DND,
 		ForwardAlways: u.ForwardAlways, ForwardBusy: u.ForwardBusy, ForwardNoAnswer: u.ForwardNoAnswer,
-		NoAnswerSeconds: u.NoAnswerSeconds, MaxDevices: u.MaxDevices(), CreatedAt: u.CreatedAt}
+		NoAnswerSeconds: u.NoAnswerSeconds, MaxDevices: u.MaxDevices(), CLIR: u.CLIR, RejectAnonymous: u.RejectAnonymous,
+		BarInternational: u.BarInternational, CreatedAt: u.CreatedAt}
 	// A suspension whose end has passed counts as lifted even before the
 	// sweeper has run, as it does for the registrar.
 	if !u.Active(s.now()) {
@@ -251,6 +258,16 @@ func (s *server) updateUser(c *call) error {
 	if in.DND != nil {
 		u.DND = *in.DND
 	}
+	if in.CLIR != nil {
+		u.CLIR = *in.CLIR
+	}
+	if in.RejectAnonymous != nil {
+		u.RejectAnonymous = *in.RejectAnonymous
+	}
+	lifted := in.BarInternational != nil && u.BarInternational && !*in.BarInternational
+	if in.BarInternational != nil {
+		u.BarInternational = *in.BarInternational
+	}
 	for _, f := range []struct {
 		name string
 		in   *string
@@ -298,6 +315,9 @@ func (s *server) updateUser(c *call) error {
 		return notFound("user %q not found", u.ID)
 	case err != nil:
 		return err
+	}
+	if lifted {
+		s.barringLifted(c, "international", "user_id", u.ID)
 	}
 	if in.CallerIDNumber != nil {
 		err := s.store.SetUserCallerID(c.ctx(), c.tenant.ID, u.ID, *in.CallerIDNumber)

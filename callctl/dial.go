@@ -32,6 +32,11 @@ type Target struct {
 	Auth *Credentials
 	// DeviceID is the device this target rings, if any (busy state, logs).
 	DeviceID string
+	// ResponseTimeout, when set, abandons the target if it sends no
+	// response at all (not even 100 Trying) within it, as if it had
+	// answered 408: a carrier that is down fails over in seconds rather
+	// than after the INVITE transaction's 32 s.
+	ResponseTimeout time.Duration
 }
 
 // Header is one SIP header.

@@ -38,6 +38,9 @@ const (
 	// CauseForbidden: policy refused the call (suspended licence or
 	// tenant, barring, service minimum).
 	CauseForbidden Cause = "forbidden"
+	// CauseAnonymityDisallowed: the callee refuses callers who withhold
+	// their number (SIP 433, RFC 5079).
+	CauseAnonymityDisallowed Cause = "anonymity_disallowed"
 	// CauseAnsweredElsewhere: another destination of the same dial
 	// answered (the losers' CANCEL says "Call completed elsewhere").
 	CauseAnsweredElsewhere Cause = "answered_elsewhere"

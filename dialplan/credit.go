@@ -8,6 +8,7 @@ import (
 
 	"pbx/callctl"
 	"pbx/media"
+	"pbx/store"
 )
 
 // Credit admits calls to the public network and keeps them within their
@@ -50,63 +51,34 @@ type CreditSession interface {
 	Forget()
 }
 
-// admitExternal asks Credit whether the call may leave for number on
-// behalf of tenantID (and of the calling licence, for a device's call); a
-// refused call hears why (early media) and is rejected. A nil session
-// with ok true means nothing meters the call.
-func (p *Plan) admitExternal(ctx context.Context, call callctl.Call, tenantID, number string, log *slog.Logger) (CreditSession, bool) {
+// Prompts of the credit refusals.
+const (
+	PromptCreditLimit  = "credit-limit"
+	PromptCallsBlocked = "calls-blocked"
+)
+
+// admitCredit asks Credit whether the reacher's call may leave for
+// number (E.164, or a short number's routing key) on behalf of payer
+// (the zero User for a carrier's call the tenant's number sends back
+// out). A refused call hears why and gets CauseForbidden. A nil session
+// with no cause means nothing meters the call.
+func (r reacher) admitCredit(ctx context.Context, payer store.User, number string, log *slog.Logger) (CreditSession, callctl.Cause) {
+	p := r.plan
 	if p.Credit == nil {
-		return nil, true
+		return nil, ""
 	}
-	o := call.Origin()
-	userID := ""
-	if o.Kind == callctl.OriginDevice {
-		userID = o.UserID
-	}
-	sess, refused, err := p.Credit.Admit(ctx, CreditCall{CallID: call.ID(), TenantID: tenantID, UserID: userID, Number: number})
+	sess, refused, err := p.Credit.Admit(ctx, CreditCall{CallID: r.call.ID(), TenantID: r.tenantID, UserID: payer.ID, Number: number})
 	if err != nil {
-		log.Error("dialplan: credit check", "error", err)
-		call.Inbound().Hangup(callctl.CauseFailure)
-		return nil, false
+		log.Error("outbound: credit check", "error", err)
+		return nil, callctl.CauseFailure
 	}
 	if refused == "" {
-		return sess, true
+		return sess, ""
 	}
-	log.Info("dialplan: call to the public network refused", "reason", string(refused), "number", number, "tenant_id", tenantID, "user_id", userID)
-	prompt := map[CreditRefusal]string{RefusedCredit: "credit-limit", RefusedFraud: "calls-blocked", RefusedNoRate: "not-in-service"}[refused]
-	p.announce(ctx, call, tenantID, userID, prompt)
-	call.Inbound().Hangup(callctl.CauseForbidden)
-	return nil, false
-}
-
-// announce plays a system prompt to the caller as early media, in the
-// caller's language (else the tenant's).
-func (p *Plan) announce(ctx context.Context, call callctl.Call, tenantID, userID, id string) {
-	if p.Prompts == nil {
-		return
-	}
-	lang := ""
-	if userID != "" {
-		if u, err := p.Store.User(ctx, tenantID, userID); err == nil {
-			lang = u.Language
-		}
-	}
-	if lang == "" {
-		if t, err := p.Store.Tenant(ctx, tenantID); err == nil {
-			lang = t.Language
-		}
-	}
-	src := p.Prompts.Prompt(lang, id)
-	if src == nil {
-		return
-	}
-	in := call.Inbound()
-	if err := in.Progress(ctx); err != nil {
-		return
-	}
-	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	_ = in.Play(pctx, src)
+	log.Info("outbound: call refused", "reason", string(refused), "user_id", payer.ID)
+	prompt := map[CreditRefusal]string{RefusedCredit: PromptCreditLimit, RefusedFraud: PromptCallsBlocked, RefusedNoRate: PromptBarred}[refused]
+	r.refuse(ctx, r.language(ctx, payer), prompt)
+	return nil, callctl.CauseForbidden
 }
 
 // warningTone is what a caller hears a minute before the credit runs
@@ -114,27 +86,6 @@ func (p *Plan) announce(ctx context.Context, call callctl.Call, tenantID, userID
 func warningTone() []media.Source {
 	gap := 150 * time.Millisecond
 	return []media.Source{media.NewTone(media.ToneBeep), media.Silence(gap), media.NewTone(media.ToneBeep), media.Silence(gap), media.NewTone(media.ToneBeep)}
-}
-
-// connectMetered answers the caller, bridges it to leg and waits for the
-// bridge to end (waitBridge). A nil sess is connect.
-func (p *Plan) connectMetered(ctx context.Context, call callctl.Call, leg callctl.Leg, sess CreditSession, log *slog.Logger) {
-	if sess == nil {
-		p.connect(ctx, call, leg)
-		return
-	}
-	in := call.Inbound()
-	if err := in.Answer(ctx); err != nil {
-		leg.Hangup(callctl.CauseNormal)
-		return
-	}
-	br, err := call.Bridge(in, leg, callctl.BridgeOptions{})
-	if err != nil {
-		in.Hangup(callctl.CauseNormal)
-		leg.Hangup(callctl.CauseNormal)
-		return
-	}
-	p.waitBridge(ctx, call, in, leg, br, log)
 }
 
 // waitBridge waits for the bridge of in and leg to end. When the call

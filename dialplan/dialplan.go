@@ -79,6 +79,10 @@ type Plan struct {
 	// Prompts say hunt-group queue positions (nil: none are announced).
 	Prompts     huntgroup.Prompter
 	HuntRecheck time.Duration
+	// TrunkResponseTimeout is how long a trunk may leave an INVITE
+	// without any response before the call fails over to the route's
+	// next trunk (default DefaultTrunkResponseTimeout).
+	TrunkResponseTimeout time.Duration
 	// Credit prices and limits calls to the public network (nil: they
 	// are not metered).
 	Credit Credit
@@ -118,6 +122,8 @@ func (p *Plan) Route(ctx context.Context, call callctl.Call) {
 		p.routeTrunk(ctx, call, number, log)
 		return
 	}
+	// *31* withholds the caller's number for this call only.
+	number, withhold := strings.CutPrefix(number, CLIRPrefix)
 	if class := Emergency(number); class != NotEmergency {
 		// Emergency numbers bypass the licence and billing checks: the
 		// law wants them reachable from any line, free and always.
@@ -149,7 +155,7 @@ func (p *Plan) Route(ctx context.Context, call callctl.Call) {
 	}
 	// The device that dials never rings itself: calling one's own
 	// extension rings one's other devices.
-	r := reacher{plan: p, call: call, tenantID: o.TenantID, domain: o.Domain, skipDevice: o.DeviceID, unreached: &unreached{}}
+	r := reacher{plan: p, call: call, tenantID: o.TenantID, domain: o.Domain, skipDevice: o.DeviceID, unreached: &unreached{}, withhold: withhold}
 	leg, callee, cause := r.reach(ctx, number, 0)
 	if leg == nil {
 		if !p.toVoicemail(ctx, call, o.TenantID, r) {
@@ -201,6 +207,8 @@ type reacher struct {
 	caller           callctl.Leg    // the waiting leg; nil: the call's inbound
 	callerID         *callctl.Party // presented identity; nil: the call's caller
 	unreached        *unreached     // set: note the box of who was not reached
+	withhold         bool           // the caller withholds its number for this call (*31*)
+	forwardedBy      *forwarding    // set: following this user's forwarding
 }
 
 // reach finds the destination of number and dials it, following the
@@ -217,7 +225,8 @@ func (r reacher) reach(ctx context.Context, number string, hops int) (callctl.Le
 	}
 	u, err := p.Store.UserByExtension(ctx, r.tenantID, number)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, callctl.Party{}, callctl.CauseNotFound
+		// Not an extension: a public number, through the outbound routes.
+		return r.external(ctx, number)
 	}
 	if err != nil {
 		p.log().Error("dialplan: user lookup", "error", err)
@@ -226,6 +235,10 @@ func (r reacher) reach(ctx context.Context, number string, hops int) (callctl.Le
 	if u.Licence != store.LicenceFull || !u.Active(p.now()) {
 		return nil, callctl.Party{}, callctl.CauseUnavailable
 	}
+	if u.RejectAnonymous && r.anonymousCaller() {
+		r.refuse(ctx, u.Language, PromptAnonymousRejected)
+		return nil, callctl.Party{}, callctl.CauseAnonymityDisallowed
+	}
 	forward := func(to string, cause callctl.Cause) (callctl.Leg, callctl.Party, callctl.Cause) {
 		if to == "" && r.unreached != nil {
 			*r.unreached = unreached{userID: u.ID, reason: voicemailReason(cause)}
@@ -233,12 +246,17 @@ func (r reacher) reach(ctx context.Context, number string, hops int) (callctl.Le
 		if to == "" || to == number || hops >= maxHops {
 			return nil, callctl.Party{}, cause
 		}
+		if r.forwardedBy == nil || r.forwardedBy.user.ID != u.ID {
+			r.forwardedBy = &forwarding{user: u, reason: diversionReason(cause)}
+		}
 		return r.reach(ctx, to, hops+1)
 	}
 	if u.ForwardAlways != "" {
+		r.forwardedBy = &forwarding{user: u, reason: "unconditional"}
 		return forward(u.ForwardAlways, callctl.CauseUnavailable)
 	}
 	if u.DND {
+		r.forwardedBy = &forwarding{user: u, reason: "do-not-disturb"}
 		return forward(u.ForwardBusy, callctl.CauseBusy)
 	}
 	bindings, err := p.Locator.Lookup(ctx, u.ID)

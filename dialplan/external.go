@@ -10,48 +10,26 @@ import (
 	"pbx/store"
 )
 
-// toExternal dials an outside number through a carrier trunk for tenant
-// tenantID: the trunk the call came in on, else the first trunk
-// configured. The carrier's own answers (busy, unknown number) are
-// final; its early media is relayed.
-func (p *Plan) toExternal(ctx context.Context, call callctl.Call, tenantID, number string, log *slog.Logger) {
+// toExternal dials an outside number that a public number (or a call
+// flow) leads to, through the outbound routes like a user's forward: the
+// original caller is presented as the trunk wants it (see forTrunk), the
+// tenant's barring applies. The carrier's own answers (busy, unknown
+// number) are final; its early media is relayed.
+func (p *Plan) toExternal(ctx context.Context, call callctl.Call, t store.Tenant, number string, log *slog.Logger) {
 	in := call.Inbound()
-	tr, err := p.outboundTrunk(ctx, call.Origin())
-	if err != nil {
-		log.Warn("dialplan: no trunk for an external destination", "number", number, "error", err)
-		in.Hangup(callctl.CauseCongestion)
+	r := reacher{plan: p, call: call, tenantID: t.ID, domain: t.Domain, forwardedBy: &forwarding{reason: "unconditional"}}
+	leg, callee, cause := r.external(ctx, number)
+	if leg == nil {
+		log.Info("dialplan: external destination not reached", "number", number, "cause", string(cause))
+		in.Hangup(cause)
 		return
 	}
-	target, err := p.trunkTarget(ctx, tr, number)
-	if err != nil {
-		log.Error("dialplan: trunk credentials", "trunk_id", tr.ID, "error", err)
-		in.Hangup(callctl.CauseFailure)
-		return
-	}
-	spec := callctl.DialSpec{
-		Destinations: []callctl.Destination{{Targets: []callctl.Target{target}, Callee: callctl.Party{Number: number}, Tag: tr.ID}},
-		Strategy:     callctl.Sequential,
-		Timeout:      ringTimeout(store.User{}, p.RingTimeout),
-		EarlyMedia:   true,
-		StopOn:       callctl.TrunkFailover,
-	}
-	sess, ok := p.admitExternal(ctx, call, tenantID, number, log)
-	if !ok {
-		return
-	}
-	res, err := call.Dial(ctx, spec).Wait(ctx)
-	if err != nil {
-		if sess != nil {
-			sess.Forget()
-		}
-		in.Hangup(callctl.CauseOf(err))
-		return
-	}
-	call.SetCallee(callctl.Party{Number: number})
-	p.connectMetered(ctx, call, res.Leg, sess, log)
+	call.SetCallee(callee)
+	p.connect(ctx, call, leg)
 }
 
-// outboundTrunk picks the trunk an external destination leaves through.
+// outboundTrunk is the trunk a carrier's call goes back out through when
+// no route matches: the one it came in on, else the first trunk.
 func (p *Plan) outboundTrunk(ctx context.Context, o callctl.Origin) (store.Trunk, error) {
 	if o.Kind == callctl.OriginTrunk && o.TrunkID != "" {
 		return p.Routes.Trunk(ctx, o.TrunkID)

@@ -29,6 +29,13 @@ type Routes interface {
 	Trunk(ctx context.Context, id string) (store.Trunk, error)
 	Trunks(ctx context.Context) ([]store.Trunk, error)
 	TrunkPassword(ctx context.Context, id string) (string, error)
+	// OutboundRoutes lists the routes to public numbers, longest prefix
+	// first, then by priority (see store.Store.OutboundRoutes).
+	OutboundRoutes(ctx context.Context) ([]store.OutboundRoute, error)
+	// UserCallerID is the number a user chose to present (ErrNotFound:
+	// none); TenantCalling, the tenant's main number and barring.
+	UserCallerID(ctx context.Context, tenantID, userID string) (store.Number, error)
+	TenantCalling(ctx context.Context, tenantID string) (store.TenantCalling, error)
 }
 
 // DefaultMaxDispatch bounds a chain of destinations (a group's overflow to
@@ -132,7 +139,7 @@ func (p *Plan) dispatch(ctx context.Context, call callctl.Call, t store.Tenant, 
 		}
 		p.Voicemail.Deposit(ctx, call, t.ID, d.ID, VoicemailUnavailable)
 	case store.DestExternal:
-		p.toExternal(ctx, call, t.ID, d.Number, log)
+		p.toExternal(ctx, call, t, d.Number, log)
 	default:
 		log.Error("dialplan: unknown destination type", "type", d.Type)
 		in.Hangup(callctl.CauseFailure)
@@ -188,7 +195,7 @@ func (p *Plan) connect(ctx context.Context, call callctl.Call, leg callctl.Leg) 
 		leg.Hangup(callctl.CauseNormal)
 		return
 	}
-	_, _ = br.Wait(ctx)
+	p.waitBridge(ctx, call, in, leg, br, p.log())
 }
 
 // toGroup runs a hunt group; when nobody answers, the call goes on to the

@@ -22,6 +22,9 @@ type fakeRoutes struct {
 	groups   map[string]store.HuntGroup
 	flows    map[string]store.CallFlow
 	trunks   []store.Trunk
+	outbound []store.OutboundRoute          // longest prefix first, as the store lists them
+	callerID map[string]store.Number        // by user id
+	calling  map[string]store.TenantCalling // by tenant id; absent: the defaults
 	idle     map[string]time.Time
 	answered map[string]string // group → member
 	ended    []string

@@ -1,8 +1,11 @@
 // Package numbering owns the Belgian numbering plan as the softswitch needs
 // it: turning a number as it arrives (from a carrier's Request-URI, a
-// user's dialling, an administrator's form) into E.164, and saying what
-// kind of number it is (geographic, mobile, freephone, shared cost,
-// premium, short, emergency, foreign). It is pure: no SIP, no store.
+// user's dialling, an administrator's form) into E.164, saying what kind
+// of number it is (geographic, mobile, freephone, shared cost, premium,
+// short, emergency, foreign), and reading what a user dials toward the
+// public network as a carrier is to be sent it (ParseDialled, with the
+// foreign premium ranges barred like Belgium's). It is pure: no SIP, no
+// store.
 //
 // Sources: the BIPT numbering principles and the Royal Decrees of 2 Feb
 // 2007 (emergency services) and 27 Apr 2007 (numbering), as summarised in

@@ -120,3 +120,31 @@ func TestShort(t *testing.T) {
 		}
 	}
 }
+
+func TestParseDialled(t *testing.T) {
+	for in, want := range map[string]Dialled{
+		"02 123 45 67":       {Number: "+3221234567", Key: "+3221234567", Class: Geographic},
+		"0470 12 34 56":      {Number: "+32470123456", Key: "+32470123456", Class: Mobile},
+		"+32 2 123 45 67":    {Number: "+3221234567", Key: "+3221234567", Class: Geographic},
+		"0032 470 12 34 56":  {Number: "+32470123456", Key: "+32470123456", Class: Mobile},
+		"0033 1 23 45 67 89": {Number: "+33123456789", Key: "+33123456789", Class: Foreign, International: true},
+		"+33 1 23 45 67 89":  {Number: "+33123456789", Key: "+33123456789", Class: Foreign, International: true},
+		"1207":               {Number: "1207", Key: "+321207", Class: ShortNumber},
+		"0800 12 345":        {Number: "+3280012345", Key: "+3280012345", Class: Freephone},
+		"070 12 34 56":       {Number: "+3270123456", Key: "+3270123456", Class: SharedCost},
+		"0900 12 345":        {Number: "+3290012345", Key: "+3290012345", Class: Premium},
+		"0906/12.345":        {Number: "+3290612345", Key: "+3290612345", Class: Premium},
+		"00 31 900 1234567":  {Number: "+319001234567", Key: "+319001234567", Class: Premium, International: true},
+		"+979 1234 5678":     {Number: "+97912345678", Key: "+97912345678", Class: Premium, International: true},
+	} {
+		got, err := ParseDialled(in)
+		if err != nil || got != want {
+			t.Errorf("ParseDialled(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "abc", "0212", "12", "*31*", "02 123 45 678", "0471 12 34"} {
+		if got, err := ParseDialled(in); err == nil {
+			t.Errorf("ParseDialled(%q) = %+v, want an error", in, got)
+		}
+	}
+}

@@ -304,6 +304,36 @@ var migrations = []string{
 		path TEXT NOT NULL UNIQUE
 	);
 	CREATE INDEX voicemail_messages_box ON voicemail_messages(box_id, received_at);`,
+	// outbound routes: the trunks calls to public numbers leave through.
+	`CREATE TABLE outbound_routes (
+		id TEXT PRIMARY KEY,
+		prefix TEXT NOT NULL,
+		priority INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE TABLE outbound_route_trunks (
+		route_id TEXT NOT NULL REFERENCES outbound_routes(id) ON DELETE CASCADE,
+		trunk_id TEXT NOT NULL REFERENCES trunks(id) ON DELETE CASCADE,
+		position INTEGER NOT NULL,
+		PRIMARY KEY (route_id, position),
+		UNIQUE (route_id, trunk_id)
+	);`,
+	// caller id and barring: per user, per tenant, and how a trunk is
+	// told of a forwarded call's original caller.
+	`ALTER TABLE users ADD COLUMN clir INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE users ADD COLUMN reject_anonymous INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE users ADD COLUMN bar_international INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE tenant_calling (
+		tenant_id TEXT PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
+		main_number_id TEXT REFERENCES numbers(id) ON DELETE SET NULL,
+		bar_premium INTEGER NOT NULL DEFAULT 1,
+		bar_international INTEGER NOT NULL DEFAULT 0,
+		updated_at INTEGER NOT NULL
+	);
+	ALTER TABLE trunks ADD COLUMN forward_identity TEXT NOT NULL DEFAULT 'diversion'
+		CHECK (forward_identity IN ('diversion','pai'));
+	ALTER TABLE trunks ADD COLUMN response_timeout_ms INTEGER NOT NULL DEFAULT 0;`,
 	// rating: the rate table (micro-euros), the price of each call to the
 	// public network (cents; the user and number are kept even once the
 	// licence is gone: invoices outlive it), monthly credit limits (user_id

@@ -27,8 +27,17 @@ type Trunk struct {
 	SetPassword bool
 	PasswordSet bool
 	Register    bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// ForwardIdentity is how a call forwarded to the public network
+	// presents its original caller to this carrier: ForwardDiversion
+	// (From, with our number in P-Asserted-Identity and a Diversion
+	// header) or ForwardPAI (P-Asserted-Identity).
+	ForwardIdentity string
+	// ResponseTimeout is how long the carrier may leave an INVITE
+	// without any response before the route's next trunk is tried (0:
+	// the platform's default).
+	ResponseTimeout time.Duration
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // ParseTrunkSource reads "192.0.2.1", "192.0.2.1:5060", "[2001:db8::1]:5060"
@@ -63,13 +72,20 @@ func unmapBits(a netip.Addr) int {
 	return 0
 }
 
-const trunkCols = `id, name, host, port, transport, username, password_enc IS NOT NULL, register, created_at, updated_at`
+// How a forwarded call's original caller is presented to a carrier.
+const (
+	ForwardDiversion = "diversion"
+	ForwardPAI       = "pai"
+)
+
+const trunkCols = `id, name, host, port, transport, username, password_enc IS NOT NULL, register, forward_identity, response_timeout_ms, created_at, updated_at`
 
 func scanTrunk(row interface{ Scan(...any) error }) (Trunk, error) {
 	var t Trunk
 	var reg int
-	var created, updated int64
-	err := row.Scan(&t.ID, &t.Name, &t.Host, &t.Port, &t.Transport, &t.Username, &t.PasswordSet, &reg, &created, &updated)
+	var created, updated, timeout int64
+	err := row.Scan(&t.ID, &t.Name, &t.Host, &t.Port, &t.Transport, &t.Username, &t.PasswordSet, &reg, &t.ForwardIdentity, &timeout, &created, &updated)
+	t.ResponseTimeout = time.Duration(timeout) * time.Millisecond
 	if errors.Is(err, sql.ErrNoRows) {
 		return Trunk{}, ErrNotFound
 	}
@@ -86,6 +102,9 @@ func (s *Store) CreateTrunk(ctx context.Context, t Trunk) (Trunk, error) {
 	}
 	t.CreatedAt = time.Now().UTC().Truncate(time.Second)
 	t.UpdatedAt = t.CreatedAt
+	if t.ForwardIdentity == "" {
+		t.ForwardIdentity = ForwardDiversion
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var sealed []byte
 		if t.SetPassword && t.Password != "" {
@@ -94,8 +113,9 @@ func (s *Store) CreateTrunk(ctx context.Context, t Trunk) (Trunk, error) {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO trunks(id, name, host, port, transport, username, password_enc, register, created_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`, t.ID, t.Name, t.Host, t.Port, t.Transport, t.Username, sealed, b2i(t.Register), t.CreatedAt.Unix(), t.UpdatedAt.Unix())
+		_, err := tx.ExecContext(ctx, `INSERT INTO trunks(id, name, host, port, transport, username, password_enc, register, forward_identity, response_timeout_ms,
+			created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, t.ID, t.Name, t.Host, t.Port, t.Transport, t.Username, sealed, b2i(t.Register),
+			t.ForwardIdentity, t.ResponseTimeout.Milliseconds(), t.CreatedAt.Unix(), t.UpdatedAt.Unix())
 		if isUnique(err) {
 			return fmt.Errorf("trunk name %q: %w", t.Name, ErrConflict)
 		}
@@ -130,9 +150,13 @@ func insertSources(ctx context.Context, tx *sql.Tx, trunkID string, sources []st
 // when SetPassword is true (an empty Password then removes it).
 func (s *Store) UpdateTrunk(ctx context.Context, t Trunk) error {
 	t.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+	if t.ForwardIdentity == "" {
+		t.ForwardIdentity = ForwardDiversion
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE trunks SET name=?, host=?, port=?, transport=?, username=?, register=?, updated_at=? WHERE id=?`,
-			t.Name, t.Host, t.Port, t.Transport, t.Username, b2i(t.Register), t.UpdatedAt.Unix(), t.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE trunks SET name=?, host=?, port=?, transport=?, username=?, register=?, forward_identity=?, response_timeout_ms=?,
+			updated_at=? WHERE id=?`, t.Name, t.Host, t.Port, t.Transport, t.Username, b2i(t.Register), t.ForwardIdentity, t.ResponseTimeout.Milliseconds(),
+			t.UpdatedAt.Unix(), t.ID)
 		if isUnique(err) {
 			return fmt.Errorf("trunk name %q: %w", t.Name, ErrConflict)
 		}

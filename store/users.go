@@ -34,7 +34,11 @@ type User struct {
 	ForwardAlways, ForwardBusy string
 	ForwardNoAnswer            string
 	NoAnswerSeconds            int
-	CreatedAt                  time.Time
+	// CLIR withholds the user's number on calls to the public network
+	// (Privacy: id); RejectAnonymous refuses calls whose caller withholds
+	// theirs (433); BarInternational bars the user's calls abroad.
+	CLIR, RejectAnonymous, BarInternational bool
+	CreatedAt                               time.Time
 }
 
 // Active reports whether the licence may register and call at time now: an
@@ -52,20 +56,21 @@ func (u User) MaxDevices() int {
 }
 
 const userCols = `id, tenant_id, first_name, last_name, email, language, licence, COALESCE(extension,''), status, suspended_until,
-	COALESCE(site_id,''), dnd, forward_always, forward_busy, forward_no_answer, no_answer_seconds, created_at`
+	COALESCE(site_id,''), dnd, forward_always, forward_busy, forward_no_answer, no_answer_seconds, clir, reject_anonymous, bar_international, created_at`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var until, created int64
-	var dnd int
+	var dnd, clir, rejectAnon, barIntl int
 	err := row.Scan(&u.ID, &u.TenantID, &u.FirstName, &u.LastName, &u.Email, &u.Language, &u.Licence, &u.Extension, &u.Status, &until,
-		&u.SiteID, &dnd, &u.ForwardAlways, &u.ForwardBusy, &u.ForwardNoAnswer, &u.NoAnswerSeconds, &created)
+		&u.SiteID, &dnd, &u.ForwardAlways, &u.ForwardBusy, &u.ForwardNoAnswer, &u.NoAnswerSeconds, &clir, &rejectAnon, &barIntl, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
 	u.SuspendedUntil = timeOrZero(until)
 	u.CreatedAt = timeOrZero(created)
 	u.DND = dnd != 0
+	u.CLIR, u.RejectAnonymous, u.BarInternational = clir != 0, rejectAnon != 0, barIntl != 0
 	return u, err
 }
 
@@ -92,9 +97,11 @@ func (s *Store) CreateUser(ctx context.Context, u User) (User, error) {
 	}
 	u.CreatedAt = time.Now().UTC().Truncate(time.Second)
 	_, err := s.w.ExecContext(ctx, `INSERT INTO users(id, tenant_id, first_name, last_name, email, language, licence, extension, status, suspended_until,
-		site_id, dnd, forward_always, forward_busy, forward_no_answer, no_answer_seconds, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		site_id, dnd, forward_always, forward_busy, forward_no_answer, no_answer_seconds, clir, reject_anonymous, bar_international, created_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		u.ID, u.TenantID, u.FirstName, u.LastName, u.Email, u.Language, u.Licence, nullStr(u.Extension), u.Status, unixOrZero(u.SuspendedUntil),
-		nullStr(u.SiteID), b2i(u.DND), u.ForwardAlways, u.ForwardBusy, u.ForwardNoAnswer, u.NoAnswerSeconds, u.CreatedAt.Unix())
+		nullStr(u.SiteID), b2i(u.DND), u.ForwardAlways, u.ForwardBusy, u.ForwardNoAnswer, u.NoAnswerSeconds,
+		b2i(u.CLIR), b2i(u.RejectAnonymous), b2i(u.BarInternational), u.CreatedAt.Unix())
 	switch {
 	case isUnique(err):
 		return User{}, fmt.Errorf("extension %q: %w", u.Extension, ErrConflict)
@@ -120,13 +127,15 @@ func (s *Store) Users(ctx context.Context, tenantID string) ([]User, error) {
 }
 
 // UpdateUser replaces the editable fields of a licence (names, e-mail,
-// language, extension, site, forwarding and do-not-disturb). Licence kind and
-// status change through their own methods.
+// language, extension, site, forwarding, do-not-disturb, caller id privacy
+// and barring). Licence kind and status change through their own methods.
 func (s *Store) UpdateUser(ctx context.Context, u User) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE users SET first_name=?, last_name=?, email=?, language=?, extension=?, site_id=?, dnd=?,
-		forward_always=?, forward_busy=?, forward_no_answer=?, no_answer_seconds=? WHERE tenant_id=? AND id=?`,
+		forward_always=?, forward_busy=?, forward_no_answer=?, no_answer_seconds=?, clir=?, reject_anonymous=?, bar_international=?
+		WHERE tenant_id=? AND id=?`,
 		u.FirstName, u.LastName, u.Email, u.Language, nullStr(u.Extension), nullStr(u.SiteID), b2i(u.DND),
-		u.ForwardAlways, u.ForwardBusy, u.ForwardNoAnswer, u.NoAnswerSeconds, u.TenantID, u.ID)
+		u.ForwardAlways, u.ForwardBusy, u.ForwardNoAnswer, u.NoAnswerSeconds, b2i(u.CLIR), b2i(u.RejectAnonymous), b2i(u.BarInternational),
+		u.TenantID, u.ID)
 	if isUnique(err) {
 		return fmt.Errorf("extension %q: %w", u.Extension, ErrConflict)
 	}

@@ -123,5 +123,22 @@ func trunkOrigin(trunkID, src string, req *sip.Request) callctl.Origin {
 	if from := req.From(); from != nil {
 		caller = callctl.Party{Name: from.DisplayName, Number: from.Address.User}
 	}
+	// A caller who withholds their number (RFC 3323/3325) is anonymous to
+	// us too, whatever From or P-Asserted-Identity still carry.
+	if h := req.GetHeader("Privacy"); h != nil && privacyID(h.Value()) {
+		caller = callctl.Party{Name: "Anonymous", Number: "anonymous", Domain: "anonymous.invalid"}
+	}
 	return callctl.Origin{Kind: callctl.OriginTrunk, TrunkID: trunkID, Source: src, Caller: caller}
+}
+
+// privacyID reports whether a Privacy header value asks for the caller's
+// identity to be withheld (id, user or header).
+func privacyID(v string) bool {
+	for _, p := range strings.Split(v, ";") {
+		switch strings.ToLower(strings.TrimSpace(p)) {
+		case "id", "user", "header":
+			return true
+		}
+	}
+	return false
 }

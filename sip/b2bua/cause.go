@@ -43,6 +43,8 @@ func SIPStatus(c Cause) (int, string) {
 		return 603, "Decline"
 	case CauseForbidden:
 		return 403, "Forbidden"
+	case callctl.CauseAnonymityDisallowed:
+		return 433, "Anonymity Disallowed"
 	case CauseNotAcceptable:
 		return 488, "Not Acceptable Here"
 	case CauseShutdown, CauseCongestion:
@@ -68,6 +70,8 @@ func causeOfStatus(code int) Cause {
 		return CauseNotAcceptable
 	case code == 403 || code == 603:
 		return CauseRejected
+	case code == 433:
+		return callctl.CauseAnonymityDisallowed
 	}
 	return CauseFailure
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -90,7 +91,10 @@ func (d *Dialing) attemptOnce(ctx context.Context, idx int, dest callctl.Destina
 	provisional := make(chan struct{}, 1)
 	waited := make(chan struct{})
 	answered := make(chan error, 1)
+	responded := make(chan struct{})
+	var respondedOnce sync.Once
 	opts := sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+		respondedOnce.Do(func() { close(responded) })
 		if r.IsProvisional() {
 			select {
 			case provisional <- struct{}{}:
@@ -111,19 +115,45 @@ func (d *Dialing) attemptOnce(ctx context.Context, idx int, dest callctl.Destina
 	})
 	s.spawn(func() { d.cancelWhenDone(actx, dcs, provisional, waited, force) })
 
-	select {
-	case err = <-answered:
-	case <-actx.Done():
-		// Report at once; CANCEL (or ACK+BYE of a late answer) continues
-		// in the background.
-		l.end(lostCause(actx))
-		s.spawn(func() {
-			<-answered
-			if r := dcs.InviteResponse; r != nil && r.IsSuccess() {
-				hangupLate(dcs)
-			}
-		})
-		return attemptResult{status: 487}
+	var silent <-chan time.Time
+	if t.ResponseTimeout > 0 {
+		tm := time.NewTimer(t.ResponseTimeout)
+		defer tm.Stop()
+		silent = tm.C
+	}
+wait:
+	for {
+		select {
+		case err = <-answered:
+			break wait
+		case <-responded:
+			responded, silent = nil, nil // it lives: ring time rules now
+		case <-silent:
+			// Not a word from the target: taken as 408, so that a carrier
+			// route moves on to its next trunk now. No CANCEL can be sent
+			// before a provisional response; a late answer is hung up.
+			s.log.Info("dial: no response from the target", "target", t.DeviceID, "uri", t.URI, "timeout", t.ResponseTimeout)
+			abort()
+			l.end(CauseFailure)
+			s.spawn(func() {
+				<-answered
+				if r := dcs.InviteResponse; r != nil && r.IsSuccess() {
+					hangupLate(dcs)
+				}
+			})
+			return attemptResult{status: 408}
+		case <-actx.Done():
+			// Report at once; CANCEL (or ACK+BYE of a late answer)
+			// continues in the background.
+			l.end(lostCause(actx))
+			s.spawn(func() {
+				<-answered
+				if r := dcs.InviteResponse; r != nil && r.IsSuccess() {
+					hangupLate(dcs)
+				}
+			})
+			return attemptResult{status: 487}
+		}
 	}
 	if err != nil {
 		abort()
@@ -239,6 +269,8 @@ func (d *Dialing) cancelWhenDone(ctx context.Context, dcs *sipgo.DialogClientSes
 		return
 	case <-giveUp.C:
 		return
+	case <-d.c.svc.ctx.Done():
+		return // shutting down: a silent target is not waited for
 	}
 	reason := ""
 	if errors.Is(context.Cause(ctx), errAnsweredElsewhere) {
