@@ -12,7 +12,7 @@ GO      ?= go
 BIN     := bin/pbx
 DATA    ?= ./data
 
-.PHONY: all build run test tools vet fmt bench bench-peers clean
+.PHONY: soak fuzz all build run test tools vet fmt bench bench-peers clean
 
 all: build
 
@@ -52,11 +52,34 @@ bench:
 
 # The same REGISTER scenario against `pbx serve` and then Kamailio (a
 # registrar configuration equivalent to ours: interop/kamailio), installed
-# if missing; prints both figures and register_ratio_to_kamailio.
+# if missing; prints both figures and register_ratio_to_kamailio; then the
+# call setup rate of both, Kamailio as a stateful proxy authenticating
+# INVITEs (interop/kamailio/proxy.cfg), and cps_ratio_to_kamailio.
 bench-peers:
 	-@sh interop/install-tools.sh
 	-@sh interop/kamailio/install.sh
 	-@$(GO) run ./interop/cmd/peerbench
+
+# SOAK_DURATION (default 30m) of registrations, calls with RTP, busy-lamp
+# subscriptions and REST reads at a moderate rate; prints the server's
+# memory, goroutines, descriptors and failures every minute and fails on
+# any failure or unbounded growth. Not part of `make test`.
+SOAK_DURATION ?= 30m
+soak:
+	$(GO) run ./interop/cmd/soak -duration $(SOAK_DURATION)
+
+# Each fuzz target for FUZZTIME (SIP datagrams through the running
+# server's handlers, REGISTER, digest credentials, SDP, provisioning
+# requests); a crash leaves its input under the package's testdata/fuzz.
+FUZZTIME ?= 60s
+FUZZ_TARGETS = ./cmd/pbx:FuzzServerDatagram ./sip/registrar:FuzzRegister ./sip/sipauth:FuzzParseCredentials \
+	./media/sdp:FuzzParse ./provisioning:FuzzRequest
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 clean:
 	rm -rf bin

@@ -28,6 +28,7 @@ type TokenStore interface {
 // Store lists exactly the store methods the API uses; *store.Store satisfies it.
 type Store interface {
 	TokenStore
+	ContactStore
 
 	CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, error)
 	UpdateTenant(ctx context.Context, t store.Tenant) error
@@ -120,6 +121,9 @@ type Options struct {
 	IssueProvisioning func(ctx context.Context, mac, model string) (url, username, password, ha1md5, ha1sha256 string, hash []byte, err error)
 	// ValidModel reports whether a device model is supported. Nil: any model.
 	ValidModel func(model string) bool
+	// Models tells DECT bases and adapters apart. Nil: only Gigaset bases
+	// carry handsets, and no handset model or fax port can be recorded.
+	Models DeviceModels
 	// Now is the clock (suspension dates, registration expiry). Nil: time.Now.
 	Now func() time.Time
 	// TenantChanged is called after a tenant was created or changed, so that
@@ -156,6 +160,7 @@ type server struct {
 	log        *slog.Logger
 	issueProv  func(ctx context.Context, mac, model string) (url, username, password, ha1md5, ha1sha256 string, hash []byte, err error)
 	validModel func(string) bool
+	models     DeviceModels
 	changed    func(ctx context.Context)
 	now        func() time.Time
 	dataDir    string
@@ -185,6 +190,7 @@ func newServer(opts Options) *server {
 		log:        opts.Logger,
 		issueProv:  opts.IssueProvisioning,
 		validModel: opts.ValidModel,
+		models:     opts.Models,
 		changed:    opts.TenantChanged,
 		now:        opts.Now,
 		dataDir:    opts.DataDir,

@@ -11,19 +11,21 @@ import (
 )
 
 type createDeviceRequest struct {
-	Kind  string `json:"kind" enum:"yealink,gigaset,softphone,generic"`
+	Kind  string `json:"kind" enum:"yealink,gigaset,grandstream,softphone,generic"`
 	MAC   string `json:"mac,omitempty" doc:"desk phones: 805EC0A1B2C3, 80:5e:c0:a1:b2:c3 or 80-5E-C0-A1-B2-C3; stored as 12 lower-case hex digits"`
 	Model string `json:"model,omitempty"`
-	// BaseDeviceID makes the device a DECT handset of that Gigaset base.
-	BaseDeviceID string `json:"base_device_id,omitempty" doc:"DECT handset: the id of the Gigaset base (a device with a MAC of this tenant) it registers through"`
+	// BaseDeviceID makes the device a DECT handset of that base, or a port of
+	// that analogue adapter.
+	BaseDeviceID string `json:"base_device_id,omitempty" doc:"DECT handset or adapter port: the id of the DECT base or analogue adapter (a device with a MAC of this tenant) it hangs off"`
 	Transport    string `json:"transport,omitempty" enum:"udp,tcp,tls" doc:"SIP transport written into the provisioning file; empty: the server default"`
 	MACID        string `json:"mac_id,omitempty" doc:"Gigaset base: the MAC-ID on its label (12 letters and digits, dashes allowed); the factory-new base then fetches its file with it, no credential typed in. Kept encrypted, never shown again"`
+	profileFields
 }
 
 type deviceJSON struct {
 	ID                   string    `json:"id"`
 	UserID               string    `json:"user_id"`
-	Kind                 string    `json:"kind" enum:"yealink,gigaset,softphone,generic"`
+	Kind                 string    `json:"kind" enum:"yealink,gigaset,grandstream,softphone,generic"`
 	Model                string    `json:"model,omitempty"`
 	MAC                  string    `json:"mac,omitempty"`
 	BaseDeviceID         string    `json:"base_device_id,omitempty"`
@@ -32,6 +34,8 @@ type deviceJSON struct {
 	SIPDomain            string    `json:"sip_domain"`
 	ProvisioningUsername string    `json:"provisioning_username,omitempty"`
 	MACIDSet             bool      `json:"mac_id_set,omitempty" doc:"a Gigaset base's MAC-ID is recorded"`
+	HandsetModel         string    `json:"handset_model,omitempty" doc:"DECT handset model, as recorded"`
+	Fax                  bool      `json:"fax,omitempty" doc:"adapter port serving a fax machine"`
 	CreatedAt            time.Time `json:"created_at"`
 }
 
@@ -91,11 +95,13 @@ func (s *server) createDevice(c *call) error {
 	}
 	fe.oneOf("transport", in.Transport, false, "udp", "tcp", "tls")
 	d.Transport = in.Transport
+	base := d
 	if in.BaseDeviceID != "" {
-		base, err := s.store.Device(c.ctx(), c.tenant.ID, in.BaseDeviceID)
+		var err error
+		base, err = s.store.Device(c.ctx(), c.tenant.ID, in.BaseDeviceID)
 		switch {
-		case errors.Is(err, store.ErrNotFound) || (err == nil && (base.MAC == "" || base.Kind != "gigaset")):
-			fe.add("base_device_id", "no Gigaset base %q in this tenant", in.BaseDeviceID)
+		case errors.Is(err, store.ErrNotFound) || (err == nil && !s.carriesSlots(base)):
+			fe.add("base_device_id", "no DECT base or adapter %q in this tenant", in.BaseDeviceID)
 		case err != nil:
 			return err
 		case in.MAC != "":
@@ -114,6 +120,7 @@ func (s *server) createDevice(c *call) error {
 			d.MACID = id
 		}
 	}
+	profile := s.checkProfile(&fe, in.profileFields, base)
 	if err := fe.err(); err != nil {
 		return err
 	}
@@ -159,7 +166,10 @@ func (s *server) createDevice(c *call) error {
 			return err
 		}
 	}
-	out := deviceCredentialsJSON{deviceJSON: toDeviceJSON(d, c.tenant.Domain), SIPPassword: password,
+	if err := s.saveProfile(c.ctx(), c.tenant.ID, d.ID, profile); err != nil {
+		return err
+	}
+	out := deviceCredentialsJSON{deviceJSON: withProfile(toDeviceJSON(d, c.tenant.Domain), profile), SIPPassword: password,
 		ProvisioningURL: provURL, ProvisioningPassword: provPassword}
 	return c.created(v1+"/tenants/"+c.tenant.ID+"/users/"+u.ID+"/devices/"+d.ID, out)
 }
@@ -192,9 +202,13 @@ func (s *server) replyDevices(c *call, userID string) error {
 	if err != nil {
 		return err
 	}
+	profiles, err := s.store.DeviceProfiles(c.ctx(), c.tenant.ID)
+	if err != nil {
+		return err
+	}
 	out := make([]deviceJSON, 0, len(ds))
 	for _, d := range ds {
-		out = append(out, toDeviceJSON(d, c.tenant.Domain))
+		out = append(out, withProfile(toDeviceJSON(d, c.tenant.Domain), profiles[d.ID]))
 	}
 	return c.reply(200, out)
 }
@@ -204,7 +218,11 @@ func (s *server) getDevice(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.reply(200, toDeviceJSON(d, c.tenant.Domain))
+	p, err := s.store.DeviceProfile(c.ctx(), c.tenant.ID, d.ID)
+	if err != nil {
+		return err
+	}
+	return c.reply(200, withProfile(toDeviceJSON(d, c.tenant.Domain), p))
 }
 
 func (s *server) deleteDevice(c *call) error {

@@ -18,6 +18,7 @@ type fixture struct {
 	number, group, flow, audio               string
 	message                                  string // in user's voicemail box
 	music                                    string
+	contact                                  string
 }
 
 func (e *env) fixture(name, ext string) fixture {
@@ -48,6 +49,7 @@ func (e *env) fixture(name, ext string) fixture {
 	}
 	f.message = e.voicemailMessage(f.tenant, f.user, ext)
 	f.music = e.uploadMusic(f.tenant, f.token, "queue", wavFile(8000, 1, 16, 1)).str("id")
+	f.contact = e.must(201, "POST", base+"/contacts", f.token, map[string]any{"name": "Supplier " + name, "numbers": []string{"+3250" + ext + "222"}}).str("id")
 	return f
 }
 
@@ -79,6 +81,9 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"uploadVoicemailGreeting": map[string]any{"file": "not checked: the tenant is"},
 		"markVoicemailMessage":    map[string]any{"read": true},
 		"uploadMusic":             map[string]any{"file": "not checked: the tenant is"},
+		"createContact":           map[string]any{"name": "Evil", "numbers": []string{"+3250666667"}},
+		"updateContact":           map[string]any{"name": "Evil", "numbers": []string{"+3250666667"}},
+		"importContacts":          map[string]any{"file": "not checked: the tenant is"},
 		"updateTenantCalling":     map[string]any{"bar_international": true},
 		"putCredit":               map[string]any{"limit": "50.00", "users": []map[string]any{{"user_id": f.user, "limit": "5.00"}}},
 	}
@@ -120,7 +125,7 @@ var pathParams = regexp.MustCompile(`\{[a-z_]+\}`)
 func fill(path string, f fixture, tenant string) string {
 	return strings.NewReplacer("{tenant}", tenant, "{user}", f.user, "{device}", f.device, "{site}", f.site,
 		"{number}", f.number, "{hunt_group}", f.group, "{call_flow}", f.flow, "{audio}", f.audio,
-		"{message}", f.message, "{kind}", "busy", "{music}", f.music).Replace(path)
+		"{message}", f.message, "{kind}", "busy", "{music}", f.music, "{contact}", f.contact).Replace(path)
 }
 
 // TestTenantIsolation: a tenant administrator of A gets 404 on every
@@ -191,12 +196,12 @@ func TestTenantIsolation(t *testing.T) {
 	// A's lists show A only.
 	base := "/api/v1/tenants/" + a.tenant
 	for _, p := range []string{"/users", "/devices", "/sites", "/registrations", "/cdrs", "/users/" + a.user + "/devices", "/users/" + a.user + "/blf",
-		"/numbers", "/hunt_groups", "/call_flows", "/call_flows/" + a.flow + "/versions", "/audio", "/users/" + a.user + "/voicemail", "/music"} {
+		"/numbers", "/hunt_groups", "/call_flows", "/call_flows/" + a.flow + "/versions", "/audio", "/users/" + a.user + "/voicemail", "/music", "/contacts"} {
 		r := e.must(200, "GET", base+p, a.token, nil)
 		if len(r.arr) == 0 {
 			t.Fatalf("%s: empty list %s", p, r.raw)
 		}
-		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo", b.number, b.group, b.flow, b.audio, b.message, b.music} {
+		for _, id := range []string{b.tenant, b.user, b.user2, b.device, b.site, "call-Bravo", b.number, b.group, b.flow, b.audio, b.message, b.music, b.contact, "Supplier Bravo"} {
 			if strings.Contains(string(r.raw), id) {
 				t.Fatalf("%s shows B's %s: %s", p, id, r.raw)
 			}
@@ -236,6 +241,9 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	if r := e.must(200, "GET", bb+"/music", e.admin, nil); len(r.arr) != 1 || r.arr[0].(map[string]any)["id"] != b.music {
 		t.Fatalf("B's music: %s", r.raw)
+	}
+	if r := e.must(200, "GET", bb+"/contacts/"+b.contact, e.admin, nil); r.str("name") != "Supplier Bravo" {
+		t.Fatalf("B's contact changed: %s", r.raw)
 	}
 	// A's BLF keys cannot point at B's users either.
 	r := e.call("PUT", base+"/users/"+a.user+"/blf", a.token, []map[string]any{{"position": 1, "target_user_id": b.user}})

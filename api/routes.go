@@ -62,6 +62,7 @@ func (s *server) routes() []route {
 		vmBox    = user + "/voicemail_box"
 		greeting = vmBox + "/greetings/{kind}"
 		unavail  = http.StatusServiceUnavailable
+		contact  = tenant + "/contacts/{contact}"
 	)
 	return []route{
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", summary: "This OpenAPI 3.1 document", access: public, out: map[string]any{}, status: 200, h: s.getOpenAPI},
@@ -95,6 +96,12 @@ func (s *server) routes() []route {
 		{method: "GET", path: device, op: "getDevice", summary: "Get a device (never its secrets)", access: tenantScope, out: deviceJSON{}, status: 200, h: s.getDevice},
 		{method: "DELETE", path: device, op: "deleteDevice", summary: "Delete a device and its bindings", access: tenantScope, status: 204, h: s.deleteDevice},
 		{method: "POST", path: device + "/rotate", op: "rotateDevice", summary: "Give a device a new SIP password (returned once) and drop its bindings", access: tenantScope, out: deviceCredentialsJSON{}, status: 200, h: s.rotateDevice},
+		{method: "POST", path: tenant + "/contacts", op: "createContact", summary: "Add a shared contact (the company directory on every phone; its name shows on incoming calls from its numbers)", access: tenantScope, in: contactRequest{}, out: contactJSON{}, status: 201, h: s.createContact},
+		{method: "GET", path: tenant + "/contacts", op: "listContacts", summary: "List the tenant's shared contacts by name", access: tenantScope, out: []contactJSON{}, status: 200, h: s.listContacts},
+		{method: "POST", path: tenant + "/contact_imports", op: "importContacts", summary: "Import shared contacts from CSV (name,number[,number...]; optional header line); all lines or none, with a per-line report", access: tenantScope, rawIn: []string{"text/csv"}, out: importJSON{}, status: 201, h: s.importContacts},
+		{method: "GET", path: contact, op: "getContact", summary: "Get a shared contact", access: tenantScope, out: contactJSON{}, status: 200, h: s.getContact},
+		{method: "PUT", path: contact, op: "updateContact", summary: "Replace a shared contact's name and numbers", access: tenantScope, in: contactRequest{}, out: contactJSON{}, status: 200, h: s.updateContact},
+		{method: "DELETE", path: contact, op: "deleteContact", summary: "Delete a shared contact", access: tenantScope, status: 204, h: s.deleteContact},
 		{method: "GET", path: tenant + "/devices", op: "listDevices", summary: "List every device of the tenant (never their secrets)", access: tenantScope, out: []deviceJSON{}, status: 200, h: s.listDevices},
 
 		{method: "GET", path: tenant + "/registrations", op: "listRegistrations", summary: "List the tenant's current registrations (contact bindings)", access: tenantScope, out: []registrationJSON{}, status: 200, h: s.listRegistrations},

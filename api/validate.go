@@ -71,7 +71,7 @@ func (fe *fieldErrors) forward(field, v string) string {
 }
 
 // Device kinds.
-var deviceKinds = []string{"yealink", "gigaset", "softphone", "generic"}
+var deviceKinds = []string{"yealink", "gigaset", "grandstream", "softphone", "generic"}
 
 // normalizeMAC accepts 805EC0A1B2C3, 80:5e:c0:a1:b2:c3, 80-5E-C0-A1-B2-C3 and
 // 805e.c0a1.b2c3 and returns 12 lower-case hex digits.

@@ -273,7 +273,7 @@ func (r reacher) reach(ctx context.Context, number string, hops int) (callctl.Le
 	}
 	callee := callctl.Party{Name: strings.TrimSpace(u.FirstName + " " + u.LastName), Number: u.Extension, Domain: r.domain, UserID: u.ID}
 	spec := callctl.DialSpec{
-		Destinations: []callctl.Destination{{Targets: Targets(bindings), Callee: callee, CallerID: r.callerID, Tag: u.ID}},
+		Destinations: []callctl.Destination{{Targets: Targets(bindings), Callee: callee, CallerID: r.presented(ctx), Tag: u.ID}},
 		Strategy:     callctl.Simultaneous,
 		Timeout:      ringTimeout(u, p.RingTimeout),
 		Caller:       r.caller,

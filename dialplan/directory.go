@@ -68,7 +68,7 @@ func (d directory) Destination(ctx context.Context, userID string) (callctl.Dest
 	}
 	domain, _ := ctx.Value(domainKey{}).(string)
 	callee := callctl.Party{Name: strings.TrimSpace(u.FirstName + " " + u.LastName), Number: u.Extension, Domain: domain, UserID: u.ID}
-	return callctl.Destination{Targets: Targets(bs), Callee: callee, Tag: u.ID}, nil
+	return callctl.Destination{Targets: Targets(bs), Callee: callee, CallerID: contactCaller(ctx), Tag: u.ID}, nil
 }
 
 func (d directory) LastAnswered(ctx context.Context, groupID string) (string, error) {

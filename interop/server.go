@@ -372,3 +372,9 @@ func StartBenchServer(ctx context.Context, binary, work string, args []string, s
 func PrintFigure(name string, value float64, unit string, scale float64) {
 	fmt.Printf("%s %s %s\n", name, strconv.FormatFloat(math.Round(value*scale)/scale, 'f', -1, 64), unit)
 }
+
+// Kill ends the server with SIGKILL, as a crash would, and waits for it.
+func (s *Server) Kill() {
+	_ = s.cmd.Process.Kill()
+	<-s.done
+}

@@ -11,8 +11,9 @@ type Vendor string
 
 // Vendors in the catalogue.
 const (
-	Yealink Vendor = "yealink"
-	Gigaset Vendor = "gigaset"
+	Yealink     Vendor = "yealink"
+	Gigaset     Vendor = "gigaset"
+	Grandstream Vendor = "grandstream"
 )
 
 // Family groups models that share a file format and generator.
@@ -20,12 +21,16 @@ type Family string
 
 // Families in the catalogue.
 const (
-	FamilyYealinkT4x  Family = "yealink-t4x"   // T42/T46/T48 (G, S, U)
-	FamilyYealinkT5x  Family = "yealink-t5x"   // T53, T53W, T54W, T57W, T58W
-	FamilyYealinkCP   Family = "yealink-cp9xx" // CP925, CP965 conference phones
-	FamilyGigasetN510 Family = "gigaset-n510"  // N510 IP PRO, ProviderFrame XML
-	FamilyGigasetN720 Family = "gigaset-n720"  // N720 DM PRO, ProviderFrame XML with BS_VOIP_Data items
-	FamilyGigasetNx70 Family = "gigaset-nx70"  // N670 / N870 IP PRO, <provisioning> XML
+	FamilyYealinkT4x    Family = "yealink-t4x"       // T42/T46/T48 (G, S, U)
+	FamilyYealinkT5x    Family = "yealink-t5x"       // T53, T53W, T54W, T57W, T58W
+	FamilyYealinkCP     Family = "yealink-cp9xx"     // CP925, CP965 conference phones
+	FamilyGigasetN510   Family = "gigaset-n510"      // N510 IP PRO, ProviderFrame XML
+	FamilyGigasetN720   Family = "gigaset-n720"      // N720 DM PRO, ProviderFrame XML with BS_VOIP_Data items
+	FamilyGigasetNx70   Family = "gigaset-nx70"      // N670 / N870 IP PRO, <provisioning> XML
+	FamilyYealinkDECT   Family = "yealink-dect"      // W73P (W70B base, W73H handsets): .cfg with handset keys
+	FamilyGigasetN860   Family = "gigaset-n860"      // N860 IP PRO multicell, <provisioning> XML as Nx70
+	FamilyGrandstreamWP Family = "grandstream-wp8xx" // WP820, WP822, WP825 Wi-Fi phones, P-value XML
+	FamilyGrandstreamHT Family = "grandstream-ht80x" // HT801, HT802 FXS adapters, P-value XML, one account per port
 )
 
 // Model describes one device model.
@@ -34,7 +39,7 @@ type Model struct {
 	Vendor      Vendor
 	Family      Family
 	MaxAccounts int // SIP accounts the device can hold
-	MaxHandsets int // DECT handsets (bases only; one account per handset)
+	MaxHandsets int // DECT handsets (bases only; one account per handset), or FXS ports of an adapter
 	LineKeys    int // programmable keys usable for lines and BLF (0: none)
 	// CommonFiles are the Yealink common file names ("y0000000000NN.cfg") this
 	// model may request. A bare "T46" lists the files of all its variants.
@@ -48,14 +53,26 @@ type Model struct {
 func (m Model) SupportsTransport(t string) bool { return slices.Contains(m.Transports, t) }
 
 // FileName is the per-device file name this model requests: "<mac>.cfg" in
-// lower case for Yealink, "<MAC>.xml" in upper case for Gigaset. The handler
-// accepts any case, since the case Nx70 bases use is not verified [U].
+// lower case for Yealink, "<MAC>.xml" in upper case for Gigaset,
+// "cfg<mac>.xml" for Grandstream (the name wazo and FusionPBX serve). The
+// handler accepts any case, since the case Nx70 bases use is not verified [U].
 func (m Model) FileName(mac string) string {
-	if m.Vendor == Gigaset {
+	switch m.Vendor {
+	case Gigaset:
 		return strings.ToUpper(mac) + ".xml"
+	case Grandstream:
+		return "cfg" + mac + ".xml"
 	}
 	return mac + ".cfg"
 }
+
+// HasPorts reports whether the model is an analogue adapter: each account
+// is an FXS port, numbered by Account.Handset.
+func (m Model) HasPorts() bool { return m.Family == FamilyGrandstreamHT }
+
+// IsDECT reports whether the model is a DECT base whose accounts are
+// handsets.
+func (m Model) IsDECT() bool { return m.MaxHandsets > 0 && !m.HasPorts() }
 
 var (
 	allTransports = []string{"udp", "tcp", "tls"}
@@ -92,6 +109,23 @@ var catalogue = []Model{
 	{Name: "N720", Vendor: Gigaset, Family: FamilyGigasetN720, MaxAccounts: 100, MaxHandsets: 100, Transports: udpOnly},
 	{Name: "N670", Vendor: Gigaset, Family: FamilyGigasetNx70, MaxAccounts: 20, MaxHandsets: 20, Transports: allTransports},
 	{Name: "N870", Vendor: Gigaset, Family: FamilyGigasetNx70, MaxAccounts: 250, MaxHandsets: 250, Transports: allTransports},
+	// [U] N860 IP PRO: no public provisioning documentation was found for
+	// it. It is Gigaset's multicell DECT manager of the N670/N870 software
+	// generation, so it is given their <provisioning> format and 100
+	// handsets (its data sheet figure could not be checked).
+	{Name: "N860", Vendor: Gigaset, Family: FamilyGigasetN860, MaxAccounts: 100, MaxHandsets: 100, Transports: allTransports},
+	// W73P = W70B base + W73H handsets: it runs the W70B firmware (146.x)
+	// and asks for the W70B common file; 10 handsets, one account each.
+	// [U] 146 for the W73P bundle is inferred from the W70B entry.
+	{Name: "W73P", Vendor: Yealink, Family: FamilyYealinkDECT, MaxAccounts: 10, MaxHandsets: 10,
+		CommonFiles: []string{"y000000000146.cfg"}, Transports: allTransports},
+	// Grandstream's config templates: two accounts on the WP8xx, one FXS
+	// port on the HT801 and two on the HT802.
+	{Name: "WP820", Vendor: Grandstream, Family: FamilyGrandstreamWP, MaxAccounts: 2, Transports: allTransports},
+	{Name: "WP822", Vendor: Grandstream, Family: FamilyGrandstreamWP, MaxAccounts: 2, Transports: allTransports},
+	{Name: "WP825", Vendor: Grandstream, Family: FamilyGrandstreamWP, MaxAccounts: 2, Transports: allTransports},
+	{Name: "HT801", Vendor: Grandstream, Family: FamilyGrandstreamHT, MaxAccounts: 1, MaxHandsets: 1, Transports: allTransports},
+	{Name: "HT802", Vendor: Grandstream, Family: FamilyGrandstreamHT, MaxAccounts: 2, MaxHandsets: 2, Transports: allTransports},
 }
 
 func yl(name string, f Family, accounts, keys int, common ...string) Model {
@@ -131,10 +165,11 @@ func LookupModel(name string) (Model, bool) {
 
 func modelKey(name string) string {
 	k := strings.ToUpper(strings.TrimSpace(name))
-	for _, p := range []string{"YEALINK ", "GIGASET ", "SIP-"} {
+	for _, p := range []string{"YEALINK ", "GIGASET ", "GRANDSTREAM ", "SIP-"} {
 		k = strings.TrimSpace(strings.TrimPrefix(k, p))
 	}
-	for _, s := range []string{" IP PRO", " DM PRO", "-DM-PRO", "-IP-PRO", " PRO"} {
+	// "HT802V2" (the hardware revision in Grandstream's User-Agent) is an HT802.
+	for _, s := range []string{" IP PRO", " DM PRO", "-DM-PRO", "-IP-PRO", " PRO", "V2"} {
 		k = strings.TrimSuffix(k, s)
 	}
 	return strings.TrimSpace(k)

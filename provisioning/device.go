@@ -66,6 +66,11 @@ type Device struct {
 	Accounts []Account
 	// BLF are the busy-lamp keys chosen over REST (Yealink only).
 	BLF []BLFKey
+
+	// PhonebookToken, when set, makes the file point the device at its
+	// company directory (PhonebookPath). The handler sets it; files
+	// generated without it carry no directory.
+	PhonebookToken string
 }
 
 // Account is one SIP identity configured on the device.
@@ -80,9 +85,16 @@ type Account struct {
 	// Light marks a light licence: the device then gets this single account
 	// and no BLF or extension keys, whatever else the directory returned.
 	Light bool
-	// Handset is the DECT handset slot (1-based) of this account on a Gigaset
-	// base; 0 means its position in Accounts plus one. Ignored for desk phones.
+	// Handset is the DECT handset slot (1-based) of this account on a DECT
+	// base, or the FXS port on an analogue adapter; 0 means its position in
+	// Accounts plus one. Ignored for desk phones.
 	Handset int
+	// HandsetModel is the DECT handset's model (a LookupHandset name), or
+	// empty when not recorded.
+	HandsetModel string
+	// Fax marks an adapter port with a fax machine: T.38 off, G.711
+	// pass-through, echo cancellation off.
+	Fax bool
 }
 
 // BLFKey is a busy-lamp-field key watching a colleague.
@@ -216,8 +228,14 @@ func languageOf(code string) language {
 }
 
 // effectiveAccounts applies the licence rule: a device holding a light licence
-// gets its single (light) account and no BLF keys.
-func effectiveAccounts(d *Device) (accounts []Account, blf []BLFKey, light bool) {
+// gets its single (light) account and no BLF keys. On an analogue adapter
+// each port is its own device: a light licence's port carries its one
+// account, the other ports keep theirs, and there are no keys.
+func effectiveAccounts(d *Device, m Model) (accounts []Account, blf []BLFKey, light bool) {
+	if m.HasPorts() {
+		light = len(d.Accounts) > 0 && d.Accounts[0].Light
+		return d.Accounts, nil, light
+	}
 	for _, a := range d.Accounts {
 		if a.Light {
 			return []Account{a}, nil, true

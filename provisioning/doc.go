@@ -1,8 +1,12 @@
 // Package provisioning serves zero-touch configuration files to Yealink desk and
-// conference phones and to Gigaset DECT bases (N510 IP PRO, N720 DM PRO, N670 /
-// N870 IP PRO), under /prov/ and by the file names the devices request.
+// conference phones and the W73P DECT base, to Gigaset DECT bases (N510 IP PRO,
+// N720 DM PRO, N670 / N870 IP PRO, N860 IP PRO), to Grandstream WP820 / WP822 /
+// WP825 Wi-Fi phones and HT801 / HT802 analogue adapters (one account per FXS
+// port, fax ports set for G.711 pass-through), under /prov/ and by the file
+// names the devices request; and each phone's company directory in its
+// vendor's format.
 //
-// It owns three things:
+// It owns four things:
 //
 //   - the model catalogue ([LookupModel], [Models]): which models exist, their
 //     family, how many accounts, handsets and programmable keys they have, and
@@ -14,7 +18,14 @@
 //   - the HTTP handler ([NewHandler]): per-device HTTP digest authentication
 //     (MD5 and SHA-256, qop=auth, expiring stateless nonces), basic authentication
 //     only over TLS, a per-source-address token bucket, and one log record per
-//     request.
+//     request;
+//   - the company directory ([PhonebookSource], [YealinkDirectory],
+//     [GrandstreamPhonebook], [GigasetDirectory]): a device's file points it at
+//     pb/<mac>/<token>/<file>, where the token is derived from the handler's
+//     key and the device's provisioning credential (nothing stored); the
+//     directory is read afresh on every fetch.
+//
+// The DECT handset models a base accepts are in [LookupHandset].
 //
 // The package imports neither the store nor the SIP layer: cmd/pbx adapts the
 // store to [Directory].

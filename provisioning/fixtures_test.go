@@ -28,7 +28,7 @@ type fixture struct {
 // fixtures covers every family. Tenant A: ten_a (server domain); tenant B:
 // ten_b (its own SIP domain, reached through the server as outbound proxy).
 func fixtures() []fixture {
-	return []fixture{
+	return append([]fixture{
 		{
 			name: "yealink-t4x-t46s",
 			ua:   "Yealink SIP-T46S 66.86.0.15 80:5e:c0:00:00:01",
@@ -118,7 +118,7 @@ func fixtures() []fixture {
 				},
 			},
 		},
-	}
+	}, catalogueFixtures()...)
 }
 
 // fakeDir is an in-memory Directory. It hands out copies, like a store would.
@@ -179,7 +179,7 @@ type provisioned struct {
 
 // withCredentials issues credentials for every fixture and loads them into a
 // fake directory.
-func withCredentials(t *testing.T, fs []fixture) (*fakeDir, map[string]provisioned) {
+func withCredentials(t testing.TB, fs []fixture) (*fakeDir, map[string]provisioned) {
 	t.Helper()
 	dir := newFakeDir()
 	out := map[string]provisioned{}

@@ -35,7 +35,7 @@ func DeviceFile(d *Device, s Server) (File, error) {
 	}
 	s = s.withDefaults()
 	g := &gen{dev: d, model: m, mac: mac, srv: s}
-	g.accounts, g.blf, g.light = effectiveAccounts(d)
+	g.accounts, g.blf, g.light = effectiveAccounts(d, m)
 	g.transport = g.chooseTransport()
 	f := File{Name: m.FileName(mac)}
 	switch m.Family {
@@ -48,9 +48,15 @@ func DeviceFile(d *Device, s Server) (File, error) {
 	case FamilyGigasetN720:
 		f.ContentType = "application/xml; charset=ISO-8859-1"
 		f.Body = g.gigasetN720()
-	case FamilyGigasetNx70:
+	case FamilyGigasetNx70, FamilyGigasetN860:
 		f.ContentType = "application/xml; charset=utf-8"
 		f.Body = g.gigasetNx70()
+	case FamilyYealinkDECT:
+		f.ContentType = "text/plain; charset=utf-8"
+		f.Body = g.yealink()
+	case FamilyGrandstreamWP, FamilyGrandstreamHT:
+		f.ContentType = "application/xml; charset=utf-8"
+		f.Body = g.grandstream()
 	default:
 		return File{}, fmt.Errorf("provisioning: model %s: no generator for family %s", m.Name, m.Family)
 	}

@@ -60,8 +60,12 @@ func parseStrict(t *testing.T, m Model, body []byte) {
 		_, err = format.ParseYealink(body)
 	case FamilyGigasetN510, FamilyGigasetN720:
 		_, err = format.ParseProviderFrame(body)
-	case FamilyGigasetNx70:
+	case FamilyGigasetNx70, FamilyGigasetN860:
 		_, err = format.ParseNx70(body)
+	case FamilyYealinkDECT:
+		_, err = format.ParseYealink(body)
+	case FamilyGrandstreamWP, FamilyGrandstreamHT:
+		_, err = format.ParseGrandstream(body)
 	default:
 		t.Fatalf("no strict parser for family %s", m.Family)
 	}
@@ -88,7 +92,8 @@ func TestGoldenDeviceFiles(t *testing.T) {
 			golden(t, f.name+ext, file.Body)
 		})
 	}
-	for _, fam := range []Family{FamilyYealinkT4x, FamilyYealinkT5x, FamilyYealinkCP, FamilyGigasetN510, FamilyGigasetN720, FamilyGigasetNx70} {
+	for _, fam := range []Family{FamilyYealinkT4x, FamilyYealinkT5x, FamilyYealinkCP, FamilyGigasetN510, FamilyGigasetN720, FamilyGigasetNx70,
+		FamilyYealinkDECT, FamilyGigasetN860, FamilyGrandstreamWP, FamilyGrandstreamHT} {
 		if !families[fam] {
 			t.Errorf("no golden file for family %s", fam)
 		}

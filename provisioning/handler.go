@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,6 +37,9 @@ type Options struct {
 	ClientIP func(*http.Request) string
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+	// Phonebook supplies the company directories; nil: files carry no
+	// directory and directory URLs are 404.
+	Phonebook PhonebookSource
 }
 
 // NewHandler returns the handler that serves files under PathPrefix ("/prov/").
@@ -71,6 +73,8 @@ func NewHandler(opt Options) http.Handler {
 		life = 5 * time.Minute
 	}
 	h.now = now
+	h.phonebook = opt.Phonebook
+	h.dir = opt.Directory
 	h.auth = &authenticator{dir: opt.Directory, key: key, lifetime: life, now: now}
 	h.limit = newLimiter(opt.RateLimit, now)
 	return h
@@ -83,6 +87,9 @@ type handler struct {
 	now      func() time.Time
 	auth     *authenticator
 	limit    *limiter
+	// phonebook and dir serve the directory files (phonebook_handler.go).
+	phonebook PhonebookSource
+	dir       Directory
 }
 
 // Outcomes as logged.
@@ -131,6 +138,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := classify(name)
 	rl.mac = req.mac
+	if req.kind == reqPhonebook {
+		h.servePhonebook(w, r, req, rl)
+		return
+	}
 	if req.kind == reqNone {
 		// Boot files, master.bin chains, provisioning.xml, <mac>-local.cfg and
 		// anything else: a fast 404, the same for every MAC, without asking for
@@ -195,10 +206,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			deny("file of another MAC")
 			return
 		}
-		if req.ext != path.Ext(model.FileName(devMAC)) {
+		if !req.fileFits(model, devMAC) {
 			rl.reason = "file type not used by model " + model.Name
 			h.finish(w, rl, outcomeNotFound, http.StatusNotFound, "not found\n")
 			return
+		}
+		if h.phonebook != nil {
+			dev.PhonebookToken = phonebookToken(h.auth.key, dev)
 		}
 		f, err = DeviceFile(dev, h.srv)
 		if err != nil {
@@ -241,7 +255,7 @@ func (h *handler) logRequest(r *http.Request, ip string, start time.Time, rl *re
 		slog.String("outcome", rl.outcome),
 		slog.Int("status", rl.status),
 		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
+		slog.String("path", redactPath(r.URL.Path)),
 		slog.String("remote", ip),
 		slog.String("user_agent", r.UserAgent()),
 	}
@@ -294,39 +308,4 @@ func remoteHost(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-type reqKind int
-
-const (
-	reqNone   reqKind = iota
-	reqDevice         // <mac>.cfg or <MAC>.xml
-	reqCommon         // y0000000000NN.cfg
-)
-
-type request struct {
-	kind reqKind
-	name string // file name, lower case for common files
-	mac  string // normalised MAC of a device file
-	ext  string // ".cfg" or ".xml"
-}
-
-// classify maps a file name below /prov/ to what it is. Names with a
-// directory part (e.g. Gigaset's 42/2/master.bin) are never served.
-func classify(name string) request {
-	if name == "" || strings.ContainsAny(name, "/\\") {
-		return request{}
-	}
-	lower := strings.ToLower(name)
-	if isCommonFile(lower) {
-		return request{kind: reqCommon, name: lower}
-	}
-	for _, ext := range []string{".cfg", ".xml"} {
-		if base, ok := strings.CutSuffix(lower, ext); ok {
-			if mac, err := NormalizeMAC(base); err == nil {
-				return request{kind: reqDevice, name: name, mac: mac, ext: ext}
-			}
-		}
-	}
-	return request{}
 }

@@ -411,7 +411,8 @@ func TestNoSecretCrossesDevices(t *testing.T) {
 	}
 	// And each device's own passwords are in its own file.
 	for name, p := range e.devs {
-		acc, _, _ := effectiveAccounts(&p.dev)
+		m, _ := LookupModel(p.dev.Model)
+		acc, _, _ := effectiveAccounts(&p.dev, m)
 		for _, a := range acc {
 			if !bytes.Contains(bodies[name], []byte(a.SIPPassword)) {
 				t.Errorf("%s: own password of %s missing", name, a.SIPUsername)

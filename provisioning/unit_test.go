@@ -30,6 +30,13 @@ func TestCatalogueCoversTheIssue(t *testing.T) {
 		{"Gigaset N720 DM PRO", FamilyGigasetN720, ""},
 		{"N670", FamilyGigasetNx70, ""},
 		{"N870 IP PRO", FamilyGigasetNx70, ""},
+		{"N860 IP PRO", FamilyGigasetN860, ""},
+		{"Yealink W73P", FamilyYealinkDECT, "y000000000146.cfg"},
+		{"WP820", FamilyGrandstreamWP, ""},
+		{"Grandstream WP822", FamilyGrandstreamWP, ""},
+		{"wp825", FamilyGrandstreamWP, ""},
+		{"HT801", FamilyGrandstreamHT, ""},
+		{"HT802V2", FamilyGrandstreamHT, ""},
 	} {
 		m, ok := LookupModel(tc.name)
 		if !ok {
@@ -56,6 +63,27 @@ func TestCatalogueCoversTheIssue(t *testing.T) {
 	m.CommonFiles[0] = "changed"
 	if m2, _ := LookupModel("T46"); m2.CommonFiles[0] == "changed" {
 		t.Error("catalogue mutated through LookupModel")
+	}
+}
+
+func TestHandsetCatalogue(t *testing.T) {
+	for _, tc := range []struct {
+		handset, base string
+		fits          bool
+	}{
+		{"R650H PRO", "N860", true}, {"R700H", "N870", true}, {"gigaset SL750H", "N510", true}, {"SL800H", "N720", true},
+		{"W73H", "W73P", true}, {"W73H", "N860", false}, {"R700H", "W73P", false}, {"SL800H", "T54W", false},
+		{"S650H", "N860", false}, {"W73H", "nonexistent", false},
+	} {
+		if got := HandsetFits(tc.handset, tc.base); got != tc.fits {
+			t.Errorf("%s on %s: %v, want %v", tc.handset, tc.base, got, tc.fits)
+		}
+	}
+	for model, want := range map[string][2]bool{"W73P": {true, false}, "N860": {true, false}, "HT802": {false, true}, "WP820": {false, false}, "T54W": {false, false}} {
+		m, _ := LookupModel(model)
+		if m.IsDECT() != want[0] || m.HasPorts() != want[1] {
+			t.Errorf("%s: DECT %v ports %v", model, m.IsDECT(), m.HasPorts())
+		}
 	}
 }
 
@@ -93,6 +121,11 @@ func TestParseUserAgent(t *testing.T) {
 		{ua: "Gigaset N720 DM PRO/70.089.00.000.000;7C2F80CA21E4", vendor: Gigaset, model: "N720 DM PRO", mac: "7c2f80ca21e4"},
 		{ua: "N720-DM-PRO/70.040.00.000.000", vendor: Gigaset, model: "N720-DM-PRO"},
 		{ua: "Gigaset N870 IP PRO/83.V2.11.0+build.a546b91;7C2F80E0D605;Handset=2", vendor: Gigaset, model: "N870 IP PRO", mac: "7c2f80e0d605"},
+		{ua: "Grandstream Model HW HT801 V1.1A SW 1.0.17.5 DevId c074ad273a10", vendor: Grandstream, model: "HT801", mac: "c074ad273a10"},
+		{ua: "Grandstream Model HW HT802V2 V1.0A SW 1.0.5.4 DevId ec74d763e419", vendor: Grandstream, model: "HT802V2", mac: "ec74d763e419"},
+		{ua: "Grandstream Model HW WP820 SW 1.0.7.81 DevId c074ad000820", vendor: Grandstream, model: "WP820", mac: "c074ad000820"},
+		{ua: "Gigaset N860 IP PRO/83.V2.60.0+build.1234567;7C2F80086001", vendor: Gigaset, model: "N860 IP PRO", mac: "7c2f80086001"},
+		{ua: "Yealink W73P 146.85.0.20 80:5e:c0:00:00:73", vendor: Yealink, model: "W73P", mac: "805ec0000073"},
 		{ua: "curl/8.0", wantNoMatch: true},
 	} {
 		got := parseUserAgent(tc.ua)

@@ -93,6 +93,14 @@ func (g *gen) yealink() []byte {
 	w.set("lang.wui", lang.yealink)
 
 	accounts := g.limitAccounts()
+	var handsets []handsetAccount
+	if g.model.IsDECT() {
+		handsets = g.handsets()
+		accounts = accounts[:0:0]
+		for _, h := range handsets {
+			accounts = append(accounts, h.Account)
+		}
+	}
 	for i, a := range accounts {
 		g.yealinkAccount(w, i+1, a)
 	}
@@ -106,7 +114,11 @@ func (g *gen) yealink() []byte {
 		}
 		w.set(fmt.Sprintf("voice_mail.number.%d", n), null)
 	}
+	if g.model.IsDECT() {
+		g.yealinkHandsets(w, handsets)
+	}
 	g.yealinkKeys(w, accounts)
+	g.yealinkPhonebook(w)
 	return w.bytes()
 }
 

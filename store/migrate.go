@@ -304,6 +304,50 @@ var migrations = []string{
 		path TEXT NOT NULL UNIQUE
 	);
 	CREATE INDEX voicemail_messages_box ON voicemail_messages(box_id, received_at);`,
+	// 8: the call journal: the calls a node has up, written in batches, so
+	// that a crash loses no call record (see CallJournal); CDRs found by
+	// call id when the journal is recovered.
+	`CREATE TABLE call_journal (
+		call_id TEXT PRIMARY KEY,
+		node TEXT NOT NULL DEFAULT '',
+		tenant_id TEXT NOT NULL,
+		caller TEXT NOT NULL DEFAULT '',
+		callee TEXT NOT NULL DEFAULT '',
+		origin TEXT NOT NULL DEFAULT '',
+		start_at INTEGER NOT NULL,
+		answer_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX call_journal_node ON call_journal(node);
+	CREATE TABLE node_heartbeats (
+		node TEXT PRIMARY KEY,
+		seen_at INTEGER NOT NULL
+	);
+	CREATE INDEX cdrs_call ON cdrs(call_id);`,
+	// 9: a tenant's shared contacts (the company directory, and callers'
+	// names on incoming calls) with their numbers; what provisioning sets
+	// per device beyond its licence: a DECT handset's model, an adapter
+	// port that serves a fax.
+	`CREATE TABLE contacts (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX contacts_tenant ON contacts(tenant_id, name);
+	CREATE TABLE contact_numbers (
+		contact_id TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+		tenant_id TEXT NOT NULL,
+		position INTEGER NOT NULL,
+		number TEXT NOT NULL,
+		PRIMARY KEY (contact_id, position)
+	);
+	CREATE INDEX contact_numbers_number ON contact_numbers(tenant_id, number);
+	CREATE TABLE device_profiles (
+		device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+		tenant_id TEXT NOT NULL,
+		handset_model TEXT NOT NULL DEFAULT '',
+		fax INTEGER NOT NULL DEFAULT 0
+	);`,
 	// outbound routes: the trunks calls to public numbers leave through.
 	`CREATE TABLE outbound_routes (
 		id TEXT PRIMARY KEY,

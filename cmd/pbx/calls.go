@@ -69,13 +69,18 @@ func (a *app) setupCalls() error {
 		eng.Close()
 		return err
 	}
+	journal, err := a.startJournal()
+	if err != nil {
+		eng.Close()
+		return err
+	}
 	c.presence, err = presence.New(presence.Config{SIP: a.sip, Auth: a.regis, Users: a.store, Logger: a.log,
 		State: func(userID string) string { return c.b2bua.UserState(userID) }})
 	if err != nil {
 		eng.Close()
 		return err
 	}
-	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Admit: &admitter{devices: a.regis, trunks: storeTrunks{a.store}, accounts: a.store}, Router: c.router, CDRs: cdrs,
+	c.b2bua, err = b2bua.New(b2bua.Config{SIP: a.sip, Engine: eng, Admit: &admitter{devices: a.regis, trunks: storeTrunks{a.store}, accounts: a.store}, Router: c.router, CDRs: cdrs, Journal: journal,
 		HoldMusic: c.music.Class, MusicClass: c.music.Named, MediaHost: a.cfg.PublicAddr, RTPTimeout: rtpTimeout, Logger: a.log,
 		UserState: func(userID, state string) { c.presence.UserChanged(userID, state); c.ends.changed(userID, state) }})
 	if err != nil {

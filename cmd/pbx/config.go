@@ -70,6 +70,13 @@ type config struct {
 	// RatingClock is the credit meter's clock (nil: the wall clock);
 	// tests give a fake one.
 	RatingClock rating.Clock
+
+	// Node names this server among others sharing one database (its
+	// call journal is its own); empty for a single node.
+	Node string
+	// JournalInterval is how often the call journal is written (default
+	// calljournal.DefaultInterval); tests shorten it.
+	JournalInterval time.Duration
 }
 
 // parseConfig reads flags, each with a PBX_* environment fallback.
@@ -96,6 +103,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	var rtp string
 	fs.StringVar(&c.DataDir, "data", env("PBX_DATA", "data"), "data directory (database, keys, certificates) [PBX_DATA]")
+	fs.StringVar(&c.Node, "node", env("PBX_NODE", ""), "name of this node among servers sharing one database (empty for a single server) [PBX_NODE]")
 	fs.StringVar(&c.DB, "db", env("PBX_DB", ""), "database: a postgres:// URL, or empty for SQLite (pbx.db) in the data directory, which keeps the keys either way [PBX_DB]")
 	fs.StringVar(&c.SIPAddr, "sip", env("PBX_SIP", "127.0.0.1:5060"), "SIP UDP and TCP listen host:port [PBX_SIP]")
 	fs.StringVar(&c.SIPTLSAddr, "sip-tls", env("PBX_SIP_TLS", "127.0.0.1:5061"), "SIP TLS listen host:port, empty to disable [PBX_SIP_TLS]")

@@ -20,7 +20,7 @@ import (
 )
 
 // testApp starts a softswitch on loopback with OS-chosen ports in dir.
-func testApp(t *testing.T, dir string, mutate ...func(*config)) *app {
+func testApp(t testing.TB, dir string, mutate ...func(*config)) *app {
 	t.Helper()
 	// RTP stays below the kernel's ephemeral range (32768 up) and apart from
 	// the ranges of the media and interop tests, which may run at the same time.
@@ -58,7 +58,7 @@ type account struct {
 }
 
 // seedTenant creates a tenant with one full licence per extension, each with one device.
-func seedTenant(t *testing.T, a *app, name string, exts ...string) []account {
+func seedTenant(t testing.TB, a *app, name string, exts ...string) []account {
 	t.Helper()
 	ctx := context.Background()
 	ten, err := a.store.CreateTenant(ctx, store.Tenant{Name: name, Domain: strings.ToLower(name) + ".test"})
@@ -76,7 +76,7 @@ func seedTenant(t *testing.T, a *app, name string, exts ...string) []account {
 	return out
 }
 
-func addDevice(t *testing.T, a *app, ten store.Tenant, u store.User) account {
+func addDevice(t testing.TB, a *app, ten store.Tenant, u store.User) account {
 	t.Helper()
 	pw := randomString(16)
 	d, err := a.store.CreateDevice(context.Background(), store.Device{TenantID: ten.ID, UserID: u.ID, Kind: "softphone", SIPUsername: "d" + randomString(9)}, pw)

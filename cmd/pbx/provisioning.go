@@ -58,8 +58,13 @@ func (d provDirectory) DeviceByMAC(ctx context.Context, mac string) (*provisioni
 			return nil, err
 		}
 		name := strings.TrimSpace(u.FirstName + " " + u.LastName)
+		prof, err := d.st.DeviceProfile(ctx, h.TenantID, h.ID)
+		if err != nil {
+			return nil, err
+		}
 		out.Accounts = append(out.Accounts, provisioning.Account{DisplayName: name, Extension: u.Extension, SIPUsername: h.SIPUsername,
-			SIPPassword: pw, SIPDomain: tenant.Domain, Light: u.Licence == store.LicenceLight, Handset: i + 1})
+			SIPPassword: pw, SIPDomain: tenant.Domain, Light: u.Licence == store.LicenceLight, Handset: i + 1,
+			HandsetModel: prof.HandsetModel, Fax: prof.Fax})
 	}
 	keys, err := d.st.BLFKeys(ctx, owner.ID)
 	if err != nil {
@@ -110,8 +115,9 @@ func (a *app) provisioningHandler() http.Handler {
 		Directory: provDirectory{a.store},
 		Server: provisioning.Server{Host: a.sip.PublicHost(), UDPPort: portOf(a.sip.Addr("udp")), TCPPort: portOf(a.sip.Addr("tcp")),
 			TLSPort: portOf(a.sip.Addr("tls")), ProvisioningURL: a.provisioningBaseURL()},
-		Logger:   a.log,
-		NonceKey: a.nonceKey,
+		Logger:    a.log,
+		NonceKey:  a.nonceKey,
+		Phonebook: provPhonebook{a.store},
 	})
 }
 

@@ -560,7 +560,7 @@ type rtpEnd struct {
 
 // listenLoopbackUDP opens a UDP socket on 127.0.0.1, closed when the
 // test ends.
-func listenLoopbackUDP(t *testing.T) *net.UDPConn {
+func listenLoopbackUDP(t testing.TB) *net.UDPConn {
 	t.Helper()
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {

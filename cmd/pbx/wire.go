@@ -16,6 +16,7 @@ func (a *app) mountHTTP(mux *http.ServeMux) {
 		Logger:            a.log,
 		IssueProvisioning: a.issueProvisioning,
 		ValidModel:        validModel,
+		Models:            deviceModels{},
 		DataDir:           a.cfg.DataDir,
 		Voicemail:         a.calls.voicemail,
 		TrunkRegistration: a.trunkRegistration,

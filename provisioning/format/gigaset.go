@@ -191,6 +191,8 @@ var providerItems = []itemPattern{
 	item(`BS_IP_Data1\.ucI_DIALING_PLAN_COUNTRY_ID`, u8),
 	item(`BS_AE_SwConfig\.ucCountryCodeTone`, u8),
 	item(`BS_CUSTOM\.aucKdsPin\[0\]`, bcdPIN),
+	// Online directory (N510 and N720; Gigaset wiki phonebook page, wazo).
+	item(`BS_XML_Netdirs\.astNetdirProvider\[0\]\.aucServerURL\[0\]`, quoted(httpURL, false)),
 	// N510, per connection
 	item(`BS_IP_Data1\.ucB_SIP_ACCOUNT_IS_ACTIVE_[1-6]`, bit),
 	item(`BS_IP_Data1\.aucS_SIP_ACCOUNT_NAME_[1-6]`, anyStr),

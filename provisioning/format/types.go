@@ -1,6 +1,9 @@
 // Package format holds strict parsers for the configuration files the
-// provisioning package generates: Yealink "key = value" files and Gigaset XML
-// (ProviderFrame for N510/N720, <provisioning> for N670/N870).
+// provisioning package generates: Yealink "key = value" files, Gigaset XML
+// (ProviderFrame for N510/N720, <provisioning> for N670/N870/N860),
+// Grandstream <gs_provision> P-value XML, and the company directories
+// (Yealink remote phonebook, Grandstream phonebook, Gigaset online
+// directory answer).
 //
 // They are stricter than the devices: every key must be known, appear once and
 // hold a value of the expected type, so that a generator bug (a key written

@@ -69,6 +69,27 @@ var yealinkKeys = table{
 	pat("linekey.{1-29}.type", enum("0", "1", "2", "3", "4", "5", "9", "10", "11", "12", "13", "14", "15", "16", "17", "23", "24", "27", "39")),
 	pat("linekey.{1-29}.line", intRange(1, 16)),
 	pat("linekey.{1-29}.{value|label|extension}", text),
+	// DECT bases (W52P/W60B/W70B templates of wazo, sipXecom and Yealink's
+	// own): which accounts a handset rings for and dials out on.
+	pat("handset.{1-10}.name", text),
+	pat("handset.{1-10}.{incoming_lines|dial_out_lines}", lineList),
+	pat("handset.{1-10}.dial_out_default_line", intRange(1, 10)),
+	pat("static.auto_provision.handset_configured.enable", boolean),
+	// Remote phonebook (wazo templates; flash_time in seconds).
+	pat("remote_phonebook.data.{1-5}.url", httpURL),
+	pat("remote_phonebook.data.{1-5}.name", nonEmpty),
+	pat("features.remote_phonebook.enable", boolean),
+	pat("features.remote_phonebook.flash_time", intRange(0, 86400)),
+}
+
+var lineListRe = regexp.MustCompile(`^(1[0-6]|[1-9])(,(1[0-6]|[1-9]))*$`)
+
+// lineList is a comma-separated list of account numbers ("1" or "1,2,3").
+func lineList(v string) error {
+	if !lineListRe.MatchString(v) {
+		return fmt.Errorf("%q is not a list of account numbers", v)
+	}
+	return nil
 }
 
 var tzOffsetRe = regexp.MustCompile(`^([+-]?)(\d{1,2})(:(00|30|45))?$`)

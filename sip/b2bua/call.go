@@ -191,12 +191,13 @@ func (c *Call) finish() {
 			l.Hangup(CauseNormal)
 		}
 	}
-	c.writeCDR()
+	c.journalEnd(c.writeCDR())
 }
 
-func (c *Call) writeCDR() {
+// writeCDR writes the call's record; it reports whether it did.
+func (c *Call) writeCDR() bool {
 	if c.svc.cfg.CDRs == nil {
-		return
+		return false
 	}
 	end := time.Now()
 	c.mu.Lock()
@@ -246,5 +247,7 @@ func (c *Call) writeCDR() {
 	defer cancel()
 	if _, err := c.svc.cfg.CDRs.InsertCDR(ctx, rec); err != nil {
 		c.svc.log.Error("cdr write failed", "call_id", rec.CallID, "error", err)
+		return false
 	}
+	return true
 }

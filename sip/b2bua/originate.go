@@ -38,6 +38,7 @@ func (s *Service) Originate(spec callctl.OriginateSpec, program callctl.Program)
 	s.calls[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	c.journalBegin()
 	go func() {
 		defer s.wg.Done()
 		s.runCall(c, program)

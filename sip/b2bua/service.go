@@ -44,6 +44,9 @@ type Config struct {
 	Admit  Admitter
 	Router Router
 	CDRs   CDRSink
+	// Journal, when set, notes the calls up so that a crash loses no
+	// call record.
+	Journal Journal
 	// HoldMusic returns the music class a tenant's held parties hear; nil
 	// or a nil result means the engine's generated melody.
 	HoldMusic func(tenantID string) *media.MusicClass
@@ -349,6 +352,7 @@ func (s *Service) newCall(in *Leg, origin callctl.Origin, req *sip.Request) *Cal
 	s.calls[c] = struct{}{}
 	s.mu.Unlock()
 	c.adopt(in)
+	c.journalBegin()
 	return c
 }
 

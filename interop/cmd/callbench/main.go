@@ -196,114 +196,15 @@ func run(o options) error {
 
 // callRate finds the highest SIPp call rate without failures.
 func callRate(ctx context.Context, o options, srv *interop.Server, work string, callers, callees []interop.CallAccount) error {
-	if err := interop.RequireSIPp(); err != nil {
-		return err
-	}
-	dir := filepath.Join(work, "cps")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	port, err := interop.FreeUDPPort()
+	res, err := interop.CallRateSearch{Name: "pbx", Work: filepath.Join(work, "cps"), Target: srv.SIPAddr, Callers: callers, Callees: callees,
+		Rates: o.rates, RateRun: o.rateRun, CPU: func() (time.Duration, error) { return interop.ProcessCPU(srv.Pid) }, Logf: logf}.Run(ctx)
 	if err != nil {
-		return err
-	}
-	// The callees register from the port their SIPp will listen on.
-	reg, err := interop.RegisterFromPort(ctx, srv.SIPAddr, dir, callees, port, 200)
-	if err != nil {
-		return err
-	}
-	if !reg.Clean(len(callees)) {
-		return fmt.Errorf("registering the callees: %s\n%s", reg.Summary(), reg.Diagnostics())
-	}
-	inf := filepath.Join(dir, "calls.csv")
-	if err := interop.WriteCallInjection(inf, callers, callees); err != nil {
-		return err
-	}
-	uasScenario, err := interop.WriteScenario(dir, "uas_call.xml")
-	if err != nil {
-		return err
-	}
-	uacScenario, err := interop.WriteScenario(dir, "uac_call_nomedia.xml")
-	if err != nil {
-		return err
-	}
-	best, bestRate := 0.0, 0.0
-	var bestRes *interop.SIPpResult
-	var bestCPU time.Duration
-	for _, rate := range o.rates {
-		if ctx.Err() != nil {
-			break
-		}
-		calls := int(rate * o.rateRun.Seconds())
-		stepDir := filepath.Join(dir, fmt.Sprintf("rate-%.0f", rate))
-		cpu0, _ := interop.ProcessCPU(srv.Pid)
-		uac, uas, err := sippCalls(ctx, srv, stepDir, uacScenario, uasScenario, inf, port, rate, calls)
-		cpu1, _ := interop.ProcessCPU(srv.Pid)
-		if err != nil {
-			logf("rate %.0f/s: %v", rate, err)
-			break
-		}
-		elapsed := uac.Stats.Elapsed.Seconds()
-		achieved := float64(uac.Stats.Successful) / elapsed
-		logf("offered %.0f calls/s, %d calls: caller %s; callee %s -> %.0f successful calls/s; pbx CPU %.0f%%, SIPp CPU %.0f%%+%.0f%%; mean setup %s",
-			rate, calls, uac.Summary(), uas.Summary(), achieved, 100*(cpu1-cpu0).Seconds()/elapsed,
-			100*uac.CPU.Seconds()/elapsed, 100*uas.CPU.Seconds()/elapsed, rtdColumn(uac.Stats, "setup"))
-		if !uac.Clean(calls) || !uas.Clean(calls) {
-			logf("rate %.0f/s had failures: stopping here", rate)
-			if d := uac.Diagnostics(); d != "" {
-				logf("caller SIPp:\n%s", tail(d, 1500))
-			}
-			break
-		}
-		if achieved > best {
-			best, bestRate, bestRes, bestCPU = achieved, rate, uac, cpu1-cpu0
-		}
-		if achieved < 0.9*rate {
-			logf("rate %.0f/s: SIPp or the pbx no longer keeps pace: stopping here", rate)
-			break
-		}
-	}
-	if bestRes == nil {
 		figure("calls_per_second", 0, "calls/s")
-		return errors.New("no call rate ran without failures")
+		return err
 	}
-	figure("calls_per_second", best, "calls/s")
-	figure("call_legs_per_second", 2*best, "legs/s")
-	figure("calls_offered_per_second", bestRate, "calls/s")
-	figure("calls_retransmissions", float64(bestRes.Stats.Retransmissions), "count")
-	figure("cpu_per_call", float64(bestCPU.Microseconds())/float64(bestRes.Stats.Successful), "us")
+	res.Print("")
+	figure("call_legs_per_second", 2*res.PerSecond, "legs/s")
 	return nil
-}
-
-// sippCalls runs the callee SIPp and the caller SIPp for calls calls each.
-func sippCalls(ctx context.Context, srv *interop.Server, dir, uacScenario, uasScenario, inf string, port int, rate float64, calls int) (*interop.SIPpResult, *interop.SIPpResult, error) {
-	timeout := interop.RunTime(rate, calls) + 30*time.Second
-	uasMP, err := interop.FreeUDPPort()
-	if err != nil {
-		return nil, nil, err
-	}
-	uacMP, err := interop.FreeUDPPort()
-	for err == nil && uacMP&^1 == uasMP&^1 {
-		uacMP, err = interop.FreeUDPPort()
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	uas := interop.SIPp{Scenario: uasScenario, Target: srv.SIPAddr, Rate: 1, Calls: calls, Timeout: timeout + 15*time.Second,
-		Args: []string{"-p", strconv.Itoa(port), "-mp", strconv.Itoa(uasMP &^ 1), "-buff_size", "8388608"}}
-	uac := interop.LoadRun(interop.SIPp{Scenario: uacScenario, Target: srv.SIPAddr, Injection: inf}, rate, calls, 30*time.Second,
-		"-mp", strconv.Itoa(uacMP&^1), "-d", "100")
-	run, err := interop.RunSIPpCalls(ctx, dir, uas, uac, timeout+45*time.Second)
-	if run == nil {
-		return nil, nil, err
-	}
-	if err == nil {
-		err = run.UASErr
-	}
-	if err == nil && run.UAS == nil {
-		err = errors.New("the callee SIPp left no result")
-	}
-	return run.UAC, run.UAS, err
 }
 
 // stepResult is what one concurrent-calls step measured in its window.
