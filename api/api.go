@@ -28,6 +28,7 @@ type TokenStore interface {
 // Store lists exactly the store methods the API uses; *store.Store satisfies it.
 type Store interface {
 	TokenStore
+	EmergencyStore
 	ContactStore
 
 	CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, error)

@@ -81,6 +81,7 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"uploadVoicemailGreeting": map[string]any{"file": "not checked: the tenant is"},
 		"markVoicemailMessage":    map[string]any{"read": true},
 		"uploadMusic":             map[string]any{"file": "not checked: the tenant is"},
+		"setWebhook":              map[string]any{"url": "https://evil.example/hook", "secret": "0123456789abcdef0123"},
 		"createContact":           map[string]any{"name": "Evil", "numbers": []string{"+3250666667"}},
 		"updateContact":           map[string]any{"name": "Evil", "numbers": []string{"+3250666667"}},
 		"importContacts":          map[string]any{"file": "not checked: the tenant is"},

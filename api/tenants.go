@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ type updateTenantRequest struct {
 	SIPDigestAlgorithms *[]string `json:"sip_digest_algorithms,omitempty" enum:"SHA-256,MD5" doc:"see Tenant; [] returns to the server's default"`
 	Timezone            *string   `json:"timezone,omitempty" doc:"IANA time zone such as Europe/Brussels"`
 	Language            *string   `json:"language,omitempty" enum:"nl,fr,de,en" doc:"language of the prompts for users who have none; empty: the server's default"`
+	BillingState        *string   `json:"billing_state,omitempty" enum:"active,restricted,service_minimum,suspended" doc:"admin token only: restricted refuses calls to the public network; service_minimum allows emergency calls only; suspended also refuses the devices' registrations"`
 }
 
 type tenantJSON struct {
@@ -90,6 +92,12 @@ func (s *server) updateTenant(c *call) error {
 		fe.oneOf("language", *in.Language, false, languages...)
 		t.Language = *in.Language
 	}
+	if in.BillingState != nil {
+		if c.token.Scope != store.ScopeAdmin {
+			return httpProblem(http.StatusForbidden, "only an admin token may change billing_state")
+		}
+		fe.oneOf("billing_state", *in.BillingState, true, billingStates...)
+	}
 	if err := fe.err(); err != nil {
 		return err
 	}
@@ -98,6 +106,12 @@ func (s *server) updateTenant(c *call) error {
 			return tenantNotFound(t.ID)
 		}
 		return err
+	}
+	if in.BillingState != nil && *in.BillingState != t.BillingState {
+		if err := s.setBillingState(c, *in.BillingState); err != nil {
+			return err
+		}
+		t.BillingState = *in.BillingState
 	}
 	s.tenantChanged(c)
 	return c.reply(200, toTenantJSON(t))

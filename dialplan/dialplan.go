@@ -79,6 +79,9 @@ type Plan struct {
 	// Prompts say hunt-group queue positions (nil: none are announced).
 	Prompts     huntgroup.Prompter
 	HuntRecheck time.Duration
+	// Emergency serves emergency calls (location, log, webhook); nil:
+	// they are placed with neither location nor report.
+	Emergency *EmergencyServices
 	// TrunkResponseTimeout is how long a trunk may leave an INVITE
 	// without any response before the call fails over to the route's
 	// next trunk (default DefaultTrunkResponseTimeout).
@@ -124,17 +127,16 @@ func (p *Plan) Route(ctx context.Context, call callctl.Call) {
 	}
 	// *31* withholds the caller's number for this call only.
 	number, withhold := strings.CutPrefix(number, CLIRPrefix)
-	if class := Emergency(number); class != NotEmergency {
+	if class := p.emergencyClass(number); class != NotEmergency {
 		// Emergency numbers bypass the licence and billing checks: the
 		// law wants them reachable from any line, free and always.
-		p.emergency(ctx, call, class, log)
+		p.emergency(ctx, call, number, class, log)
+		return
+	}
+	if !p.admit(ctx, call, log) {
 		return
 	}
 	if p.listen(ctx, call, number) {
-		return
-	}
-	if cause := p.policy(ctx, o, log); cause != "" {
-		in.Hangup(cause)
 		return
 	}
 	if p.Routes != nil {

@@ -105,6 +105,9 @@ func (p *Plan) routeTrunk(ctx context.Context, call callctl.Call, dialled string
 	call.SetTenant(t.ID, t.Domain)
 	ctx = p.withContactName(ctx, call, t.ID)
 	log = log.With("tenant_id", t.ID, "e164", e164)
+	if !p.acceptsIncoming(call, t, log) {
+		return
+	}
 	log.Info("trunk call routed", "destination", n.Destination.Type, "id", n.Destination.ID)
 	p.dispatch(ctx, call, t, n.Destination, 0, log)
 }

@@ -113,6 +113,9 @@ func (r reacher) external(ctx context.Context, number string) (callctl.Leg, call
 		log.Error("outbound: tenant's calling rules", "error", err)
 		return nil, callctl.Party{}, callctl.CauseFailure
 	}
+	if !r.billingAllowsPublic(ctx, payer) {
+		return nil, callctl.Party{}, callctl.CauseForbidden
+	}
 	if rule := barredBy(tc, payer, d); rule != "" {
 		log.Info("outbound: call barred", "rule", rule, "user_id", payer.ID, "class", string(d.Class))
 		r.refuse(ctx, r.language(ctx, payer), PromptBarred)

@@ -66,8 +66,8 @@ func TestRoutePolicy(t *testing.T) {
 
 // An emergency call passes policy whatever the caller's licence or
 // tenant state, and reaches the emergency branch, which refuses it as
-// congestion because no carrier route exists yet; even a tenant's own
-// extension 112 does not take it.
+// congestion here only because this plan has no trunk at all; even a
+// tenant's own extension 112 does not take it.
 func TestRouteEmergencyBypassesPolicy(t *testing.T) {
 	for _, tc := range []struct {
 		name, number string

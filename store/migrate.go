@@ -378,6 +378,39 @@ var migrations = []string{
 	ALTER TABLE trunks ADD COLUMN forward_identity TEXT NOT NULL DEFAULT 'diversion'
 		CHECK (forward_identity IN ('diversion','pai'));
 	ALTER TABLE trunks ADD COLUMN response_timeout_ms INTEGER NOT NULL DEFAULT 0;`,
+	// Emergency calls: the location a device sent in its REGISTER (a
+	// PIDF-LO document); each tenant's webhook (its secret sealed: it
+	// signs); the log of emergency calls with the location sent; the
+	// webhook deliveries not yet made, so that they survive a restart.
+	`ALTER TABLE registrations ADD COLUMN location TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tenants ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
+	ALTER TABLE tenants ADD COLUMN webhook_secret_enc BLOB;
+	CREATE TABLE emergency_calls (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		user_id TEXT NOT NULL DEFAULT '',
+		device_id TEXT NOT NULL DEFAULT '',
+		call_id TEXT NOT NULL,
+		number TEXT NOT NULL,
+		class TEXT NOT NULL,
+		caller TEXT NOT NULL DEFAULT '',
+		trunk_id TEXT NOT NULL DEFAULT '',
+		location_source TEXT NOT NULL,
+		location TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX emergency_calls_tenant ON emergency_calls(tenant_id, created_at);
+	CREATE TABLE webhook_deliveries (
+		id TEXT PRIMARY KEY,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		event TEXT NOT NULL,
+		body TEXT NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		next_at INTEGER NOT NULL,
+		last_error TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at);`,
 	// rating: the rate table (micro-euros), the price of each call to the
 	// public network (cents; the user and number are kept even once the
 	// licence is gone: invoices outlive it), monthly credit limits (user_id

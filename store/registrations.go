@@ -8,6 +8,11 @@ import (
 
 // Binding is one registered contact of a device.
 type Binding struct {
+	// Location is the PIDF-LO document the device conveyed in its last
+	// REGISTER (RFC 6442), "" for none. ApplyBindings writes it; lookups
+	// leave it empty (DeviceLocation reads it for emergency calls).
+	Location string
+
 	DeviceID, TenantID string
 	Contact            string // the Contact URI the device registered
 	Source             string // host:port the REGISTER came from (where to reach the device)
@@ -45,7 +50,7 @@ func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) erro
 				continue
 			}
 			if _, err := up.ExecContext(ctx, b.DeviceID, b.TenantID, b.Contact, b.Source, b.Transport, b.UserAgent, b.CallID, int64(b.CSeq),
-				b.ExpiresAt.UnixMilli(), b.UpdatedAt.UnixMilli()); err != nil {
+				b.ExpiresAt.UnixMilli(), b.UpdatedAt.UnixMilli(), b.Location); err != nil {
 				return err
 			}
 		}
@@ -53,10 +58,12 @@ func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) erro
 	})
 }
 
-const upsertBindingQuery = `INSERT INTO registrations(device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)
+const upsertBindingQuery = `INSERT INTO registrations(device_id, tenant_id, contact, source, transport, user_agent, call_id, cseq, expires_at, updated_at,
+				location)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(device_id, contact) DO UPDATE SET source=excluded.source, transport=excluded.transport, user_agent=excluded.user_agent,
-				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, updated_at=excluded.updated_at`
+				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, updated_at=excluded.updated_at,
+				location=excluded.location`
 
 const deleteBindingQuery = `DELETE FROM registrations WHERE device_id = ? AND (contact = ? OR ? = '*')`
 

@@ -40,6 +40,10 @@ type Leg struct {
 	// OnRecord, when set before the program records, is what Record does
 	// (write the far end's speech to w, say how it ended).
 	OnRecord func(w io.WriteSeeker, spec callctl.RecordSpec) (callctl.RecordResult, error)
+	// Headers and Parts are the INVITE's, for an inbound leg
+	// (callctl.Request); set them before the program runs.
+	Headers []callctl.Header
+	Parts   []callctl.BodyPart
 
 	mu         sync.Mutex
 	state      callctl.LegState
@@ -71,7 +75,24 @@ func newAnsweredLeg(remote callctl.Party) *Leg {
 	return l
 }
 
-var _ callctl.Leg = (*Leg)(nil)
+var (
+	_ callctl.Leg     = (*Leg)(nil)
+	_ callctl.Request = (*Leg)(nil)
+)
+
+// RequestHeader returns the values of Headers called name.
+func (l *Leg) RequestHeader(name string) []string {
+	var out []string
+	for _, h := range l.Headers {
+		if strings.EqualFold(h.Name, name) {
+			out = append(out, h.Value)
+		}
+	}
+	return out
+}
+
+// RequestParts returns Parts.
+func (l *Leg) RequestParts() []callctl.BodyPart { return l.Parts }
 
 func (l *Leg) ID() string            { return l.id }
 func (l *Leg) Inbound() bool         { return l.inbound }

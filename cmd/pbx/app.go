@@ -24,6 +24,7 @@ import (
 	"pbx/sip/sipauth"
 	"pbx/sip/sipserver"
 	"pbx/store"
+	"pbx/webhook"
 )
 
 // app is one running softswitch.
@@ -41,6 +42,7 @@ type app struct {
 	nonceKey []byte
 	calls    *calls
 	trunkReg *trunkreg.Registrations // nil until start
+	webhooks *webhook.Sender         // the tenants' webhooks (emergency calls)
 
 	httpSrv  *http.Server
 	httpLn   net.Listener
@@ -183,6 +185,7 @@ func (a *app) start() error {
 	}
 	a.httpLn = ln
 	a.startTrunkReg()
+	a.startWebhooks()
 	if a.cfg.HTTPSAddr != "" {
 		ln, err := tls.Listen("tcp", a.cfg.HTTPSAddr, a.tls)
 		if err != nil {

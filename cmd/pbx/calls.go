@@ -50,6 +50,7 @@ func (a *app) setupCalls() error {
 	c := &calls{engine: eng, music: &features.HoldMusic{Engine: eng, TenantDir: filepath.Join(a.cfg.DataDir, "moh")}, ends: newCallEnds()}
 	c.plan = &dialplan.Plan{Store: a.store, Locator: a.regis, Logger: a.log}
 	a.setupRouting(c)
+	a.setupEmergency(c)
 	c.router = &router{plan: c.plan}
 	if err := a.setupVoicemail(c); err != nil {
 		eng.Close()

@@ -70,6 +70,12 @@ type config struct {
 	// RatingClock is the credit meter's clock (nil: the wall clock);
 	// tests give a fake one.
 	RatingClock rating.Clock
+	// EmergencyNumbers are on-site emergency numbers beside 112, 100 and
+	// 101 (and the remote-help numbers).
+	EmergencyNumbers []string
+	// WebhookBackoff overrides the waits between webhook attempts (nil:
+	// webhook.DefaultBackoff); tests shorten it.
+	WebhookBackoff func(attempt int) time.Duration
 
 	// Node names this server among others sharing one database (its
 	// call journal is its own); empty for a single node.
@@ -138,9 +144,15 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.Prompts, "prompts", env("PBX_PROMPTS", "/usr/local/share/pbx/prompts"), "directory of the system prompts, <lang>/<id>.wav, as interop/install-tools.sh makes them [PBX_PROMPTS]")
 	fs.IntVar(&c.FraudMultiple, "fraud-multiple", envInt("PBX_FRAUD_MULTIPLE", 10), "toll-fraud guard: the last hour's spending above this multiple of the usual hour (30-day average) blocks international and premium calls [PBX_FRAUD_MULTIPLE]")
 	fs.StringVar(&c.FraudFloor, "fraud-floor", env("PBX_FRAUD_FLOOR", "20.00"), "toll-fraud guard: ... and above this many euro in the hour [PBX_FRAUD_FLOOR]")
+	emergency := fs.String("emergency-numbers", env("PBX_EMERGENCY_NUMBERS", ""), "more emergency numbers, comma-separated, placed like 112 whatever the barring or billing state [PBX_EMERGENCY_NUMBERS]")
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	for _, n := range strings.Split(*emergency, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			c.EmergencyNumbers = append(c.EmergencyNumbers, n)
+		}
 	}
 	lo, hi, ok := strings.Cut(rtp, "-")
 	var err1, err2 error

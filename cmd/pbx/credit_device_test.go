@@ -35,7 +35,8 @@ func creditApp(t *testing.T, clk *meterClock) *app {
 // outbound route: it hears the warning tone, is cut when the meter's
 // clock reaches its credit, and its next call is refused with the
 // announcement before any carrier is dialled, while a colleague under
-// the tenant's own credit still calls out.
+// the tenant's own credit still calls out, and the licence's emergency
+// call still goes through.
 func TestUserCreditLimitCutsThenRefuses(t *testing.T) {
 	clk := &meterClock{now: time.Now()}
 	a := creditApp(t, clk)
@@ -99,6 +100,14 @@ func TestUserCreditLimitCutsThenRefuses(t *testing.T) {
 	heardAnnouncement(t, pc)
 	c1.noInvite(t, 500*time.Millisecond)
 	out, cc = callOut(t, colleague, "021112233", c1)
+	c1.nextInvite(t)
+	hangUp(t, out, cc)
+
+	// Emergency calls are never refused for credit.
+	out, cc = callOut(t, phone, "112", c1)
+	if u := c1.nextInvite(t).Recipient.User; u != "112" {
+		t.Fatalf("the emergency call was sent to %s", u)
+	}
 	hangUp(t, out, cc)
 	waitIdle(t, a)
 }

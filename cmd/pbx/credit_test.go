@@ -2,13 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
 	"pbx/rating"
 	"pbx/store"
+	"pbx/webhook"
 )
+
+const webhookSecret = "credit-webhook-secret-0123"
 
 // meterClock is the credit meter's clock in these tests: it moves only
 // when the test says so.
@@ -72,7 +79,8 @@ func (f *meterClock) waitTimer(t *testing.T) {
 // its 100 cents spent, the call (0.15 setup, 0.06 a minute) gets a
 // warning tone at once and is cut when the meter's clock reaches the
 // credit; its price reaches the limit, the tenant moves to restricted,
-// and the next call is refused before any carrier is dialled.
+// the administrators' webhook is told (signed), and the next call is
+// refused before any carrier is dialled.
 func TestCreditLimitCutsThenRefuses(t *testing.T) {
 	clk := &meterClock{now: time.Now()}
 	a := testApp(t, t.TempDir(), func(c *config) { c.RatingClock = clk })
@@ -95,6 +103,17 @@ func TestCreditLimitCutsThenRefuses(t *testing.T) {
 		[]store.CDRPrice{{CDRID: "cdr_earlier", TenantID: tid, Number: "+3250999999", Class: "national_fixed", Cents: 84, Start: now}}); err != nil {
 		t.Fatal(err)
 	}
+	hooks := make(chan []byte, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if webhook.Verify(webhookSecret, r.Header, b, time.Now(), 5*time.Minute) != nil {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		hooks <- b
+	}))
+	defer srv.Close()
+	apiCall(t, a, "PUT", "/api/v1/tenants/"+tid+"/webhook", map[string]any{"url": srv.URL, "secret": webhookSecret}, 200)
 	caller := newTrunkCaller(t, a, "+32470000001")
 
 	in, err := caller.dial(t, "021234567", dialOpt{})
@@ -150,6 +169,18 @@ func TestCreditLimitCutsThenRefuses(t *testing.T) {
 	}
 	if ten, _ := a.store.Tenant(ctx, tid); ten.BillingState != "restricted" {
 		t.Fatalf("billing state %q after reaching the limit", ten.BillingState)
+	}
+	select {
+	case b := <-hooks:
+		var p struct {
+			Event string         `json:"event"`
+			Data  map[string]any `json:"data"`
+		}
+		if err := json.Unmarshal(b, &p); err != nil || p.Event != rating.EventCreditLimit || p.Data["restricted"] != true || p.Data["limit_cents"] != 100.0 {
+			t.Fatalf("webhook %s, %v", b, err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the administrators' webhook was not called")
 	}
 
 	// The next call is refused, and no carrier is dialled.

@@ -8,6 +8,7 @@ import (
 	"pbx/dialplan"
 	"pbx/rating"
 	"pbx/store"
+	"pbx/webhook"
 )
 
 // cdrWriter writes call records (the b2bua's CDRs sink).
@@ -25,7 +26,7 @@ func (a *app) setupRating(c *calls, next cdrWriter) (cdrWriter, error) {
 	if a.cfg.FraudMultiple < 1 {
 		return nil, fmt.Errorf("--fraud-multiple %d: want 1 or more", a.cfg.FraudMultiple)
 	}
-	m := &rating.Meter{Store: a.store, Clock: a.cfg.RatingClock, Logger: a.log, Notify: logNotifier{a.log},
+	m := &rating.Meter{Store: a.store, Clock: a.cfg.RatingClock, Logger: a.log, Notify: webhookNotifier{a.webhooks, a.log},
 		Fraud: rating.FraudRule{Multiple: int64(a.cfg.FraudMultiple), Floor: rating.Cents(floor / rating.MicroPerCent)}}
 	c.plan.Credit = meterCredit{m}
 	return pricedCDRs{next: next, meter: m}, nil
@@ -73,15 +74,23 @@ func (p pricedCDRs) InsertCDR(ctx context.Context, r store.CDR) (store.CDR, erro
 	return r, err
 }
 
-// logNotifier logs the meter's events for the tenant's administrators.
-// The signed webhooks of tenants are delivered by package webhook once
-// wired in; until then the log is where an operator sees them.
-type logNotifier struct{ log *slog.Logger }
+// webhookNotifier logs the meter's events and queues them for the
+// tenant's webhook (signed, retried: package webhook).
+type webhookNotifier struct {
+	hooks *webhook.Sender
+	log   *slog.Logger
+}
 
-func (n logNotifier) Notify(_ context.Context, tenantID, event string, data map[string]any) {
+func (n webhookNotifier) Notify(ctx context.Context, tenantID, event string, data map[string]any) {
 	args := []any{"tenant_id", tenantID, "event", event}
 	for k, v := range data {
 		args = append(args, k, v)
 	}
 	n.log.Warn("rating: tenant event", args...)
+	if n.hooks == nil {
+		return
+	}
+	if err := n.hooks.Send(ctx, tenantID, event, data); err != nil {
+		n.log.Error("rating: webhook not queued", "tenant_id", tenantID, "event", event, "error", err)
+	}
 }

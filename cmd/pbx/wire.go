@@ -41,4 +41,5 @@ func (a *app) closeComponents() {
 		a.trunkReg.Close()
 	}
 	a.closeCalls()
+	a.closeEmergency()
 }

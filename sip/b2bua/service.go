@@ -18,6 +18,7 @@ import (
 	"pbx/callctl"
 	"pbx/media"
 	"pbx/media/sdp"
+	"pbx/sip/sipbody"
 	"pbx/sip/sipserver"
 	"pbx/store"
 )
@@ -295,7 +296,20 @@ func (s *Service) acceptInvite(req *sip.Request, tx sip.ServerTransaction, origi
 	var offer *sdp.Description
 	var err error
 	if len(req.Body()) > 0 {
-		offer, err = sdp.Parse(req.Body())
+		// The offer may come beside other parts (a location, RFC 6442) in
+		// a multipart body; the leg keeps the request for programs to
+		// read them (RequestParts).
+		var body []byte
+		ct := ""
+		if h := req.ContentType(); h != nil {
+			ct = h.Value()
+		}
+		if body, err = sipbody.SDP(ct, req.Body()); err == nil && body == nil {
+			err = errors.New("no application/sdp part in the body")
+		}
+		if err == nil {
+			offer, err = sdp.Parse(body)
+		}
 		if err == nil && offer.Secure() && !strings.EqualFold(req.Transport(), "TLS") {
 			err = errSRTPPolicy
 		}

@@ -303,6 +303,16 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		respond(tx, req, 403, "Forbidden - licence suspended")
 		return nil
 	}
+	// A suspended tenant's devices may not register; their INVITEs to
+	// emergency numbers are still placed (the dialplan's business).
+	if da.Tenant.BillingState == "suspended" {
+		respond(tx, req, 403, "Forbidden - account suspended")
+		return nil
+	}
+	loc, err := conveyedLocation(req)
+	if err != nil {
+		log().Info("register: the location conveyed is not usable, ignored", "error", err)
+	}
 	defaultExpires := r.cfg.DefaultExpires
 	if v, ok, err := sipserver.Expires(req); err != nil {
 		respond(tx, req, 400, "Bad Request - invalid Expires")
@@ -320,7 +330,7 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 	var changes []store.BindingChange
 	var fresh []store.Binding // contacts the device did not have
 	base := store.Binding{DeviceID: da.Device.ID, TenantID: da.Tenant.ID, Source: source, Transport: transport, UserAgent: ua,
-		CallID: callID.Value(), CSeq: cseq.SeqNo, UpdatedAt: now}
+		CallID: callID.Value(), CSeq: cseq.SeqNo, UpdatedAt: now, Location: loc}
 	for _, h := range contacts {
 		c, ok := h.(*sip.ContactHeader)
 		if !ok {
