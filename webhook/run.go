@@ -117,7 +117,7 @@ func (s *Sender) attempt(ctx context.Context, d store.WebhookDelivery) {
 func (s *Sender) post(ctx context.Context, w store.Webhook, d store.WebhookDelivery) error {
 	client := s.Client
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = defaultClient(s.AllowPrivate)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(d.Body))
 	if err != nil {

@@ -65,9 +65,15 @@ type Payload struct {
 // Sender delivers the events. Its zero value with a Store is ready: Send
 // queues, Run delivers.
 type Sender struct {
-	Store  Store
-	Client *http.Client // default: 10 s timeout
-	Clock  Clock        // default: the real clock
+	Store Store
+	// Client posts the deliveries; the default one times out after 10 s
+	// and, unless AllowPrivate, connects to public addresses only.
+	Client *http.Client
+	// AllowPrivate lets the default client reach loopback, private and
+	// link-local addresses: a tenant's URL could otherwise make the
+	// server post to the services of its own network.
+	AllowPrivate bool
+	Clock        Clock // default: the real clock
 	// Backoff is the wait after the n-th failed attempt (default
 	// DefaultBackoff).
 	Backoff func(n int) time.Duration

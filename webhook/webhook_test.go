@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -198,5 +200,39 @@ func TestManyDueDeliveredAtOnce(t *testing.T) {
 	case <-all:
 	case <-time.After(20 * time.Second):
 		t.Fatalf("delivered %d of %d without the clock moving", got, batch+5)
+	}
+}
+
+// The default client does not post to loopback, private or link-local
+// addresses unless allowed: the attempt fails and is retried later.
+func TestPrivateAddressRefused(t *testing.T) {
+	hits := make(chan struct{}, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits <- struct{}{} }))
+	defer srv.Close()
+	for _, allow := range []bool{false, true} {
+		st := newMemStore()
+		st.hooks["ten_a"] = store.Webhook{URL: srv.URL, Secret: "k"}
+		clock := newFakeClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+		s := &Sender{Store: st, Clock: clock, AllowPrivate: allow}
+		if err := s.Send(context.Background(), "ten_a", "emergency_call", nil); err != nil {
+			t.Fatal(err)
+		}
+		s.deliverDue(context.Background())
+		if allow {
+			if st.count() != 0 || len(hits) != 1 {
+				t.Fatalf("allowed: pending %d, hits %d", st.count(), len(hits))
+			}
+			continue
+		}
+		d, _ := st.DueWebhooks(context.Background(), clock.Now().Add(time.Hour), 1)
+		if len(hits) != 0 || len(d) != 1 || !strings.Contains(d[0].LastError, "not allowed") {
+			t.Fatalf("private address reached: hits %d, pending %+v", len(hits), d)
+		}
+	}
+	for ip, want := range map[string]bool{"8.8.8.8": true, "2a00:1450::1": true, "127.0.0.1": false, "10.1.2.3": false, "192.168.1.1": false,
+		"169.254.169.254": false, "::1": false, "fd00::1": false, "100.64.0.1": false, "0.0.0.0": false} {
+		if got := publicAddr(netip.MustParseAddr(ip)); got != want {
+			t.Errorf("%s public: %v", ip, got)
+		}
 	}
 }

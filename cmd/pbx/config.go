@@ -76,6 +76,9 @@ type config struct {
 	// WebhookBackoff overrides the waits between webhook attempts (nil:
 	// webhook.DefaultBackoff); tests shorten it.
 	WebhookBackoff func(attempt int) time.Duration
+	// WebhookAllowPrivate lets tenants' webhooks reach loopback, private
+	// and link-local addresses.
+	WebhookAllowPrivate bool
 
 	// Node names this server among others sharing one database (its
 	// call journal is its own); empty for a single node.
@@ -144,6 +147,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.Prompts, "prompts", env("PBX_PROMPTS", "/usr/local/share/pbx/prompts"), "directory of the system prompts, <lang>/<id>.wav, as interop/install-tools.sh makes them [PBX_PROMPTS]")
 	fs.IntVar(&c.FraudMultiple, "fraud-multiple", envInt("PBX_FRAUD_MULTIPLE", 10), "toll-fraud guard: the last hour's spending above this multiple of the usual hour (30-day average) blocks international and premium calls [PBX_FRAUD_MULTIPLE]")
 	fs.StringVar(&c.FraudFloor, "fraud-floor", env("PBX_FRAUD_FLOOR", "20.00"), "toll-fraud guard: ... and above this many euro in the hour [PBX_FRAUD_FLOOR]")
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", env("PBX_WEBHOOK_ALLOW_PRIVATE", "") == "1", "let tenants' webhooks reach loopback, private and link-local addresses (an installation whose tenants' endpoints are inside) [PBX_WEBHOOK_ALLOW_PRIVATE=1]")
 	emergency := fs.String("emergency-numbers", env("PBX_EMERGENCY_NUMBERS", ""), "more emergency numbers, comma-separated, placed like 112 whatever the barring or billing state [PBX_EMERGENCY_NUMBERS]")
 	c.AdminToken = getenv("PBX_ADMIN_TOKEN")
 	if err := fs.Parse(args); err != nil {

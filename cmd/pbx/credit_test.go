@@ -83,7 +83,10 @@ func (f *meterClock) waitTimer(t *testing.T) {
 // refused before any carrier is dialled.
 func TestCreditLimitCutsThenRefuses(t *testing.T) {
 	clk := &meterClock{now: time.Now()}
-	a := testApp(t, t.TempDir(), func(c *config) { c.RatingClock = clk })
+	a := testApp(t, t.TempDir(), func(c *config) {
+		c.RatingClock = clk
+		c.WebhookAllowPrivate = true // the administrators' endpoint is on loopback
+	})
 	acme := seedTenant(t, a, "Acme", "201")
 	tid := acme[0].tenant.ID
 	answered := make(chan *carrierCall, 4)

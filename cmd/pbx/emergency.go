@@ -9,7 +9,7 @@ import (
 // (sites, registered locations, numbers, the log) and the tenants'
 // webhooks, which it is told through.
 func (a *app) setupEmergency(c *calls) {
-	a.webhooks = &webhook.Sender{Store: a.store, Logger: a.log, Backoff: a.cfg.WebhookBackoff}
+	a.webhooks = &webhook.Sender{Store: a.store, Logger: a.log, Backoff: a.cfg.WebhookBackoff, AllowPrivate: a.cfg.WebhookAllowPrivate}
 	a.webhooks.Init()
 	c.plan.Emergency = &dialplan.EmergencyServices{Store: a.store, Notify: a.webhooks, Numbers: a.cfg.EmergencyNumbers}
 }

@@ -32,7 +32,10 @@ func TestEmergencyWebhookSignedAndRetried(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	e := newEmergencyEnv(t, func(c *config) { c.WebhookBackoff = func(int) time.Duration { return 200 * time.Millisecond } })
+	e := newEmergencyEnv(t, func(c *config) {
+		c.WebhookBackoff = func(int) time.Duration { return 200 * time.Millisecond }
+		c.WebhookAllowPrivate = true // the endpoint is on loopback
+	})
 	const secret = "tenant-webhook-secret-0123"
 	apiCall(t, e.a, "PUT", "/api/v1/tenants/"+e.ten.ID+"/webhook", map[string]any{"url": srv.URL + "/pbx-events", "secret": secret}, 200)
 

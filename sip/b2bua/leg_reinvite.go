@@ -26,7 +26,9 @@ func (l *Leg) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 		offer   *sdp.Description
 	)
 	if len(req.Body()) > 0 {
-		offer, err = sdp.Parse(req.Body())
+		if body, err = offerBody(req); err == nil {
+			offer, err = sdp.Parse(body)
+		}
 		if err == nil && offer.Secure() && l.transport != "tls" {
 			err = errSRTPPolicy
 		}

@@ -1,9 +1,28 @@
 package b2bua
 
 import (
+	"errors"
+
+	"github.com/emiago/sipgo/sip"
+
 	"pbx/callctl"
 	"pbx/sip/sipbody"
 )
+
+// offerBody is the SDP of a request whose body is not empty: the body, or
+// its application/sdp part when other parts (a location, RFC 6442) come
+// beside it in a multipart body.
+func offerBody(req *sip.Request) ([]byte, error) {
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	body, err := sipbody.SDP(ct, req.Body())
+	if err == nil && body == nil {
+		err = errors.New("no application/sdp part in the body")
+	}
+	return body, err
+}
 
 var _ callctl.Request = (*Leg)(nil)
 

@@ -18,7 +18,6 @@ import (
 	"pbx/callctl"
 	"pbx/media"
 	"pbx/media/sdp"
-	"pbx/sip/sipbody"
 	"pbx/sip/sipserver"
 	"pbx/store"
 )
@@ -296,18 +295,10 @@ func (s *Service) acceptInvite(req *sip.Request, tx sip.ServerTransaction, origi
 	var offer *sdp.Description
 	var err error
 	if len(req.Body()) > 0 {
-		// The offer may come beside other parts (a location, RFC 6442) in
-		// a multipart body; the leg keeps the request for programs to
-		// read them (RequestParts).
+		// The leg keeps the request for programs to read the other
+		// parts of a multipart body (RequestParts).
 		var body []byte
-		ct := ""
-		if h := req.ContentType(); h != nil {
-			ct = h.Value()
-		}
-		if body, err = sipbody.SDP(ct, req.Body()); err == nil && body == nil {
-			err = errors.New("no application/sdp part in the body")
-		}
-		if err == nil {
+		if body, err = offerBody(req); err == nil {
 			offer, err = sdp.Parse(body)
 		}
 		if err == nil && offer.Secure() && !strings.EqualFold(req.Transport(), "TLS") {
