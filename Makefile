@@ -51,6 +51,7 @@ bench:
 	-@$(GO) run ./interop/cmd/regbench
 	-@$(GO) run ./interop/cmd/callbench
 	-@$(GO) run ./interop/cmd/vmbench
+	-@$(GO) run ./interop/cmd/usagebench
 
 # The same REGISTER scenario against `pbx serve` and then Kamailio (a
 # registrar configuration equivalent to ours: interop/kamailio), installed

@@ -154,6 +154,9 @@ type Options struct {
 	// recording policies of users, numbers and hunt groups. Nil: their
 	// routes answer 503.
 	Recordings Recordings
+	// Billing serves rates, credit limits, usage and the CDR export. Nil:
+	// the Store when it has these methods, else their routes answer 503.
+	Billing Billing
 }
 
 // DefaultBaseDomain is the base of tenant SIP domains when Options.BaseDomain is empty.
@@ -178,6 +181,7 @@ type server struct {
 	sms        SMS
 	campaigns  Campaigns
 	recordings Recordings
+	billing    Billing
 	mux        *http.ServeMux
 	patterns   []string
 	openapi    []byte
@@ -210,6 +214,7 @@ func newServer(opts Options) *server {
 		sms:        opts.SMS,
 		campaigns:  opts.Campaigns,
 		recordings: opts.Recordings,
+		billing:    billingOf(opts),
 	}
 	if s.baseDomain == "" {
 		s.baseDomain = DefaultBaseDomain

@@ -104,6 +104,7 @@ func validBodies(f fixture, now time.Time) map[string]any {
 		"uploadCampaignContacts":  map[string]any{"file": "not checked: the tenant is"},
 		"addDoNotCall":            map[string]any{"number": "+3250666667"},
 		"updateRecordingSettings": map[string]any{"retention_days": 1},
+		"putCredit":               map[string]any{"limit": "50.00", "users": []map[string]any{{"user_id": f.user, "limit": "5.00"}}},
 	}
 }
 

@@ -94,6 +94,9 @@ type Plan struct {
 	PushWait time.Duration
 	// Recorder records the bridged calls whose policy says so (nil: none).
 	Recorder Recorder
+	// Credit prices and limits calls to the public network (nil: they
+	// are not metered).
+	Credit Credit
 
 	numbers numberRouting
 }
@@ -184,7 +187,7 @@ func (p *Plan) Route(ctx context.Context, call callctl.Call) {
 		return
 	}
 	p.bridged(ctx, call, br, o.TenantID, callee, "")
-	_, _ = br.Wait(ctx)
+	p.waitBridge(ctx, call, in, leg, br, log)
 }
 
 // BlindTransfer dials the REFER target on behalf of the transferee.

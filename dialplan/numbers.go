@@ -202,7 +202,7 @@ func (p *Plan) connect(ctx context.Context, call callctl.Call, tenantID string, 
 		return
 	}
 	p.bridged(ctx, call, br, tenantID, callee, "")
-	_, _ = br.Wait(ctx)
+	p.waitBridge(ctx, call, in, leg, br, p.log())
 }
 
 // toGroup runs a hunt group; when nobody answers, the call goes on to the

@@ -152,6 +152,10 @@ func (r reacher) external(ctx context.Context, number string) (callctl.Leg, call
 		dests[i].CallerID = cid
 		dests[i].Targets[0].Headers = append(dests[i].Targets[0].Headers, hs...)
 	}
+	sess, cause := r.admitCredit(ctx, payer, d.Key, log)
+	if cause != "" {
+		return nil, callctl.Party{}, cause
+	}
 	callee := callctl.Party{Number: d.Number}
 	spec := callctl.DialSpec{
 		Destinations: dests,
@@ -166,6 +170,9 @@ func (r reacher) external(ctx context.Context, number string) (callctl.Leg, call
 	if err == nil {
 		log.Info("outbound: answered", "trunk_id", res.Tag)
 		return res.Leg, callee, ""
+	}
+	if sess != nil {
+		sess.Forget() // not connected: nothing to meter
 	}
 	if ctx.Err() != nil {
 		dialing.Cancel(callctl.CauseCancelled)

@@ -578,6 +578,54 @@ var migrations = []string{
 	);
 	CREATE INDEX recording_audit_tenant ON recording_audit(tenant_id, at);
 	CREATE INDEX recording_audit_recording ON recording_audit(recording_id);`,
+	// rating: the rate table (micro-euros), the price of each call to the
+	// public network (cents; the user and number are kept even once the
+	// licence is gone: invoices outlive it), monthly credit limits (user_id
+	// '' is the tenant's), toll-fraud blocks (user_id '' blocks the tenant)
+	// (kept once lifted: the guard then counts spending since the lift)
+	// and the licence and number counts of closed months.
+	`CREATE TABLE rates (
+		prefix TEXT PRIMARY KEY,
+		name TEXT NOT NULL,
+		per_minute INTEGER NOT NULL CHECK (per_minute >= 0),
+		setup INTEGER NOT NULL DEFAULT 0 CHECK (setup >= 0)
+	);
+	CREATE TABLE cdr_prices (
+		cdr_id TEXT PRIMARY KEY REFERENCES cdrs(id) ON DELETE CASCADE,
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		user_id TEXT NOT NULL DEFAULT '',
+		number TEXT NOT NULL,
+		class TEXT NOT NULL,
+		rate_prefix TEXT NOT NULL DEFAULT '',
+		seconds INTEGER NOT NULL,
+		cents INTEGER NOT NULL,
+		start_at INTEGER NOT NULL
+	);
+	CREATE INDEX cdr_prices_tenant_start ON cdr_prices(tenant_id, start_at);
+	CREATE INDEX cdr_prices_user_start ON cdr_prices(tenant_id, user_id, start_at);
+	CREATE TABLE credit_limits (
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		user_id TEXT NOT NULL DEFAULT '',
+		cents INTEGER NOT NULL CHECK (cents >= 0),
+		auto_restrict INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (tenant_id, user_id)
+	);
+	CREATE TABLE fraud_blocks (
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		user_id TEXT NOT NULL DEFAULT '',
+		reason TEXT NOT NULL,
+		blocked_at INTEGER NOT NULL,
+		lifted_at INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (tenant_id, user_id)
+	);
+	CREATE TABLE usage_counts (
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		month TEXT NOT NULL,
+		full_licences INTEGER NOT NULL,
+		light_licences INTEGER NOT NULL,
+		numbers INTEGER NOT NULL,
+		PRIMARY KEY (tenant_id, month)
+	);`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)

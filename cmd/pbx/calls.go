@@ -72,7 +72,12 @@ func (a *app) setupCalls() error {
 	if rtpTimeout <= 0 {
 		rtpTimeout = -1
 	}
-	cdrs, err := newCountingCDRs(a.store, a.reg, a.log)
+	counted, err := newCountingCDRs(a.store, a.reg, a.log)
+	if err != nil {
+		eng.Close()
+		return err
+	}
+	cdrs, err := a.setupRating(c, counted)
 	if err != nil {
 		eng.Close()
 		return err

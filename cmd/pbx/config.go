@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"pbx/rating"
 	"pbx/sip/sipauth"
 	"pbx/store"
 )
@@ -65,6 +66,14 @@ type config struct {
 	// TrunkRegTiming overrides the timing of registrations to carriers
 	// (zero fields: trunkreg's defaults); tests shorten it.
 	TrunkRegTiming trunkreg.Config
+	// FraudMultiple and FraudFloor (euro) are the toll-fraud guard's
+	// rule: the last hour's spending above that multiple of the usual
+	// hour and above the floor blocks international and premium calls.
+	FraudMultiple int
+	FraudFloor    string
+	// RatingClock is the credit meter's clock (nil: the wall clock);
+	// tests give a fake one.
+	RatingClock rating.Clock
 	// EmergencyNumbers are on-site emergency numbers beside 112, 100 and
 	// 101 (and the remote-help numbers).
 	EmergencyNumbers []string
@@ -154,6 +163,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.SMTPCA, "smtp-ca", env("PBX_SMTP_CA", ""), "PEM file of the certificate authorities that sign the SMTP server's certificate; empty: the system's [PBX_SMTP_CA]")
 	fs.StringVar(&c.Prompts, "prompts", env("PBX_PROMPTS", "/usr/local/share/pbx/prompts"), "directory of the system prompts, <lang>/<id>.wav, as interop/install-tools.sh makes them [PBX_PROMPTS]")
 	addPushFlags(fs, &c.Push, env, envDur)
+	fs.IntVar(&c.FraudMultiple, "fraud-multiple", envInt("PBX_FRAUD_MULTIPLE", 10), "toll-fraud guard: the last hour's spending above this multiple of the usual hour (30-day average) blocks international and premium calls [PBX_FRAUD_MULTIPLE]")
+	fs.StringVar(&c.FraudFloor, "fraud-floor", env("PBX_FRAUD_FLOOR", "20.00"), "toll-fraud guard: ... and above this many euro in the hour [PBX_FRAUD_FLOOR]")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", env("PBX_WEBHOOK_ALLOW_PRIVATE", "") == "1", "let tenants' webhooks reach loopback, private and link-local addresses (an installation whose tenants' endpoints are inside) [PBX_WEBHOOK_ALLOW_PRIVATE=1]")
 	emergency := fs.String("emergency-numbers", env("PBX_EMERGENCY_NUMBERS", ""), "more emergency numbers, comma-separated, placed like 112 whatever the barring or billing state [PBX_EMERGENCY_NUMBERS]")
 	var trusted string
