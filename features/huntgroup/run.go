@@ -226,6 +226,10 @@ func (h *Hunt) ring(ctx context.Context, call callctl.Call, g Group, caller call
 	if len(spec.Destinations) == 0 {
 		return callctl.DialResult{}, errNobody
 	}
+	// Every sleeping device is woken as the dial starts. In the one-
+	// after-the-other strategies a woken device joins the end of the
+	// line (a dial only appends), and a member with nothing awake is
+	// passed over at their turn.
 	dialing := call.Dial(ctx, spec)
 	stops := make([]func(), 0, len(wakes))
 	for _, wake := range wakes {
