@@ -57,18 +57,39 @@ func (d directory) user(ctx context.Context, id string) (store.User, error) {
 }
 
 // Destination is all of a member's registered devices, ringing as one.
-func (d directory) Destination(ctx context.Context, userID string) (callctl.Destination, error) {
+// Devices asleep behind a push service ring once woken, as for a direct
+// call: the returned wake pushes them when the group's dial runs and adds
+// each that registers to it. A member with nothing but sleeping devices
+// gets a waiting room in their place, which keeps a ring-all dial open
+// while they wake.
+func (d directory) Destination(ctx context.Context, userID string) (callctl.Destination, huntgroup.Wake, error) {
 	u, err := d.user(ctx, userID)
 	if err != nil {
-		return callctl.Destination{}, err
+		return callctl.Destination{}, nil, err
 	}
 	bs, err := d.p.Locator.Lookup(ctx, userID)
 	if err != nil {
-		return callctl.Destination{}, err
+		return callctl.Destination{}, nil, err
 	}
 	domain, _ := ctx.Value(domainKey{}).(string)
 	callee := callctl.Party{Name: strings.TrimSpace(u.FirstName + " " + u.LastName), Number: u.Extension, Domain: domain, UserID: u.ID}
-	return callctl.Destination{Targets: Targets(bs), Callee: callee, CallerID: contactCaller(ctx), Tag: u.ID}, nil
+	dest := callctl.Destination{Callee: callee, CallerID: contactCaller(ctx), Tag: u.ID}
+	awake, asleep := d.p.asleep(bs)
+	if len(asleep) == 0 {
+		dest.Targets = Targets(awake)
+		return dest, nil, nil
+	}
+	wake := func(ctx context.Context, call callctl.Call, dialing callctl.Dialing) func() {
+		// Never alone: the other members ring on when these pushes fail.
+		r := reacher{plan: d.p, call: call, callerID: dest.CallerID}
+		return r.wake(ctx, dialing, asleep, dest, false)
+	}
+	if len(awake) == 0 {
+		return waitingRoom(callee, u.ID, d.p.pushWait(), d.p.pushWait()), wake, nil
+	}
+	ring := dest
+	ring.Targets = Targets(awake)
+	return ring, wake, nil
 }
 
 func (d directory) LastAnswered(ctx context.Context, groupID string) (string, error) {

@@ -168,8 +168,8 @@ func (a *agents) Members(_ context.Context, ids []string) ([]huntgroup.Member, e
 	return out, nil
 }
 
-func (a *agents) Destination(_ context.Context, uid string) (callctl.Destination, error) {
-	return callctl.Destination{Targets: []callctl.Target{{URI: "sip:" + uid + "@phone.test"}}, Tag: uid, Callee: callctl.Party{UserID: uid}}, nil
+func (a *agents) Destination(_ context.Context, uid string) (callctl.Destination, huntgroup.Wake, error) {
+	return callctl.Destination{Targets: []callctl.Target{{URI: "sip:" + uid + "@phone.test"}}, Tag: uid, Callee: callctl.Party{UserID: uid}}, nil, nil
 }
 func (a *agents) LastAnswered(context.Context, string) (string, error) { return "", nil }
 func (a *agents) Answered(context.Context, string, string) error       { return nil }

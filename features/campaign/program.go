@@ -105,7 +105,10 @@ func (s *Scheduler) toAgent(ctx context.Context, call callctl.Call, c store.Camp
 		if !s.take(c.ID, uid) {
 			continue
 		}
-		dest, err := dir.Destination(actx, uid)
+		// An agent's devices asleep behind a push service are not woken:
+		// a contact already answered waits for no push, only awake
+		// devices ring.
+		dest, _, err := dir.Destination(actx, uid)
 		if err != nil || len(dest.Targets) == 0 {
 			s.release(c.ID, uid)
 			continue

@@ -51,12 +51,20 @@ type Directory interface {
 	// Members returns the state of these users, in the same order.
 	Members(ctx context.Context, userIDs []string) ([]Member, error)
 	// Destination is a member's registered devices, ringing as one.
-	Destination(ctx context.Context, userID string) (callctl.Destination, error)
+	// Devices asleep behind a push service (RFC 8599) cannot ring before
+	// they wake: wake, when not nil, is started once the dial runs, wakes
+	// them and adds each that registers again to the dial. d may then
+	// have no target: it holds the member's place while they wake.
+	Destination(ctx context.Context, userID string) (d callctl.Destination, wake Wake, err error)
 	// LastAnswered is the member who last answered a call of the group.
 	LastAnswered(ctx context.Context, groupID string) (string, error)
 	// Answered records that userID answered a call of the group.
 	Answered(ctx context.Context, groupID, userID string) error
 }
+
+// Wake wakes a member's sleeping devices for the call being dialled and
+// adds each that wakes to dialing; stop ends the wake-up and waits for it.
+type Wake func(ctx context.Context, call callctl.Call, dialing callctl.Dialing) (stop func())
 
 // Outcome is how a call left the group.
 type Outcome int
@@ -203,10 +211,14 @@ func (h *Hunt) ring(ctx context.Context, call callctl.Call, g Group, caller call
 	if g.Strategy == RingAll {
 		spec.Strategy = callctl.Simultaneous
 	}
+	var wakes []Wake
 	for _, m := range Order(g.Strategy, members, last, nil) {
-		d, err := h.Dir.Destination(ctx, m.UserID)
-		if err != nil || len(d.Targets) == 0 {
+		d, wake, err := h.Dir.Destination(ctx, m.UserID)
+		if err != nil || (len(d.Targets) == 0 && wake == nil) {
 			continue
+		}
+		if wake != nil {
+			wakes = append(wakes, wake)
 		}
 		d.Tag = m.UserID
 		if spec.Strategy == callctl.Sequential {
@@ -217,7 +229,20 @@ func (h *Hunt) ring(ctx context.Context, call callctl.Call, g Group, caller call
 	if len(spec.Destinations) == 0 {
 		return callctl.DialResult{}, errNobody
 	}
-	return call.Dial(ctx, spec).Wait(ctx)
+	// Every sleeping device is woken as the dial starts. In the one-
+	// after-the-other strategies a woken device joins the end of the
+	// line (a dial only appends), and a member with nothing awake is
+	// passed over at their turn.
+	dialing := call.Dial(ctx, spec)
+	stops := make([]func(), 0, len(wakes))
+	for _, wake := range wakes {
+		stops = append(stops, wake(ctx, call, dialing))
+	}
+	res, err := dialing.Wait(ctx)
+	for _, stop := range stops {
+		stop()
+	}
+	return res, err
 }
 
 var errNobody = errors.New("huntgroup: no member is free")

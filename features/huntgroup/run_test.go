@@ -45,8 +45,8 @@ func (d *dir) Members(_ context.Context, ids []string) ([]Member, error) {
 	return out, nil
 }
 
-func (d *dir) Destination(_ context.Context, id string) (callctl.Destination, error) {
-	return callctl.Destination{Targets: []callctl.Target{{URI: "sip:" + id + "@192.0.2.1"}}, Callee: callctl.Party{Number: id, UserID: id}}, nil
+func (d *dir) Destination(_ context.Context, id string) (callctl.Destination, Wake, error) {
+	return callctl.Destination{Targets: []callctl.Target{{URI: "sip:" + id + "@192.0.2.1"}}, Callee: callctl.Party{Number: id, UserID: id}}, nil, nil
 }
 
 func (d *dir) LastAnswered(context.Context, string) (string, error) {
