@@ -33,7 +33,7 @@ func (p *Plan) presentSite(ctx context.Context, o callctl.Origin, u store.User, 
 			site, looked = p.siteEmergencyNumber(ctx, o, u, log), true
 		}
 		if site == "" {
-			log.Warn("emergency call: the trunk asks for the caller's site number and there is none; the location goes alone",
+			log.Warn("emergency call: the trunk asks for the caller's site number and there is none; it goes without",
 				"trunk_id", tr.ID, "emergency_site_identity", mode, "site_id", u.SiteID)
 			continue
 		}
