@@ -12,45 +12,48 @@ import (
 )
 
 type trunkRequest struct {
-	Name              string   `json:"name"`
-	Host              string   `json:"host" doc:"the carrier's SIP server: a host name or an IP address"`
-	Port              int      `json:"port,omitempty" doc:"1-65535; 5060 (5061 for tls) when omitted"`
-	Transport         string   `json:"transport" enum:"udp,tcp,tls"`
-	InboundSources    []string `json:"inbound_sources" doc:"addresses the carrier's calls come from: \"ip\", \"ip:port\" or \"CIDR\"; a call from one of them is a carrier call (the most specific source wins)"`
-	Username          string   `json:"username,omitempty"`
-	Password          string   `json:"password,omitempty" doc:"kept encrypted, never returned"`
-	Register          bool     `json:"register,omitempty" doc:"register to the carrier (needs username and password)"`
-	ForwardIdentity   string   `json:"forward_identity,omitempty" enum:"diversion,pai" doc:"how a forwarded call presents its original caller: diversion (From, with the forwarding line in P-Asserted-Identity and Diversion; the default) or pai (P-Asserted-Identity)"`
-	ResponseTimeoutMS int      `json:"response_timeout_ms,omitempty" doc:"0 or 100-60000: how long the carrier may leave an INVITE unanswered (not even 100 Trying) before the route's next trunk is tried; 0 for the platform's default"`
+	Name                  string   `json:"name"`
+	Host                  string   `json:"host" doc:"the carrier's SIP server: a host name or an IP address"`
+	Port                  int      `json:"port,omitempty" doc:"1-65535; 5060 (5061 for tls) when omitted"`
+	Transport             string   `json:"transport" enum:"udp,tcp,tls"`
+	InboundSources        []string `json:"inbound_sources" doc:"addresses the carrier's calls come from: \"ip\", \"ip:port\" or \"CIDR\"; a call from one of them is a carrier call (the most specific source wins)"`
+	Username              string   `json:"username,omitempty"`
+	Password              string   `json:"password,omitempty" doc:"kept encrypted, never returned"`
+	Register              bool     `json:"register,omitempty" doc:"register to the carrier (needs username and password)"`
+	ForwardIdentity       string   `json:"forward_identity,omitempty" enum:"diversion,pai" doc:"how a forwarded call presents its original caller: diversion (From, with the forwarding line in P-Asserted-Identity and Diversion; the default) or pai (P-Asserted-Identity)"`
+	ResponseTimeoutMS     int      `json:"response_timeout_ms,omitempty" doc:"0 or 100-60000: how long the carrier may leave an INVITE unanswered (not even 100 Trying) before the route's next trunk is tried; 0 for the platform's default"`
+	EmergencySiteIdentity string   `json:"emergency_site_identity,omitempty" enum:",pai,phone_context" doc:"how an emergency call tells this carrier the caller's site (nomadic use): empty (the PIDF-LO location only; the default), pai (P-Asserted-Identity is the emergency_number of the caller's site) or phone_context (also the Request-URI sip:112;phone-context=<site number>@carrier;user=phone)"`
 }
 
 type updateTrunkRequest struct {
-	Name              *string   `json:"name,omitempty"`
-	Host              *string   `json:"host,omitempty"`
-	Port              *int      `json:"port,omitempty"`
-	Transport         *string   `json:"transport,omitempty" enum:"udp,tcp,tls"`
-	InboundSources    *[]string `json:"inbound_sources,omitempty"`
-	Username          *string   `json:"username,omitempty"`
-	Password          *string   `json:"password,omitempty" doc:"empty to remove"`
-	Register          *bool     `json:"register,omitempty"`
-	ForwardIdentity   *string   `json:"forward_identity,omitempty" enum:"diversion,pai"`
-	ResponseTimeoutMS *int      `json:"response_timeout_ms,omitempty"`
+	Name                  *string   `json:"name,omitempty"`
+	Host                  *string   `json:"host,omitempty"`
+	Port                  *int      `json:"port,omitempty"`
+	Transport             *string   `json:"transport,omitempty" enum:"udp,tcp,tls"`
+	InboundSources        *[]string `json:"inbound_sources,omitempty"`
+	Username              *string   `json:"username,omitempty"`
+	Password              *string   `json:"password,omitempty" doc:"empty to remove"`
+	Register              *bool     `json:"register,omitempty"`
+	ForwardIdentity       *string   `json:"forward_identity,omitempty" enum:"diversion,pai"`
+	ResponseTimeoutMS     *int      `json:"response_timeout_ms,omitempty"`
+	EmergencySiteIdentity *string   `json:"emergency_site_identity,omitempty" enum:",pai,phone_context" doc:"empty for the default"`
 }
 
 type trunkJSON struct {
-	ID                string    `json:"id"`
-	Name              string    `json:"name"`
-	Host              string    `json:"host"`
-	Port              int       `json:"port"`
-	Transport         string    `json:"transport" enum:"udp,tcp,tls"`
-	InboundSources    []string  `json:"inbound_sources"`
-	Username          string    `json:"username"`
-	PasswordSet       bool      `json:"password_set" doc:"whether a password is stored (it is never returned)"`
-	Register          bool      `json:"register"`
-	ForwardIdentity   string    `json:"forward_identity" enum:"diversion,pai"`
-	ResponseTimeoutMS int       `json:"response_timeout_ms"`
-	CreatedAt         time.Time `json:"created_at"`
-	UpdatedAt         time.Time `json:"updated_at"`
+	ID                    string    `json:"id"`
+	Name                  string    `json:"name"`
+	Host                  string    `json:"host"`
+	Port                  int       `json:"port"`
+	Transport             string    `json:"transport" enum:"udp,tcp,tls"`
+	InboundSources        []string  `json:"inbound_sources"`
+	Username              string    `json:"username"`
+	PasswordSet           bool      `json:"password_set" doc:"whether a password is stored (it is never returned)"`
+	Register              bool      `json:"register"`
+	ForwardIdentity       string    `json:"forward_identity" enum:"diversion,pai"`
+	ResponseTimeoutMS     int       `json:"response_timeout_ms"`
+	EmergencySiteIdentity string    `json:"emergency_site_identity" enum:",pai,phone_context"`
+	CreatedAt             time.Time `json:"created_at"`
+	UpdatedAt             time.Time `json:"updated_at"`
 	// Registration is read-only; absent when the trunk does not register.
 	Registration *trunkRegistrationJSON `json:"registration,omitempty" doc:"read-only: the pbx's registration to the carrier, when register is true"`
 }
@@ -101,7 +104,7 @@ func toTrunkJSON(t store.Trunk) trunkJSON {
 	}
 	return trunkJSON{ID: t.ID, Name: t.Name, Host: t.Host, Port: t.Port, Transport: t.Transport, InboundSources: srcs,
 		Username: t.Username, PasswordSet: t.PasswordSet, Register: t.Register, ForwardIdentity: t.ForwardIdentity,
-		ResponseTimeoutMS: int(t.ResponseTimeout.Milliseconds()), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+		ResponseTimeoutMS: int(t.ResponseTimeout.Milliseconds()), EmergencySiteIdentity: t.EmergencySiteIdentity, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 
 var hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
@@ -143,6 +146,7 @@ func checkTrunk(fe *fieldErrors, t *store.Trunk) {
 		t.ForwardIdentity = store.ForwardDiversion
 	}
 	fe.oneOf("forward_identity", t.ForwardIdentity, true, store.ForwardDiversion, store.ForwardPAI)
+	fe.oneOf("emergency_site_identity", t.EmergencySiteIdentity, false, store.EmergencySitePAI, store.EmergencySitePhoneContext)
 	if ms := t.ResponseTimeout.Milliseconds(); ms != 0 && (ms < 100 || ms > 60000) {
 		fe.add("response_timeout_ms", "must be 0 (the default) or between 100 and 60000")
 	}
@@ -158,7 +162,8 @@ func (s *server) createTrunk(c *call) error {
 	}
 	t := store.Trunk{Name: in.Name, Host: in.Host, Port: in.Port, Transport: in.Transport, InboundSources: in.InboundSources,
 		Username: in.Username, Password: in.Password, SetPassword: in.Password != "", Register: in.Register,
-		ForwardIdentity: in.ForwardIdentity, ResponseTimeout: time.Duration(in.ResponseTimeoutMS) * time.Millisecond}
+		ForwardIdentity: in.ForwardIdentity, ResponseTimeout: time.Duration(in.ResponseTimeoutMS) * time.Millisecond,
+		EmergencySiteIdentity: in.EmergencySiteIdentity}
 	if t.InboundSources == nil {
 		t.InboundSources = []string{}
 	}
@@ -261,6 +266,7 @@ func (s *server) updateTrunk(c *call) error {
 	if in.ResponseTimeoutMS != nil {
 		t.ResponseTimeout = time.Duration(*in.ResponseTimeoutMS) * time.Millisecond
 	}
+	set(&t.EmergencySiteIdentity, in.EmergencySiteIdentity)
 	var fe fieldErrors
 	checkTrunk(&fe, &t)
 	hasPassword := t.PasswordSet

@@ -182,6 +182,7 @@ func (p *Plan) emergency(ctx context.Context, call callctl.Call, dialled string,
 	for i := range dests {
 		dests[i].CallerID = &caller
 	}
+	p.presentSite(ctx, o, u, class, number, trunks, dests, log)
 	res, err := call.Dial(ctx, callctl.DialSpec{Destinations: dests, Strategy: callctl.Sequential, Timeout: emergencyRingTime,
 		EarlyMedia: true, StopOn: emergencyStop}).Wait(ctx)
 	if err != nil {

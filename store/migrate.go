@@ -626,6 +626,10 @@ var migrations = []string{
 		numbers INTEGER NOT NULL,
 		PRIMARY KEY (tenant_id, month)
 	);`,
+	// A site's emergency number (nomadic use), and how a trunk is told
+	// which site an emergency call comes from.
+	`ALTER TABLE sites ADD COLUMN emergency_number TEXT NOT NULL DEFAULT '';
+	ALTER TABLE trunks ADD COLUMN emergency_site_identity TEXT NOT NULL DEFAULT '';`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)

@@ -31,7 +31,11 @@ type Site struct {
 	ID, TenantID, Name               string
 	Street, Number, PostalCode, City string
 	Country                          string
-	CreatedAt                        time.Time
+	// EmergencyNumber is the site's own E.164 number, registered at its
+	// address in the carrier's records: emergency calls through a trunk
+	// with an EmergencySiteIdentity present it (nomadic use). Empty: none.
+	EmergencyNumber string
+	CreatedAt       time.Time
 }
 
 // CreateTenant inserts t; ID and CreatedAt are filled in when empty.
@@ -141,20 +145,20 @@ func (s *Store) CreateSite(ctx context.Context, st Site) (Site, error) {
 		st.Country = "BE"
 	}
 	st.CreatedAt = time.Now().UTC().Truncate(time.Second)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO sites(id, tenant_id, name, street, number, postal_code, city, country, created_at) VALUES (?,?,?,?,?,?,?,?,?)`,
-		st.ID, st.TenantID, st.Name, st.Street, st.Number, st.PostalCode, st.City, st.Country, st.CreatedAt.Unix())
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sites(id, tenant_id, name, street, number, postal_code, city, country, emergency_number, created_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`, st.ID, st.TenantID, st.Name, st.Street, st.Number, st.PostalCode, st.City, st.Country, st.EmergencyNumber, st.CreatedAt.Unix())
 	if isForeignKey(err) {
 		return Site{}, ErrNotFound
 	}
 	return st, err
 }
 
-const siteCols = `id, tenant_id, name, street, number, postal_code, city, country, created_at`
+const siteCols = `id, tenant_id, name, street, number, postal_code, city, country, emergency_number, created_at`
 
 func scanSite(row interface{ Scan(...any) error }) (Site, error) {
 	var st Site
 	var created int64
-	err := row.Scan(&st.ID, &st.TenantID, &st.Name, &st.Street, &st.Number, &st.PostalCode, &st.City, &st.Country, &created)
+	err := row.Scan(&st.ID, &st.TenantID, &st.Name, &st.Street, &st.Number, &st.PostalCode, &st.City, &st.Country, &st.EmergencyNumber, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Site{}, ErrNotFound
 	}
@@ -172,10 +176,10 @@ func (s *Store) Sites(ctx context.Context, tenantID string) ([]Site, error) {
 	return collect(scanSite)(s.r.QueryContext(ctx, `SELECT `+siteCols+` FROM sites WHERE tenant_id = ? ORDER BY created_at, id`, tenantID))
 }
 
-// UpdateSite replaces the address fields of a site.
+// UpdateSite replaces the address fields and emergency number of a site.
 func (s *Store) UpdateSite(ctx context.Context, st Site) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE sites SET name=?, street=?, number=?, postal_code=?, city=?, country=? WHERE tenant_id=? AND id=?`,
-		st.Name, st.Street, st.Number, st.PostalCode, st.City, st.Country, st.TenantID, st.ID)
+	res, err := s.w.ExecContext(ctx, `UPDATE sites SET name=?, street=?, number=?, postal_code=?, city=?, country=?, emergency_number=? WHERE tenant_id=? AND id=?`,
+		st.Name, st.Street, st.Number, st.PostalCode, st.City, st.Country, st.EmergencyNumber, st.TenantID, st.ID)
 	return affected(res, err)
 }
 

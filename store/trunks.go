@@ -36,8 +36,13 @@ type Trunk struct {
 	// without any response before the route's next trunk is tried (0:
 	// the platform's default).
 	ResponseTimeout time.Duration
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// EmergencySiteIdentity is how an emergency call tells this carrier
+	// which site it comes from, for carriers that locate nomadic callers
+	// by a site number: "" (the PIDF-LO only), EmergencySitePAI or
+	// EmergencySitePhoneContext.
+	EmergencySiteIdentity string
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 // ParseTrunkSource reads "192.0.2.1", "192.0.2.1:5060", "[2001:db8::1]:5060"
@@ -78,13 +83,26 @@ const (
 	ForwardPAI       = "pai"
 )
 
-const trunkCols = `id, name, host, port, transport, username, password_enc IS NOT NULL, register, forward_identity, response_timeout_ms, created_at, updated_at`
+// How an emergency call presents its caller's site to a carrier (the
+// PIDF-LO goes with it in every case).
+const (
+	// EmergencySitePAI: P-Asserted-Identity is the site's emergency
+	// number (an "ELIN").
+	EmergencySitePAI = "pai"
+	// EmergencySitePhoneContext: the Request-URI is
+	// sip:112;phone-context=<site number>@carrier;user=phone (SIPconnect),
+	// and P-Asserted-Identity the site's number.
+	EmergencySitePhoneContext = "phone_context"
+)
+
+const trunkCols = `id, name, host, port, transport, username, password_enc IS NOT NULL, register, forward_identity, response_timeout_ms,
+	emergency_site_identity, created_at, updated_at`
 
 func scanTrunk(row interface{ Scan(...any) error }) (Trunk, error) {
 	var t Trunk
 	var reg int
 	var created, updated, timeout int64
-	err := row.Scan(&t.ID, &t.Name, &t.Host, &t.Port, &t.Transport, &t.Username, &t.PasswordSet, &reg, &t.ForwardIdentity, &timeout, &created, &updated)
+	err := row.Scan(&t.ID, &t.Name, &t.Host, &t.Port, &t.Transport, &t.Username, &t.PasswordSet, &reg, &t.ForwardIdentity, &timeout, &t.EmergencySiteIdentity, &created, &updated)
 	t.ResponseTimeout = time.Duration(timeout) * time.Millisecond
 	if errors.Is(err, sql.ErrNoRows) {
 		return Trunk{}, ErrNotFound
@@ -114,8 +132,8 @@ func (s *Store) CreateTrunk(ctx context.Context, t Trunk) (Trunk, error) {
 			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO trunks(id, name, host, port, transport, username, password_enc, register, forward_identity, response_timeout_ms,
-			created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, t.ID, t.Name, t.Host, t.Port, t.Transport, t.Username, sealed, b2i(t.Register),
-			t.ForwardIdentity, t.ResponseTimeout.Milliseconds(), t.CreatedAt.Unix(), t.UpdatedAt.Unix())
+			emergency_site_identity, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`, t.ID, t.Name, t.Host, t.Port, t.Transport, t.Username, sealed,
+			b2i(t.Register), t.ForwardIdentity, t.ResponseTimeout.Milliseconds(), t.EmergencySiteIdentity, t.CreatedAt.Unix(), t.UpdatedAt.Unix())
 		if isUnique(err) {
 			return fmt.Errorf("trunk name %q: %w", t.Name, ErrConflict)
 		}
@@ -155,8 +173,8 @@ func (s *Store) UpdateTrunk(ctx context.Context, t Trunk) error {
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE trunks SET name=?, host=?, port=?, transport=?, username=?, register=?, forward_identity=?, response_timeout_ms=?,
-			updated_at=? WHERE id=?`, t.Name, t.Host, t.Port, t.Transport, t.Username, b2i(t.Register), t.ForwardIdentity, t.ResponseTimeout.Milliseconds(),
-			t.UpdatedAt.Unix(), t.ID)
+			emergency_site_identity=?, updated_at=? WHERE id=?`, t.Name, t.Host, t.Port, t.Transport, t.Username, b2i(t.Register), t.ForwardIdentity,
+			t.ResponseTimeout.Milliseconds(), t.EmergencySiteIdentity, t.UpdatedAt.Unix(), t.ID)
 		if isUnique(err) {
 			return fmt.Errorf("trunk name %q: %w", t.Name, ErrConflict)
 		}
