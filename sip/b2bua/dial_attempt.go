@@ -15,6 +15,7 @@ import (
 	"pbx/callctl"
 	"pbx/media"
 	"pbx/media/sdp"
+	"pbx/sip/sipserver"
 )
 
 // reasonCompletedElsewhere is the Reason (RFC 3326) of the CANCEL a loser
@@ -45,7 +46,7 @@ type attemptResult struct {
 func (d *Dialing) attempt(ctx context.Context, idx int, dest callctl.Destination, t callctl.Target) attemptResult {
 	r := d.attemptOnce(ctx, idx, dest, t)
 	if r.offerRefused && t.SRTP && ctx.Err() == nil {
-		d.c.svc.log.Info("dial: SRTP offer refused, retrying with RTP/AVP", "target", t.DeviceID, "uri", logURI(t.URI))
+		d.c.svc.log.Info("dial: SRTP offer refused, retrying with RTP/AVP", "target", t.DeviceID, "uri", sipserver.LogURI(t.URI))
 		t.SRTP = false
 		r = d.attemptOnce(ctx, idx, dest, t)
 	}
@@ -70,7 +71,7 @@ func (d *Dialing) attemptOnce(ctx context.Context, idx int, dest callctl.Destina
 	}()
 	req, status, err := d.invite(l, dest, t)
 	if err != nil {
-		s.log.Info("dial: invite not built", "target", t.DeviceID, "uri", logURI(t.URI), "error", err)
+		s.log.Info("dial: invite not built", "target", t.DeviceID, "uri", sipserver.LogURI(t.URI), "error", err)
 		abort()
 		l.end(CauseFailure)
 		return attemptResult{status: status}
@@ -132,7 +133,7 @@ wait:
 			// Not a word from the target: taken as 408, so that a carrier
 			// route moves on to its next trunk now. No CANCEL can be sent
 			// before a provisional response; a late answer is hung up.
-			s.log.Info("dial: no response from the target", "target", t.DeviceID, "uri", logURI(t.URI), "timeout", t.ResponseTimeout)
+			s.log.Info("dial: no response from the target", "target", t.DeviceID, "uri", sipserver.LogURI(t.URI), "timeout", t.ResponseTimeout)
 			abort()
 			l.end(CauseFailure)
 			s.spawn(func() {
@@ -443,6 +444,6 @@ func (s *Service) destination(t callctl.Target, transport string) string {
 	if s.cfg.SIP.HasFlow(transport, t.Via) {
 		return t.Via
 	}
-	s.log.Info("dial: the device's connection is closed, sending to its Contact", "target", t.DeviceID, "source", t.Via, "uri", logURI(t.URI))
+	s.log.Info("dial: the device's connection is closed, sending to its Contact", "target", t.DeviceID, "source", t.Via, "uri", sipserver.LogURI(t.URI))
 	return ""
 }

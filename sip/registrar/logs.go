@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"pbx/sip/sipserver"
 	"pbx/store"
 )
 
@@ -31,7 +32,7 @@ func (r *Registrar) logChanges(ctx context.Context, da store.DeviceAuth, changes
 			continue
 		}
 		attrs := []slog.Attr{slog.String("device", da.Device.SIPUsername), slog.String("device_id", da.Device.ID),
-			slog.String("tenant_id", da.Tenant.ID), slog.String("contact", c.Contact), slog.String("source", c.Source),
+			slog.String("tenant_id", da.Tenant.ID), slog.String("contact", sipserver.LogURI(c.Contact)), slog.String("source", c.Source),
 			slog.String("transport", c.Transport), slog.String("user_agent", ua)}
 		if !c.Remove {
 			attrs = append(attrs, slog.Time("expires_at", c.ExpiresAt))

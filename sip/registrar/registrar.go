@@ -125,7 +125,7 @@ func (r *Registrar) SweepExpired(ctx context.Context) (int64, error) {
 	r.sources.forgetExpired(r.now())
 	gone, err := r.store.ExpireBindings(ctx, r.now())
 	for _, b := range gone {
-		r.log.Info("registration expired", "device_id", b.DeviceID, "tenant_id", b.TenantID, "contact", b.Contact,
+		r.log.Info("registration expired", "device_id", b.DeviceID, "tenant_id", b.TenantID, "contact", sipserver.LogURI(b.Contact),
 			"source", b.Source, "transport", b.Transport, "user_agent", b.UserAgent, "expires_at", b.ExpiresAt)
 	}
 	return int64(len(gone)), err
@@ -284,7 +284,7 @@ func (r *Registrar) fail(req *sip.Request, ip, user, reason string) {
 		ua = h.Value()
 	}
 	r.log.Warn("sip authentication failed", "method", string(req.Method), "username", user, "source", ip,
-		"contact", contact, "user_agent", ua, "reason", reason)
+		"contact", sipserver.LogURI(contact), "user_agent", ua, "reason", reason)
 	if r.metrics.AuthFailure != nil {
 		r.metrics.AuthFailure(reason)
 	}

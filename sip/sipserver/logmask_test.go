@@ -1,4 +1,4 @@
-package b2bua
+package sipserver
 
 import "testing"
 
@@ -9,8 +9,8 @@ func TestLogURIMasksPushToken(t *testing.T) {
 		"sip:m@192.0.2.9;PN-PRID=0123456789abcdefWXYZ":                                                         "sip:m@192.0.2.9;PN-PRID=0123****WXYZ",
 		"sip:m@192.0.2.9;pn-prid=short?x=1":                                                                    "sip:m@192.0.2.9;pn-prid=****?x=1",
 	} {
-		if got := logURI(in); got != want {
-			t.Errorf("logURI(%q) = %q, want %q", in, got, want)
+		if got := LogURI(in); got != want {
+			t.Errorf("LogURI(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

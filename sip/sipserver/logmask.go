@@ -1,11 +1,11 @@
-package b2bua
+package sipserver
 
 import "strings"
 
-// logURI is a target's Request-URI fit for the log: a device woken by
+// LogURI is a Request-URI or Contact fit for the log: a device woken by
 // push (RFC 8599) carries its push token in pn-prid, a bearer of its own
 // (with the app's credentials it wakes the phone), so only its ends show.
-func logURI(uri string) string {
+func LogURI(uri string) string {
 	const param = ";pn-prid="
 	i := strings.Index(strings.ToLower(uri), param)
 	if i < 0 {
@@ -21,5 +21,5 @@ func logURI(uri string) string {
 	if len(tok) >= 16 {
 		masked = tok[:4] + "****" + tok[len(tok)-4:]
 	}
-	return uri[:start] + masked + logURI(uri[start+end:])
+	return uri[:start] + masked + LogURI(uri[start+end:])
 }
