@@ -38,7 +38,9 @@ func RespondStateless(tx sip.ServerTransaction, res *sip.Response) error {
 	if !ok || st.Connection() == nil {
 		return inner.Respond(res)
 	}
-	err := st.Connection().WriteMsg(res)
+	// The transaction goes before the answer leaves: a retransmission the
+	// client sends as soon as it has the answer must find none to absorb it.
+	conn := st.Connection()
 	st.Terminate()
-	return err
+	return conn.WriteMsg(res)
 }
