@@ -60,8 +60,9 @@ func registerAnswering(t *testing.T, p *phone, chal *digest.Challenge, alg strin
 }
 
 // A tenant chooses the digest algorithms its devices are challenged with:
-// MD5 alone for old devices that fail on a SHA-256 challenge, SHA-256 alone
-// to refuse MD5. The change applies to the next REGISTER.
+// the default MD5 alone (every client computes it; SIPp and baresip fail on
+// a SHA-256 challenge), SHA-256 first for devices that handle RFC 8760,
+// SHA-256 alone to refuse MD5. The change applies to the next REGISTER.
 func TestTenantDigestAlgorithms(t *testing.T) {
 	a := testApp(t, t.TempDir())
 	accs := seedTenant(t, a, "Acme", "201")
@@ -80,10 +81,18 @@ func TestTenantDigestAlgorithms(t *testing.T) {
 		return first
 	}
 
-	check(p, "SHA-256,MD5")
-	if got := set([]string{"MD5"}); got["sip_digest_algorithms"] == nil {
+	// The default is MD5 alone: SIPp and baresip fail on any SHA-256
+	// challenge, and every phone computes MD5.
+	check(p, "MD5")
+	if got := set([]string{"SHA-256", "MD5"}); got["sip_digest_algorithms"] == nil {
 		t.Fatalf("PATCH answered %v", got)
 	}
+	check(p, "SHA-256,MD5")
+	if res := p.register(600, accs[0].password); res.StatusCode != 200 {
+		t.Fatalf("register with SHA-256 offered first: %s", res.StartLine())
+	}
+	check(q, "MD5") // another tenant keeps the default
+	set([]string{"MD5"})
 	chal := check(p, "MD5")
 	if res := p.register(600, accs[0].password); res.StatusCode != 200 {
 		t.Fatalf("register with MD5 only: %s", res.StartLine())
@@ -91,7 +100,6 @@ func TestTenantDigestAlgorithms(t *testing.T) {
 	if st := registerAnswering(t, p, chal, "SHA-256"); st != 401 {
 		t.Fatalf("a SHA-256 answer in an MD5-only tenant got %d", st)
 	}
-	check(q, "SHA-256,MD5") // another tenant keeps the default
 
 	set([]string{"SHA-256"})
 	chal = check(p, "SHA-256")
@@ -106,7 +114,7 @@ func TestTenantDigestAlgorithms(t *testing.T) {
 	}
 
 	set([]string{})
-	check(p, "SHA-256,MD5")
+	check(p, "MD5")
 	if got := apiCall(t, a, "GET", path, nil, 200); got["sip_digest_algorithms"] != nil {
 		t.Fatalf("after reset: %v", got)
 	}
