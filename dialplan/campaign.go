@@ -84,6 +84,27 @@ func (p *Plan) DialPublic(ctx context.Context, call callctl.Call, pc PublicCall)
 		dests[i].CallerID = cid
 		dests[i].Targets[0].Headers = append(dests[i].Targets[0].Headers, hs...)
 	}
+	// Credit limits and the toll-fraud guard apply as to a user's call.
+	// The call is priced when its record is written; it is not cut in
+	// progress (a campaign's calls are short and paced).
+	var sess CreditSession
+	if p.Credit != nil {
+		s, refused, err := p.Credit.Admit(ctx, CreditCall{CallID: call.ID(), TenantID: pc.TenantID, Number: d.Key})
+		if err != nil {
+			log.Error("public call: credit check", "error", err)
+			return nil, callctl.CauseFailure
+		}
+		if refused != "" {
+			log.Info("public call refused", "reason", string(refused))
+			return nil, callctl.CauseForbidden
+		}
+		sess = s
+	}
+	forget := func() {
+		if sess != nil {
+			sess.Forget()
+		}
+	}
 	timeout := pc.RingTimeout
 	if timeout <= 0 {
 		timeout = ringTimeout(store.User{}, p.RingTimeout)
@@ -95,6 +116,7 @@ func (p *Plan) DialPublic(ctx context.Context, call callctl.Call, pc PublicCall)
 	if err == nil {
 		return res.Leg, ""
 	}
+	forget()
 	if ctx.Err() != nil {
 		dialing.Cancel(callctl.CauseCancelled)
 		wctx, cancel := context.WithTimeout(context.Background(), dialDrainTimeout)

@@ -50,6 +50,14 @@ func TestDialPublic(t *testing.T) {
 		t.Fatalf("busy callee: %s", cause)
 	}
 
+	// A tenant past its credit limit places no campaign call.
+	p.Credit = &fakeCredit{refuse: RefusedCredit}
+	call = originated()
+	if leg, cause := p.DialPublic(ctx, call, PublicCall{TenantID: tenantID, Number: "+3250123456"}); leg != nil || cause != callctl.CauseForbidden || len(call.Dials()) != 0 {
+		t.Fatalf("over the credit limit: %v %s, %d dials", leg, cause, len(call.Dials()))
+	}
+	p.Credit = nil
+
 	for name, c := range map[string]struct {
 		number, billing string
 	}{
