@@ -11,7 +11,7 @@ import (
 // ReportStore is what the monthly reports read; *store.Store has it.
 type ReportStore interface {
 	Usage(ctx context.Context, tenantID string, from, to time.Time) ([]store.UsageRow, error)
-	CountInventory(ctx context.Context, tenantID string, end time.Time) (store.UsageCounts, error)
+	CountInventory(ctx context.Context, tenantID string, start, end time.Time) (store.UsageCounts, error)
 	ClosedMonthCounts(ctx context.Context, tenantID, month string, c store.UsageCounts) (store.UsageCounts, error)
 	CallPatterns(ctx context.Context, tenantID string, from, to time.Time) ([]store.CallPattern, error)
 	LongCallsTo(ctx context.Context, tenantID string, from, to time.Time, seconds, minCalls int64) ([]store.LongCalls, error)
@@ -57,7 +57,7 @@ type Usage struct {
 // Report sums a tenant's month; now says whether the month is over.
 func Report(ctx context.Context, st ReportStore, tenantID string, m Month, now time.Time) (Usage, error) {
 	u := Usage{Month: m, ByClass: map[Class]Amounts{}}
-	counts, err := st.CountInventory(ctx, tenantID, m.End())
+	counts, err := st.CountInventory(ctx, tenantID, m.Start(), m.End())
 	if err != nil {
 		return Usage{}, err
 	}

@@ -630,6 +630,17 @@ var migrations = []string{
 	// which site an emergency call comes from.
 	`ALTER TABLE sites ADD COLUMN emergency_number TEXT NOT NULL DEFAULT '';
 	ALTER TABLE trunks ADD COLUMN emergency_site_identity TEXT NOT NULL DEFAULT '';`,
+	// licences and numbers terminated, kept so that the month they end in
+	// is still billed for them.
+	`CREATE TABLE terminations (
+		tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+		kind TEXT NOT NULL,
+		ref_id TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		ended_at INTEGER NOT NULL,
+		PRIMARY KEY (kind, ref_id)
+	);
+	CREATE INDEX terminations_tenant ON terminations(tenant_id, ended_at);`,
 }
 
 // overrides replaces, on one dialect, the migration of a version (1-based)

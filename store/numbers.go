@@ -88,8 +88,16 @@ func (s *Store) SetNumberDestination(ctx context.Context, tenantID, id string, d
 // DeleteNumber releases a number; users who showed it as caller id go back
 // to the default.
 func (s *Store) DeleteNumber(ctx context.Context, tenantID, id string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM numbers WHERE tenant_id=? AND id=?`, tenantID, id)
-	return affected(res, err)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		// The month it ends in is still billed for it (CountInventory).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO terminations(tenant_id, kind, ref_id, created_at, ended_at)
+			SELECT tenant_id, 'number', id, created_at, ? FROM numbers WHERE tenant_id=? AND id=?
+			ON CONFLICT (kind, ref_id) DO NOTHING`, time.Now().Unix(), tenantID, id); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM numbers WHERE tenant_id=? AND id=?`, tenantID, id)
+		return affected(res, err)
+	})
 }
 
 // NumbersTo lists the tenant's numbers leading to a destination (type, id).

@@ -179,11 +179,11 @@ func TestCreditFraudCountsContract(t *testing.T) {
 		}
 		// The user (full) exists; the month's counts are kept once given.
 		end := time.Now().Add(time.Hour)
-		c, err := s.CountInventory(ctx, ten.ID, end)
+		c, err := s.CountInventory(ctx, ten.ID, end.Add(-time.Hour), end)
 		if err != nil || c != (UsageCounts{1, 0, 0}) {
 			t.Fatalf("counts %+v %v", c, err)
 		}
-		if c, err := s.CountInventory(ctx, ten.ID, time.Unix(0, 0)); err != nil || c != (UsageCounts{}) {
+		if c, err := s.CountInventory(ctx, ten.ID, time.Unix(0, 0), time.Unix(0, 0)); err != nil || c != (UsageCounts{}) {
 			t.Fatalf("counts before the tenant: %+v %v", c, err)
 		}
 		if kept, err := s.ClosedMonthCounts(ctx, ten.ID, "2026-10", UsageCounts{3, 2, 1}); err != nil || kept != (UsageCounts{3, 2, 1}) {

@@ -68,23 +68,28 @@ type UsageCounts struct {
 	FullLicences, LightLicences, Numbers int64
 }
 
-// CountInventory counts a tenant's full and light licences and numbers
-// that exist now and were made before end: a licence made during a month
-// is billed for the whole of it.
-func (s *Store) CountInventory(ctx context.Context, tenantID string, end time.Time) (UsageCounts, error) {
+// CountInventory counts the full and light licences and the numbers a
+// tenant had at some time in [start, end): those that exist and were made
+// before end, and those terminated since start (kept in terminations).
+// Every started month counts: a licence made or ended during a month is
+// billed for the whole of it.
+func (s *Store) CountInventory(ctx context.Context, tenantID string, start, end time.Time) (UsageCounts, error) {
 	var c UsageCounts
+	e, b := end.Unix(), start.Unix()
 	err := s.r.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM users WHERE tenant_id = ? AND licence = 'full' AND created_at < ?),
-		(SELECT COUNT(*) FROM users WHERE tenant_id = ? AND licence = 'light' AND created_at < ?),
-		(SELECT COUNT(*) FROM numbers WHERE tenant_id = ? AND created_at < ?)`,
-		tenantID, end.Unix(), tenantID, end.Unix(), tenantID, end.Unix()).Scan(&c.FullLicences, &c.LightLicences, &c.Numbers)
+		(SELECT COUNT(*) FROM users WHERE tenant_id = ? AND licence = 'full' AND created_at < ?)
+			+ (SELECT COUNT(*) FROM terminations WHERE tenant_id = ? AND kind = 'full' AND created_at < ? AND ended_at >= ?),
+		(SELECT COUNT(*) FROM users WHERE tenant_id = ? AND licence = 'light' AND created_at < ?)
+			+ (SELECT COUNT(*) FROM terminations WHERE tenant_id = ? AND kind = 'light' AND created_at < ? AND ended_at >= ?),
+		(SELECT COUNT(*) FROM numbers WHERE tenant_id = ? AND created_at < ?)
+			+ (SELECT COUNT(*) FROM terminations WHERE tenant_id = ? AND kind = 'number' AND created_at < ? AND ended_at >= ?)`,
+		tenantID, e, tenantID, e, b, tenantID, e, tenantID, e, b, tenantID, e, tenantID, e, b).Scan(&c.FullLicences, &c.LightLicences, &c.Numbers)
 	return c, err
 }
 
 // ClosedMonthCounts returns the counts kept for a closed month; the first
 // call for a month keeps c (counted by the caller at that time), so that
-// the summary of a month never changes once given, even after licences
-// are terminated (which erases them).
+// the summary of a month never changes once given.
 func (s *Store) ClosedMonthCounts(ctx context.Context, tenantID, month string, c UsageCounts) (UsageCounts, error) {
 	if _, err := s.w.ExecContext(ctx, `INSERT INTO usage_counts(tenant_id, month, full_licences, light_licences, numbers) VALUES (?,?,?,?,?)
 		ON CONFLICT (tenant_id, month) DO NOTHING`, tenantID, month, c.FullLicences, c.LightLicences, c.Numbers); err != nil {

@@ -204,6 +204,12 @@ func (s *Store) TerminateUser(ctx context.Context, tenantID, id string) error {
 			}
 			return ErrLastActive
 		}
+		// The month it ends in is still billed for it (CountInventory).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO terminations(tenant_id, kind, ref_id, created_at, ended_at)
+			SELECT tenant_id, licence, id, created_at, ? FROM users WHERE tenant_id=? AND id=?
+			ON CONFLICT (kind, ref_id) DO NOTHING`, time.Now().Unix(), tenantID, id); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE tenant_id=? AND id=?`, tenantID, id)
 		return affected(res, err)
 	})
