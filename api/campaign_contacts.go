@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,36 +49,21 @@ func (s *server) uploadCampaignContacts(c *call) error {
 	for _, ct := range existing {
 		seen[ct.Number] = 0
 	}
-	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(data), "\ufeff")))
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	cols := []string{"number", "name"}
 	var fe fieldErrors
+	cols := []string{"number", "name"}
 	var cs []store.CampaignContact
+	file := newCSVLines(data, &fe)
 	for {
-		rec, err := r.Read()
-		if err == io.EOF {
+		line, rec, ok := file.next()
+		if !ok {
 			break
 		}
-		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			fe.add(fmt.Sprintf("line %d", line), "%v", err)
-			break // the reader cannot go on after a syntax error
-		}
-		line, _ := r.FieldPos(0)
 		if line == 1 && strings.EqualFold(strings.TrimSpace(rec[0]), "number") {
 			cols = make([]string, len(rec))
 			for i, h := range rec {
 				cols[i] = strings.ToLower(strings.TrimSpace(h))
 			}
 			continue
-		}
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // a blank line
 		}
 		field := fmt.Sprintf("line %d: number", line)
 		ct, ok := contactOf(cols, rec)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -189,32 +188,17 @@ func (s *server) importContacts(c *call) error {
 	if err != nil {
 		return tooLarge()
 	}
-	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(data), "\ufeff")))
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
 	var fe fieldErrors
 	var cs []store.Contact
 	var lines []int
+	file := newCSVLines(data, &fe)
 	for {
-		rec, err := r.Read()
-		if err == io.EOF {
+		line, rec, ok := file.next()
+		if !ok {
 			break
 		}
-		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			fe.add(fmt.Sprintf("line %d", line), "%v", err)
-			break // the reader cannot go on after a syntax error
-		}
-		line, _ := r.FieldPos(0)
 		if line == 1 && strings.EqualFold(strings.TrimSpace(rec[0]), "name") {
 			continue
-		}
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // a blank line
 		}
 		var nums []string
 		for _, n := range rec[1:] {
