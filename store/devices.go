@@ -79,6 +79,7 @@ func scanDevice(row interface{ Scan(...any) error }, extra ...any) (Device, erro
 // (provisioning must hand it to the phone). The licence's device limit is
 // enforced in the same transaction (ErrLimit).
 func (s *Store) CreateDevice(ctx context.Context, d Device, password string) (Device, error) {
+	defer s.registrationsChanged()
 	if d.ID == "" {
 		d.ID = NewID("dev")
 	}
@@ -168,7 +169,7 @@ const (
 	// The same with the device's unexpired bindings, one row each (or one
 	// row of NULLs when there is none).
 	deviceRegistrationQuery = `SELECT ` + deviceAuthCols + `, r.device_id, r.tenant_id, r.contact, r.source, r.transport, r.user_agent, r.call_id, r.cseq,
-		r.expires_at, r.updated_at, r.instance, r.pn_provider, r.pn_prid, r.pn_param` + deviceAuthFrom + ` LEFT JOIN registrations r ON r.device_id = d.id AND r.expires_at > ? WHERE d.sip_username = ? ORDER BY r.contact`
+		r.expires_at, r.updated_at, r.instance, r.pn_provider, r.pn_prid, r.pn_param, r.path, r.location` + deviceAuthFrom + ` LEFT JOIN registrations r ON r.device_id = d.id AND r.expires_at > ? WHERE d.sip_username = ? ORDER BY r.contact`
 )
 
 // DeviceAuthByUsername returns the device with this SIP username with its
@@ -200,7 +201,8 @@ func scanDeviceAuth(row interface{ Scan(...any) error }, extra ...any) (DeviceAu
 
 // DeviceRegistration returns, in one query, what a REGISTER needs: the
 // device with this SIP username, its licence and tenant, and its unexpired
-// bindings.
+// bindings (with their Path and location: a REGISTER that changes neither
+// is a refresh, see BindingChange.Refresh).
 func (s *Store) DeviceRegistration(ctx context.Context, username string, now time.Time) (DeviceAuth, []Binding, error) {
 	rows, err := s.stDeviceRegistration.QueryContext(ctx, now.UnixMilli(), username)
 	if err != nil {
@@ -211,9 +213,10 @@ func (s *Store) DeviceRegistration(ctx context.Context, username string, now tim
 	var bs []Binding
 	found := false
 	for rows.Next() {
-		var devID, tenID, contact, source, transport, ua, callID, inst, pnProv, pnPRID, pnParam sql.NullString
+		var devID, tenID, contact, source, transport, ua, callID, inst, pnProv, pnPRID, pnParam, path, loc sql.NullString
 		var cseq, exp, upd sql.NullInt64
-		a, err = scanDeviceAuth(rows, &devID, &tenID, &contact, &source, &transport, &ua, &callID, &cseq, &exp, &upd, &inst, &pnProv, &pnPRID, &pnParam)
+		a, err = scanDeviceAuth(rows, &devID, &tenID, &contact, &source, &transport, &ua, &callID, &cseq, &exp, &upd, &inst, &pnProv, &pnPRID, &pnParam,
+			&path, &loc)
 		if err != nil {
 			return DeviceAuth{}, nil, err
 		}
@@ -222,7 +225,7 @@ func (s *Store) DeviceRegistration(ctx context.Context, username string, now tim
 			bs = append(bs, Binding{DeviceID: devID.String, TenantID: tenID.String, Contact: contact.String, Source: source.String,
 				Transport: transport.String, UserAgent: ua.String, CallID: callID.String, CSeq: uint32(cseq.Int64),
 				ExpiresAt: time.UnixMilli(exp.Int64).UTC(), UpdatedAt: time.UnixMilli(upd.Int64).UTC(), Instance: inst.String,
-				Push: PushParams{Provider: pnProv.String, PRID: pnPRID.String, Param: pnParam.String}})
+				Push: PushParams{Provider: pnProv.String, PRID: pnPRID.String, Param: pnParam.String}, Path: path.String, Location: loc.String})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -265,6 +268,7 @@ func (s *Store) DeviceMACID(ctx context.Context, deviceID string) (string, error
 // RotateDeviceCredentials gives a device a new SIP password and drops its
 // bindings, so the phone must register again with the new secret.
 func (s *Store) RotateDeviceCredentials(ctx context.Context, tenantID, id, password string) error {
+	defer s.registrationsChanged()
 	sealed, err := s.encrypt(password)
 	if err != nil {
 		return err
@@ -290,6 +294,7 @@ func (s *Store) RotateDeviceCredentials(ctx context.Context, tenantID, id, passw
 
 // SetDeviceProvisioning replaces the provisioning credential of a device.
 func (s *Store) SetDeviceProvisioning(ctx context.Context, tenantID, id, username, ha1md5, ha1sha256 string, hash []byte) error {
+	defer s.registrationsChanged()
 	res, err := s.w.ExecContext(ctx, `UPDATE devices SET prov_username=?, prov_ha1_md5=?, prov_ha1_sha256=?, prov_password_hash=? WHERE tenant_id=? AND id=?`,
 		username, ha1md5, ha1sha256, hash, tenantID, id)
 	return affected(res, err)
@@ -297,6 +302,7 @@ func (s *Store) SetDeviceProvisioning(ctx context.Context, tenantID, id, usernam
 
 // DeleteDevice removes a device and its bindings.
 func (s *Store) DeleteDevice(ctx context.Context, tenantID, id string) error {
+	defer s.registrationsChanged()
 	res, err := s.w.ExecContext(ctx, `DELETE FROM devices WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	return affected(res, err)
 }

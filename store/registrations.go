@@ -9,8 +9,9 @@ import (
 // Binding is one registered contact of a device.
 type Binding struct {
 	// Location is the PIDF-LO document the device conveyed in its last
-	// REGISTER (RFC 6442), "" for none. ApplyBindings writes it; lookups
-	// leave it empty (DeviceLocation reads it for emergency calls).
+	// REGISTER (RFC 6442), "" for none. ApplyBindings writes it and
+	// DeviceRegistration reads it; other lookups leave it empty
+	// (DeviceLocation reads it for emergency calls).
 	Location string
 
 	DeviceID, TenantID string
@@ -50,6 +51,11 @@ func (p PushParams) Wakeable() bool { return p.Provider != "" && p.PRID != "" }
 type BindingChange struct {
 	Binding
 	Remove bool
+	// Refresh marks an upsert of a binding the store holds already with
+	// the same source, transport, user agent, Path, instance, push
+	// parameters and location: only its Call-ID, CSeq, expiry and update
+	// time are written (a phone's periodic refresh, the bulk of the writes).
+	Refresh bool
 }
 
 // ApplyBindings applies a batch of binding changes in one transaction: the
@@ -63,10 +69,23 @@ func (s *Store) ApplyBindings(ctx context.Context, changes []BindingChange) erro
 		defer up.Close()
 		del := tx.StmtContext(ctx, s.stDeleteBinding)
 		defer del.Close()
+		var ref *sql.Stmt
 		for _, c := range changes {
 			b := c.Binding
 			if c.Remove {
 				if _, err := del.ExecContext(ctx, b.DeviceID, b.Contact, b.Contact); err != nil {
+					return err
+				}
+				continue
+			}
+			if c.Refresh {
+				if ref == nil {
+					ref = tx.StmtContext(ctx, s.stRefreshBinding)
+					defer ref.Close()
+				}
+				// A binding removed meanwhile (by the API, a push service)
+				// stays removed: the refresh updates no row.
+				if _, err := ref.ExecContext(ctx, b.CallID, int64(b.CSeq), b.ExpiresAt.UnixMilli(), b.UpdatedAt.UnixMilli(), b.DeviceID, b.Contact); err != nil {
 					return err
 				}
 				continue
@@ -87,6 +106,8 @@ const upsertBindingQuery = `INSERT INTO registrations(device_id, tenant_id, cont
 				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, updated_at=excluded.updated_at,
 				instance=excluded.instance, pn_provider=excluded.pn_provider, pn_prid=excluded.pn_prid, pn_param=excluded.pn_param,
 				location=excluded.location, path=excluded.path`
+
+const refreshBindingQuery = `UPDATE registrations SET call_id = ?, cseq = ?, expires_at = ?, updated_at = ? WHERE device_id = ? AND contact = ?`
 
 const deleteBindingQuery = `DELETE FROM registrations WHERE device_id = ? AND (contact = ? OR ? = '*')`
 

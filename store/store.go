@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,7 +54,9 @@ type Store struct {
 
 	// Statements of the REGISTER hot path, prepared once: parsing SQL costs
 	// more than running these queries.
-	stDeviceAuth, stDeviceRegistration, stDeviceBindings, stUpsertBinding, stDeleteBinding *sql.Stmt
+	stDeviceAuth, stDeviceRegistration, stDeviceBindings, stUpsertBinding, stDeleteBinding, stRefreshBinding *sql.Stmt
+
+	regGen atomic.Uint64 // see RegistrationGeneration
 
 	trunks trunkCache // source matcher of TrunkBySource
 }
@@ -115,6 +118,7 @@ func (s *Store) prepare(ctx context.Context) error {
 	s.stDeviceBindings = prep(s.r, deviceBindingsQuery)
 	s.stUpsertBinding = prep(s.w, upsertBindingQuery)
 	s.stDeleteBinding = prep(s.w, deleteBindingQuery)
+	s.stRefreshBinding = prep(s.w, refreshBindingQuery)
 	if err != nil {
 		return fmt.Errorf("store: prepare: %w", err)
 	}
@@ -123,7 +127,7 @@ func (s *Store) prepare(ctx context.Context) error {
 
 // Close closes every connection. Pending writes have completed when it returns.
 func (s *Store) Close() error {
-	for _, st := range []*sql.Stmt{s.stDeviceAuth, s.stDeviceRegistration, s.stDeviceBindings, s.stUpsertBinding, s.stDeleteBinding} {
+	for _, st := range []*sql.Stmt{s.stDeviceAuth, s.stDeviceRegistration, s.stDeviceBindings, s.stUpsertBinding, s.stDeleteBinding, s.stRefreshBinding} {
 		if st != nil {
 			st.Close()
 		}

@@ -130,6 +130,7 @@ func (s *Store) Users(ctx context.Context, tenantID string) ([]User, error) {
 // language, extension, site, forwarding, do-not-disturb, caller id privacy
 // and barring). Licence kind and status change through their own methods.
 func (s *Store) UpdateUser(ctx context.Context, u User) error {
+	defer s.registrationsChanged()
 	res, err := s.w.ExecContext(ctx, `UPDATE users SET first_name=?, last_name=?, email=?, language=?, extension=?, site_id=?, dnd=?,
 		forward_always=?, forward_busy=?, forward_no_answer=?, no_answer_seconds=?, clir=?, reject_anonymous=?, bar_international=?
 		WHERE tenant_id=? AND id=?`,
@@ -153,6 +154,7 @@ func otherActive(ctx context.Context, tx *sql.Tx, tenantID, userID string, now t
 // SuspendUser suspends a licence until the given time and drops its bindings.
 // The last active licence of a tenant cannot be suspended (ErrLastActive).
 func (s *Store) SuspendUser(ctx context.Context, tenantID, id string, until time.Time) error {
+	defer s.registrationsChanged()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		n, err := otherActive(ctx, tx, tenantID, id, time.Now())
 		if err != nil {
@@ -172,6 +174,7 @@ func (s *Store) SuspendUser(ctx context.Context, tenantID, id string, until time
 
 // ReactivateUser lifts a suspension.
 func (s *Store) ReactivateUser(ctx context.Context, tenantID, id string) error {
+	defer s.registrationsChanged()
 	res, err := s.w.ExecContext(ctx, `UPDATE users SET status='active', suspended_until=0 WHERE tenant_id=? AND id=?`, tenantID, id)
 	return affected(res, err)
 }
@@ -183,12 +186,18 @@ func (s *Store) ReactivateExpired(ctx context.Context, now time.Time) (int64, er
 	if err != nil {
 		return 0, err
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	if n != 0 || err != nil {
+		// Run periodically: only a reactivation is a change.
+		s.registrationsChanged()
+	}
+	return n, err
 }
 
 // TerminateUser erases a licence with its devices, bindings and keys. The
 // last active licence of a tenant cannot be terminated (ErrLastActive).
 func (s *Store) TerminateUser(ctx context.Context, tenantID, id string) error {
+	defer s.registrationsChanged()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		n, err := otherActive(ctx, tx, tenantID, id, time.Now())
 		if err != nil {

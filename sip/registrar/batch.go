@@ -9,15 +9,16 @@ import (
 )
 
 // batchWriter groups the binding changes of concurrent REGISTERs into one
-// store transaction (group commit): each caller waits for the commit that
-// carries its changes, so a 200 OK is only sent for a persisted binding,
-// while the cost of a commit is shared by every REGISTER that arrived during
-// the previous one.
+// store transaction (group commit): the cost of a commit is shared by every
+// REGISTER that arrived during the previous one. Each caller is told of the
+// commit that carries its changes: a REGISTER that adds or changes a binding
+// answers only then, so that a 200 OK is only sent for a persisted binding;
+// a refresh answers at once (see Registrar.commit).
 type batchWriter struct {
 	st      Store
 	mu      sync.Mutex
 	pending []store.BindingChange
-	waiters []chan error
+	waiters []func(error)
 	busy    bool
 	closed  bool
 	idle    *sync.Cond
@@ -31,8 +32,11 @@ func newBatchWriter(st Store) *batchWriter {
 
 const maxWriteTime = 30 * time.Second
 
-func (w *batchWriter) apply(ctx context.Context, changes []store.BindingChange) error {
-	done := make(chan error, 1)
+// enqueue queues changes for the next commit; done is called, on the
+// writer's goroutine, with the result of the commit that carries them (or
+// of the commits before them, for empty changes). Batches commit in the
+// order they were queued. It fails only once the writer is closed.
+func (w *batchWriter) enqueue(changes []store.BindingChange, done func(error)) error {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -45,19 +49,23 @@ func (w *batchWriter) apply(ctx context.Context, changes []store.BindingChange) 
 		go w.run()
 	}
 	w.mu.Unlock()
-	select {
-	case err := <-done:
+	return nil
+}
+
+// apply queues changes and waits for their commit.
+func (w *batchWriter) apply(changes []store.BindingChange) error {
+	c := make(chan error, 1)
+	if err := w.enqueue(changes, func(err error) { c <- err }); err != nil {
 		return err
-	case <-ctx.Done():
-		return ctx.Err()
 	}
+	return <-c
 }
 
 // run commits batches until nothing is pending. Only one run is active.
 func (w *batchWriter) run() {
 	for {
 		w.mu.Lock()
-		if len(w.pending) == 0 {
+		if len(w.waiters) == 0 {
 			w.busy = false
 			w.idle.Broadcast()
 			w.mu.Unlock()
@@ -69,8 +77,8 @@ func (w *batchWriter) run() {
 		ctx, cancel := context.WithTimeout(context.Background(), maxWriteTime)
 		err := w.st.ApplyBindings(ctx, batch)
 		cancel()
-		for _, c := range waiters {
-			c <- err
+		for _, done := range waiters {
+			done(err)
 		}
 	}
 }
@@ -82,4 +90,12 @@ func (w *batchWriter) close() {
 		w.idle.Wait()
 	}
 	w.mu.Unlock()
+}
+
+// barrier waits until the changes queued before it are committed.
+func (w *batchWriter) barrier() {
+	c := make(chan error, 1)
+	if w.enqueue(nil, func(error) { c <- nil }) == nil {
+		<-c
+	}
 }

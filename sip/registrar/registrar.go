@@ -70,6 +70,7 @@ type Registrar struct {
 	sources sources
 	workers *workers
 	expect  expectations
+	cache   *regCache // nil when the store allows no keeping (PostgreSQL)
 
 	// NewBinding, when set before the server starts, is told of each
 	// contact a device registers that it did not have (a phone that
@@ -104,7 +105,7 @@ func New(st Store, auth *sipauth.Authenticator, guard *sipauth.Guard, cfg Config
 		log = slog.Default()
 	}
 	return &Registrar{store: st, auth: auth, guard: guard, cfg: cfg, log: log, metrics: m,
-		writer: newBatchWriter(st), now: time.Now, workers: newWorkers()}
+		writer: newBatchWriter(st), now: time.Now, workers: newWorkers(), cache: newRegCache(st)}
 }
 
 // Close stops the workers, then flushes pending binding writes and stops
@@ -123,6 +124,9 @@ func (r *Registrar) Lookup(ctx context.Context, userID string) ([]store.Binding,
 // periodically.
 func (r *Registrar) SweepExpired(ctx context.Context) (int64, error) {
 	r.sources.forgetExpired(r.now())
+	if r.cache != nil {
+		r.cache.sweep(r.now())
+	}
 	gone, err := r.store.ExpireBindings(ctx, r.now())
 	for _, b := range gone {
 		r.log.Info("registration expired", "device_id", b.DeviceID, "tenant_id", b.TenantID, "contact", sipserver.LogURI(b.Contact),
@@ -298,11 +302,12 @@ func (r *Registrar) fail(req *sip.Request, ip, user, reason string) {
 // workers); the wait for the group commit and the answer run on the
 // request's goroutine, so that a worker never waits for the database
 // writer and the number of workers does not bound the size of a commit.
+//
+// No deadline is set on the request: its database read is local and the
+// writer bounds each commit (maxWriteTime).
 func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	var finish func()
-	r.workers.do(func() { finish = r.handleRegister(ctx, req, tx) })
+	r.workers.do(func() { finish = r.handleRegister(context.Background(), req, tx) })
 	if finish != nil {
 		finish()
 	}
@@ -316,8 +321,13 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		return nil
 	}
 	now := r.now()
+	var h held // the username stays locked until the changes are queued
+	defer h.unlock()
 	da, current, ok := r.authenticate(ctx, req, tx, false, func(ctx context.Context, user string) (store.DeviceAuth, []store.Binding, error) {
-		return r.store.DeviceRegistration(ctx, user, now)
+		if r.cache == nil {
+			return r.store.DeviceRegistration(ctx, user, now)
+		}
+		return r.cache.load(ctx, r.store, user, now, r.writer.barrier, &h)
 	})
 	if !ok {
 		return nil
@@ -469,7 +479,7 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 				}
 			}
 		}
-		changes = append(changes, store.BindingChange{Binding: b})
+		changes = append(changes, store.BindingChange{Binding: b, Refresh: idx >= 0 && sameRoute(current[idx], b)})
 		if b.Instance != "" || b.Push.Wakeable() {
 			woken = append(woken, b)
 		}
@@ -484,11 +494,21 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		respond(tx, req, 403, fmt.Sprintf("Forbidden - at most %d contacts per device", r.cfg.MaxContacts))
 		return nil
 	}
-	// The rest waits for the commit of the changes: not on a worker, which
-	// would sit idle meanwhile (see HandleRegister).
+	var wait <-chan error
+	if len(changes) > 0 {
+		var err error
+		if wait, err = r.commit(&h, da, current, changes); err != nil {
+			log().Error("register: write bindings", "error", err)
+			respond(tx, req, 500, "Server Internal Error")
+			return nil
+		}
+	}
+	h.unlock()
+	// The rest waits for the commit of the changes, if it must: not on a
+	// worker, which would sit idle meanwhile (see HandleRegister).
 	return func() {
-		if len(changes) > 0 {
-			if err := r.writer.apply(ctx, changes); err != nil {
+		if wait != nil {
+			if err := <-wait; err != nil {
 				log().Error("register: write bindings", "error", err)
 				respond(tx, req, 500, "Server Internal Error")
 				return

@@ -1,0 +1,61 @@
+package registrar
+
+import (
+	"pbx/store"
+)
+
+// commit queues a REGISTER's changes for the group commit and applies them
+// to the cached registration state of the device, in that order and under
+// the username's lock (h), so the cache follows the order of the commits.
+//
+// It returns the channel the commit's result arrives on when the answer
+// must wait for it: a binding added, changed or removed is answered once it
+// is persisted. When every change is a refresh (the same contact, route and
+// parameters, a later expiry: BindingChange.Refresh) it returns nil and the
+// 200 goes at once: a refresh lost in a crash leaves the binding with the
+// expiry it had, still live, and the device refreshes it again. A failed
+// commit drops the device's cached state (the next REGISTER reads the
+// database) and, for refreshes, is logged.
+func (r *Registrar) commit(h *held, da store.DeviceAuth, current []store.Binding, changes []store.BindingChange) (<-chan error, error) {
+	var wait chan error
+	for _, c := range changes {
+		if !c.Refresh {
+			wait = make(chan error, 1)
+			break
+		}
+	}
+	l, user, cached := h.lock, h.user, h.cache
+	if l != nil {
+		l.pending.Add(1)
+	}
+	err := r.writer.enqueue(changes, func(err error) {
+		if err != nil && cached {
+			r.cache.drop(user)
+		}
+		if l != nil {
+			l.pending.Add(-1)
+		}
+		if wait != nil {
+			wait <- err
+		} else if err != nil {
+			r.log.Error("register: write refreshed bindings", "device_id", da.Device.ID, "tenant_id", da.Tenant.ID, "error", err)
+		}
+	})
+	if err != nil {
+		if l != nil {
+			l.pending.Add(-1)
+		}
+		return nil, err
+	}
+	if cached {
+		r.cache.put(user, h.gen, da, current)
+	}
+	return wait, nil
+}
+
+// sameRoute reports whether binding b, registered again, reaches the device
+// as old did: a refresh, which rewrites only the Call-ID, CSeq and times.
+func sameRoute(old, b store.Binding) bool {
+	return old.Source == b.Source && old.Transport == b.Transport && old.UserAgent == b.UserAgent && old.Path == b.Path &&
+		old.Instance == b.Instance && old.Push == b.Push && old.Location == b.Location
+}
