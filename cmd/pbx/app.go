@@ -124,7 +124,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		TrustedProxies: cfg.TrustedProxies}, log,
 		registrar.Metrics{Registered: m.Registrations.Inc, Unregistered: m.Unregistrations.Inc,
 			AuthFailure: func(r string) { m.AuthFailures.WithLabelValues(r).Inc() }})
-	a.sip.Handle(sip.REGISTER, a.regis.HandleRegister)
+	a.sip.HandleStateless(sip.REGISTER, a.regis.HandleRegister)
 	a.guard.Exempt = a.exemptSource
 	if err := a.setupCalls(); err != nil {
 		a.close()

@@ -31,6 +31,9 @@ type badInput struct {
 	blocked func(ip netip.Addr) bool
 	udpConn *net.UDPConn
 	readers map[net.Addr]*udpReader // by udpReader.local; fixed before serving
+	// stateless are the methods answered without a transaction over UDP
+	// (HandleStateless); fixed before serving.
+	stateless []statelessRoute
 }
 
 // udpReader is one reading goroutine's view of the shared UDP socket.
@@ -74,6 +77,9 @@ func (b *badInput) filter(info sip.TransportReadProps, data []byte) ([]byte, err
 			r.mu.Lock()
 			r.last = ra.AddrPort()
 			r.mu.Unlock()
+		}
+		if len(b.stateless) > 0 && b.takeStateless(info, data) {
+			return nil, nil
 		}
 	}
 	return data, nil

@@ -1,0 +1,92 @@
+package sipserver
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// HandleStateless is Handle for a method whose requests over UDP are
+// answered without a server transaction, as Kamailio's registrar answers
+// REGISTER: each datagram is parsed and handed to the handler by the UDP
+// listener itself, before sipgo's transaction layer sees it, and each
+// answer leaves once, from the listener, to the address the request came
+// from. A retransmitted request is handled again; the handler must give
+// it the same answer (a REGISTER applied twice has the effect of one).
+// sipgo would create a transaction (channels, a state machine, a map entry,
+// a goroutine and, once answered, Timer J's 32 s of memory) for each, only
+// for RespondStateless to drop it. Requests over TCP and TLS, and datagrams
+// that do not parse, go through sipgo as before. Call it before Start.
+func (s *Server) HandleStateless(method sip.RequestMethod, h sipgo.RequestHandler) {
+	s.Handle(method, h)
+	s.bad.stateless = append(s.bad.stateless, statelessRoute{prefix: []byte(string(method) + " "), h: s.wrap(h)})
+}
+
+type statelessRoute struct {
+	prefix []byte
+	h      sipgo.RequestHandler
+}
+
+// takeStateless handles a datagram of a stateless method and reports
+// whether it did.
+func (b *badInput) takeStateless(info sip.TransportReadProps, data []byte) bool {
+	var h sipgo.RequestHandler
+	for _, r := range b.stateless {
+		if bytes.HasPrefix(data, r.prefix) {
+			h = r.h
+			break
+		}
+	}
+	ra, ok := info.RemoteAddr.(*net.UDPAddr)
+	if h == nil || !ok || b.udpConn == nil {
+		return false
+	}
+	msg, err := sip.ParseMessage(data) // copies what it keeps: the buffer is the reader's
+	if err != nil {
+		return false // sipgo parses it again and reports it (parseFailed)
+	}
+	req, ok := msg.(*sip.Request)
+	if !ok {
+		return false
+	}
+	src := ra.AddrPort()
+	req.SetTransport("UDP")
+	req.SetSource(src.String())
+	go h(req, &udpTx{conn: b.udpConn, to: netip.AddrPortFrom(src.Addr().Unmap(), src.Port())})
+	return true
+}
+
+// udpTx is the stand-in transaction of a request handled statelessly: it
+// is over from the start, and each answer is one datagram.
+type udpTx struct {
+	conn *net.UDPConn
+	to   netip.AddrPort
+}
+
+var (
+	overChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+	bufs     = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
+
+func (t *udpTx) Respond(res *sip.Response) error {
+	buf := bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(buf)
+	buf.Reset()
+	res.StringWrite(buf)
+	if buf.Len() > sip.UDPMTUSize-200 {
+		return sip.ErrUDPMTUCongestion
+	}
+	_, err := t.conn.WriteToUDPAddrPort(buf.Bytes(), t.to)
+	return err
+}
+
+func (t *udpTx) Terminate()                         {}
+func (t *udpTx) OnTerminate(sip.FnTxTerminate) bool { return false }
+func (t *udpTx) Done() <-chan struct{}              { return overChan }
+func (t *udpTx) Err() error                         { return nil }
+func (t *udpTx) Acks() <-chan *sip.Request          { return nil }
+func (t *udpTx) OnCancel(sip.FnTxCancel) bool       { return false }
