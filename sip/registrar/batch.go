@@ -22,6 +22,10 @@ type batchWriter struct {
 	busy    bool
 	closed  bool
 	idle    *sync.Cond
+	// The slices of the batch before, reused for the next: a storm's
+	// batches would otherwise grow new ones by appending, each time.
+	sparePending []store.BindingChange
+	spareWaiters []func(error)
 }
 
 func newBatchWriter(st Store) *batchWriter {
@@ -72,7 +76,8 @@ func (w *batchWriter) run() {
 			return
 		}
 		batch, waiters := w.pending, w.waiters
-		w.pending, w.waiters = nil, nil
+		w.pending, w.waiters = w.sparePending, w.spareWaiters
+		w.sparePending, w.spareWaiters = nil, nil
 		w.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), maxWriteTime)
 		err := w.st.ApplyBindings(ctx, batch)
@@ -80,6 +85,11 @@ func (w *batchWriter) run() {
 		for _, done := range waiters {
 			done(err)
 		}
+		clear(batch) // what they hold may go
+		clear(waiters)
+		w.mu.Lock()
+		w.sparePending, w.spareWaiters = batch[:0], waiters[:0]
+		w.mu.Unlock()
 	}
 }
 

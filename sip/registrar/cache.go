@@ -51,8 +51,8 @@ const cacheLocks = 1024
 
 type regEntry struct {
 	gen      uint64
-	da       store.DeviceAuth
-	bindings []store.Binding // never changed once stored: readers copy
+	da       *store.DeviceAuth // shared by the entries of one read: never changed
+	bindings []store.Binding  // never changed once stored: readers copy
 }
 
 // userLock serialises the REGISTERs of the usernames that hash to it.
@@ -76,7 +76,8 @@ type held struct {
 	user  string
 	lock  *userLock
 	gen   uint64
-	cache bool // the generation allows keeping what the request leaves
+	cache bool              // the generation allows keeping what the request leaves
+	da    *store.DeviceAuth // as read, for the entry the request leaves
 }
 
 func (h *held) unlock() {
@@ -103,7 +104,8 @@ func (c *regCache) load(ctx context.Context, st Store, user string, now time.Tim
 		e := c.m[user]
 		c.mu.Unlock()
 		if e != nil && e.gen == gen {
-			return e.da, live(e.bindings, now), nil
+			h.da = e.da
+			return *e.da, live(e.bindings, now), nil
 		}
 		if l.pending.Load() == 0 {
 			break
@@ -116,7 +118,8 @@ func (c *regCache) load(ctx context.Context, st Store, user string, now time.Tim
 		h.unlock()
 		return da, bs, err
 	}
-	c.put(user, h.gen, da, bs)
+	h.da = &da
+	c.put(user, h.gen, h.da, bs)
 	return da, live(bs, now), nil
 }
 
@@ -132,7 +135,7 @@ func live(bs []store.Binding, now time.Time) []store.Binding {
 	return out
 }
 
-func (c *regCache) put(user string, gen uint64, da store.DeviceAuth, bs []store.Binding) {
+func (c *regCache) put(user string, gen uint64, da *store.DeviceAuth, bs []store.Binding) {
 	c.mu.Lock()
 	c.m[user] = &regEntry{gen: gen, da: da, bindings: bs}
 	c.mu.Unlock()

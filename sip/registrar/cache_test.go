@@ -17,7 +17,7 @@ import (
 // sqliteRegistrar is a registrar on a real SQLite store (which lets it keep
 // registration state) with device "alice" (password "pw") of tenant
 // acme.test, on an injected clock; other is a second active licence.
-func sqliteRegistrar(t *testing.T) (r *Registrar, st *store.Store, da store.DeviceAuth, other store.User, clock *time.Time) {
+func sqliteRegistrar(t testing.TB) (r *Registrar, st *store.Store, da store.DeviceAuth, other store.User, clock *time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "pbx.db"), SecretKey: fixedKey})

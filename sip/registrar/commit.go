@@ -25,6 +25,7 @@ func (r *Registrar) commit(h *held, da store.DeviceAuth, current []store.Binding
 		}
 	}
 	l, user, cached := h.lock, h.user, h.cache
+	devID, tenID := da.Device.ID, da.Tenant.ID // not da: the closure would copy it to the heap
 	if l != nil {
 		l.pending.Add(1)
 	}
@@ -38,7 +39,7 @@ func (r *Registrar) commit(h *held, da store.DeviceAuth, current []store.Binding
 		if wait != nil {
 			wait <- err
 		} else if err != nil {
-			r.log.Error("register: write refreshed bindings", "device_id", da.Device.ID, "tenant_id", da.Tenant.ID, "error", err)
+			r.log.Error("register: write refreshed bindings", "device_id", devID, "tenant_id", tenID, "error", err)
 		}
 	})
 	if err != nil {
@@ -48,7 +49,7 @@ func (r *Registrar) commit(h *held, da store.DeviceAuth, current []store.Binding
 		return nil, err
 	}
 	if cached {
-		r.cache.put(user, h.gen, da, current)
+		r.cache.put(user, h.gen, h.da, current)
 	}
 	return wait, nil
 }

@@ -19,6 +19,7 @@ import (
 	"hash"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +52,7 @@ type Authenticator struct {
 	Algorithms []string                         // offered in this order of preference, unless the realm has its own
 	clock      atomic.Pointer[func() time.Time] // nil: time.Now
 	realms     atomic.Pointer[map[string][]string]
+	macs       sync.Pool // of the nonces' HMAC, keyed: keying one costs more than using it
 }
 
 // ParseAlgorithms reads a comma-separated list of digest algorithms in order
@@ -112,21 +114,35 @@ func (a *Authenticator) nonce() string {
 	var b [8 + 8 + 16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(a.now().UnixNano()))
 	rand.Read(b[8:16])
-	m := hmac.New(sha256.New, a.key)
-	m.Write(b[:16])
-	copy(b[16:], m.Sum(nil)[:16])
+	a.mac(b[:16], b[16:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// mac writes the first 16 bytes of the HMAC of msg to out.
+func (a *Authenticator) mac(msg, out []byte) {
+	m, _ := a.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, a.key)
+	}
+	m.Reset()
+	m.Write(msg)
+	var sum [sha256.Size]byte
+	copy(out, m.Sum(sum[:0])[:16])
+	a.macs.Put(m)
 }
 
 // checkNonce reports whether the nonce was issued by us and is still fresh.
 func (a *Authenticator) checkNonce(n string) error {
-	b, err := base64.RawURLEncoding.DecodeString(n)
-	if err != nil || len(b) != 32 {
+	var b [32]byte
+	if base64.RawURLEncoding.DecodedLen(len(n)) != len(b) {
 		return ErrBadNonce
 	}
-	m := hmac.New(sha256.New, a.key)
-	m.Write(b[:16])
-	if !hmac.Equal(m.Sum(nil)[:16], b[16:]) {
+	if k, err := base64.RawURLEncoding.Decode(b[:], []byte(n)); err != nil || k != len(b) {
+		return ErrBadNonce
+	}
+	var sum [16]byte
+	a.mac(b[:16], sum[:])
+	if !hmac.Equal(sum[:], b[16:]) {
 		return ErrBadNonce
 	}
 	issued := time.Unix(0, int64(binary.BigEndian.Uint64(b[:8])))
@@ -159,31 +175,31 @@ func (a *Authenticator) Verify(c *digest.Credentials, method, realm, ha1md5, ha1
 	if c.Realm != realm {
 		return ErrRealm
 	}
-	var h hash.Hash
 	var ha1 string
 	alg := strings.ToUpper(c.Algorithm)
 	switch alg {
 	case "", MD5:
-		h, ha1, alg = md5.New(), ha1md5, MD5
+		ha1, alg = ha1md5, MD5
 	case SHA256:
-		h, ha1 = sha256.New(), ha1sha256
+		ha1 = ha1sha256
 	default:
 		return ErrMalformed
 	}
 	if !slices.Contains(a.AlgorithmsFor(realm), alg) {
 		return ErrAlgorithm
 	}
-	ha2 := hexHash(h, method+":"+c.URI)
-	var want string
+	var ha2b, wantb [2 * sha256.Size]byte
+	ha2 := hexDigest(alg, ha2b[:0], nil, method, ":", c.URI)
+	var want []byte
 	switch c.QOP {
 	case "":
-		want = hexHash(h, ha1+":"+c.Nonce+":"+ha2)
+		want = hexDigest(alg, wantb[:0], ha2, ha1, ":", c.Nonce, ":")
 	case "auth":
-		want = hexHash(h, ha1+":"+c.Nonce+":"+ncString(c.Nc)+":"+c.Cnonce+":auth:"+ha2)
+		want = hexDigest(alg, wantb[:0], ha2, ha1, ":", c.Nonce, ":", ncString(c.Nc), ":", c.Cnonce, ":auth:")
 	default:
 		return ErrMalformed
 	}
-	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(c.Response))) != 1 {
+	if subtle.ConstantTimeCompare(want, []byte(strings.ToLower(c.Response))) != 1 {
 		return ErrMismatch
 	}
 	// The password is right; a nonce that expired or that another key issued
@@ -205,8 +221,19 @@ func ncString(nc int) string {
 	return string(b[:])
 }
 
-func hexHash(h hash.Hash, s string) string {
-	h.Reset()
-	h.Write([]byte(s))
-	return hex.EncodeToString(h.Sum(nil))
+// hexDigest appends to dst the lower-case hex of the alg hash of parts
+// followed by tail. It works in stack buffers: a REGISTER computes two.
+func hexDigest(alg string, dst, tail []byte, parts ...string) []byte {
+	var in [512]byte
+	b := in[:0]
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	b = append(b, tail...)
+	if alg == SHA256 {
+		sum := sha256.Sum256(b)
+		return hex.AppendEncode(dst, sum[:])
+	}
+	sum := md5.Sum(b)
+	return hex.AppendEncode(dst, sum[:])
 }

@@ -3,6 +3,7 @@ package sipauth
 import (
 	"crypto/md5"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"hash"
 	"strings"
@@ -13,10 +14,12 @@ import (
 )
 
 func ha1(alg, user, realm, pw string) string {
+	h := md5New()
 	if alg == SHA256 {
-		return hexHash(sha256New(), user+":"+realm+":"+pw)
+		h = sha256New()
 	}
-	return hexHash(md5New(), user+":"+realm+":"+pw)
+	h.Write([]byte(user + ":" + realm + ":" + pw))
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func TestVerify(t *testing.T) {

@@ -33,7 +33,11 @@ type badInput struct {
 	readers map[net.Addr]*udpReader // by udpReader.local; fixed before serving
 	// stateless are the methods answered without a transaction over UDP
 	// (HandleStateless); fixed before serving.
-	stateless []statelessRoute
+	stateless      []statelessRoute
+	startStateless sync.Once
+	stopOnce       sync.Once
+	jobs           chan statelessJob
+	handlers       sync.WaitGroup
 }
 
 // udpReader is one reading goroutine's view of the shared UDP socket.

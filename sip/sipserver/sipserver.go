@@ -494,6 +494,7 @@ func (s *Server) Close() error {
 	}
 	errs = append(errs, s.UA.Close())
 	s.wg.Wait()
+	s.bad.stopStateless()
 	return errors.Join(errs...)
 }
 

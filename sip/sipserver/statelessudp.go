@@ -21,9 +21,52 @@ import (
 // a goroutine and, once answered, Timer J's 32 s of memory) for each, only
 // for RespondStateless to drop it. Requests over TCP and TLS, and datagrams
 // that do not parse, go through sipgo as before. Call it before Start.
+//
+// The requests are handled by a fixed set of goroutines; when all are busy
+// the listener waits, the socket's buffer fills and the kernel drops what
+// does not fit, rather than a goroutine being parked per datagram of a
+// storm.
 func (s *Server) HandleStateless(method sip.RequestMethod, h sipgo.RequestHandler) {
 	s.Handle(method, h)
 	s.bad.stateless = append(s.bad.stateless, statelessRoute{prefix: []byte(string(method) + " "), h: s.wrap(h)})
+	s.bad.startStateless.Do(func() {
+		s.bad.jobs = make(chan statelessJob, statelessQueue)
+		s.bad.handlers.Add(statelessHandlers)
+		for range statelessHandlers {
+			go s.bad.handle()
+		}
+	})
+}
+
+// statelessHandlers bounds the requests handled at once: enough for those
+// that wait for a database commit (a REGISTER that adds a binding) while
+// others are worked on.
+const (
+	statelessHandlers = 256
+	statelessQueue    = 1024
+)
+
+type statelessJob struct {
+	h   sipgo.RequestHandler
+	req *sip.Request
+	tx  *udpTx
+}
+
+func (b *badInput) handle() {
+	defer b.handlers.Done()
+	for j := range b.jobs {
+		j.h(j.req, j.tx)
+	}
+}
+
+// stopStateless ends the handlers once the listeners have stopped.
+func (b *badInput) stopStateless() {
+	b.stopOnce.Do(func() {
+		if b.jobs != nil {
+			close(b.jobs)
+			b.handlers.Wait()
+		}
+	})
 }
 
 type statelessRoute struct {
@@ -56,7 +99,7 @@ func (b *badInput) takeStateless(info sip.TransportReadProps, data []byte) bool 
 	src := ra.AddrPort()
 	req.SetTransport("UDP")
 	req.SetSource(src.String())
-	go h(req, &udpTx{conn: b.udpConn, to: netip.AddrPortFrom(src.Addr().Unmap(), src.Port())})
+	b.jobs <- statelessJob{h: h, req: req, tx: &udpTx{conn: b.udpConn, to: netip.AddrPortFrom(src.Addr().Unmap(), src.Port())}}
 	return true
 }
 
