@@ -52,7 +52,7 @@ const cacheLocks = 1024
 type regEntry struct {
 	gen      uint64
 	da       *store.DeviceAuth // shared by the entries of one read: never changed
-	bindings []store.Binding  // never changed once stored: readers copy
+	bindings []store.Binding   // never changed once stored: readers copy
 }
 
 // userLock serialises the REGISTERs of the usernames that hash to it.
