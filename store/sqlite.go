@@ -15,7 +15,7 @@ import (
 // another has written, and with bindings and call records written many
 // times a second every read would otherwise copy its pages in again with a
 // system call each.
-func openSQLite(path string) (w, r *sql.DB, err error) {
+func openSQLite(path string) (w, r *sql.DB, gens *tableGens, err error) {
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)", "mmap_size(1073741824)"} {
 		q.Add("_pragma", p)
@@ -23,12 +23,13 @@ func openSQLite(path string) (w, r *sql.DB, err error) {
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
 	drv := &sqlite.Driver{}
-	w = sql.OpenDB(stmtCacheConnector{drv: drv, dsn: dsn})
+	gens = newTableGens()
+	w = sql.OpenDB(stmtCacheConnector{drv: drv, dsn: dsn, gens: gens})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	r = sql.OpenDB(stmtCacheConnector{drv: drv, dsn: dsn})
+	r = sql.OpenDB(stmtCacheConnector{drv: drv, dsn: dsn, gens: gens})
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return w, r, nil
+	return w, r, gens, nil
 }

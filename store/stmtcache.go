@@ -22,8 +22,9 @@ const maxCachedStmts = 256
 
 // stmtCacheConnector hands out SQLite connections with a statement cache.
 type stmtCacheConnector struct {
-	drv driver.Driver
-	dsn string
+	drv  driver.Driver
+	dsn  string
+	gens *tableGens // told of every committed write
 }
 
 func (c stmtCacheConnector) Driver() driver.Driver { return c.drv }
@@ -38,7 +39,7 @@ func (c stmtCacheConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		conn.Close()
 		return nil, errUnexpectedConn
 	}
-	return &stmtCacheConn{sqliteConn: inner, stmts: map[string]*cachedStmt{}}, nil
+	return &stmtCacheConn{sqliteConn: inner, stmts: map[string]*cachedStmt{}, gens: c.gens}, nil
 }
 
 // sqliteConn is what the SQLite driver's connection implements and the
@@ -59,6 +60,87 @@ type sqliteConn interface {
 type stmtCacheConn struct {
 	sqliteConn
 	stmts map[string]*cachedStmt
+	gens  *tableGens
+	// In a transaction, the writes are told when it ends.
+	inTx    bool
+	pending []written
+}
+
+// wrote tells the table counts of a write, now or when the transaction
+// ends. A failed statement is told too: telling too often costs a cache
+// miss, never a stale read.
+func (c *stmtCacheConn) wrote(w written) {
+	switch {
+	case w.none():
+	case c.inTx:
+		c.pending = append(c.pending, w)
+	default:
+		c.gens.bump(w)
+	}
+}
+
+func (c *stmtCacheConn) endTx() {
+	for _, w := range c.pending {
+		c.gens.bump(w)
+	}
+	c.pending = c.pending[:0]
+	c.inTx = false
+}
+
+func (c *stmtCacheConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.sqliteConn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.inTx = true
+	return genTx{Tx: tx, c: c}, nil
+}
+
+// genTx tells the transaction's writes once it has ended.
+type genTx struct {
+	driver.Tx
+	c *stmtCacheConn
+}
+
+func (t genTx) Commit() error {
+	defer t.c.endTx()
+	return t.Tx.Commit()
+}
+
+func (t genTx) Rollback() error {
+	defer t.c.endTx()
+	return t.Tx.Rollback()
+}
+
+// PrepareContext prepares a statement whose runs are told to the table
+// counts.
+func (c *stmtCacheConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	st, err := c.sqliteConn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := st.(stmtContext)
+	if !ok {
+		st.Close()
+		return nil, errUnexpectedConn
+	}
+	return genStmt{stmtContext: sc, c: c, w: writtenBy(q)}, nil
+}
+
+type genStmt struct {
+	stmtContext
+	c *stmtCacheConn
+	w written
+}
+
+func (s genStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	defer s.c.wrote(s.w)
+	return s.stmtContext.ExecContext(ctx, args)
+}
+
+func (s genStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	defer s.c.wrote(s.w)
+	return s.stmtContext.QueryContext(ctx, args)
 }
 
 // cachedStmt is a compiled statement and whether rows of it are open: the
@@ -90,6 +172,8 @@ func (c *stmtCacheConn) stmt(ctx context.Context, q string) *cachedStmt {
 	if err != nil {
 		return nil
 	}
+	// (the connection's own PrepareContext, not the wrapper's: runs are
+	// told by QueryContext and ExecContext)
 	sc, ok := st.(stmtContext)
 	if !ok {
 		st.Close()
@@ -101,6 +185,7 @@ func (c *stmtCacheConn) stmt(ctx context.Context, q string) *cachedStmt {
 }
 
 func (c *stmtCacheConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	defer c.wrote(writtenBy(q))
 	cs := c.stmt(ctx, q)
 	if cs == nil || !cs.busy.CompareAndSwap(false, true) {
 		return c.sqliteConn.QueryContext(ctx, q, args)
@@ -114,6 +199,7 @@ func (c *stmtCacheConn) QueryContext(ctx context.Context, q string, args []drive
 }
 
 func (c *stmtCacheConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	defer c.wrote(writtenBy(q))
 	cs := c.stmt(ctx, q)
 	if cs == nil || !cs.busy.CompareAndSwap(false, true) {
 		return c.sqliteConn.ExecContext(ctx, q, args)

@@ -9,13 +9,19 @@ import (
 )
 
 func openSQLiteTest(t *testing.T) *Store {
+	s, _ := openSQLiteTestAt(t)
+	return s
+}
+
+func openSQLiteTestAt(t *testing.T) (*Store, string) {
 	t.Helper()
-	s, err := Open(context.Background(), Options{Path: filepath.Join(t.TempDir(), "pbx.db"), SecretKey: testKey()})
+	path := filepath.Join(t.TempDir(), "pbx.db")
+	s, err := Open(context.Background(), Options{Path: path, SecretKey: testKey()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s
+	return s, path
 }
 
 // cachedCount is the number of statements the connection keeps compiled.
