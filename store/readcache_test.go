@@ -112,14 +112,14 @@ func TestReadCacheSeesEveryWriteThroughTheStore(t *testing.T) {
 // Which tables a statement writes.
 func TestWrittenTables(t *testing.T) {
 	for q, want := range map[string]string{
-		`SELECT a FROM users WHERE id = ?`:                                           "",
-		`INSERT INTO cdrs(id) VALUES (?)`:                                            "cdrs",
+		`SELECT a FROM users WHERE id = ?`:                                          "",
+		`INSERT INTO cdrs(id) VALUES (?)`:                                           "cdrs",
 		`INSERT INTO registrations(a) VALUES (?) ON CONFLICT (a) DO UPDATE SET b=1`: "registrations",
-		`UPDATE OR IGNORE users SET dnd = 1`:                                         "users",
-		`update tenants set name = ?`:                                                "tenants",
-		`DELETE FROM devices WHERE id = ?`:                                           "devices",
-		`CREATE TABLE x (a INT)`:                                                     "*",
-		`INSERT INTO`:                                                                "*",
+		`UPDATE OR IGNORE users SET dnd = 1`:                                        "users",
+		`update tenants set name = ?`:                                               "tenants",
+		`DELETE FROM devices WHERE id = ?`:                                          "devices",
+		`CREATE TABLE x (a INT)`:                                                    "*",
+		`INSERT INTO`:                                                               "*",
 	} {
 		w := parseWritten(q)
 		got := ""
