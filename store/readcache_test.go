@@ -109,6 +109,38 @@ func TestReadCacheSeesEveryWriteThroughTheStore(t *testing.T) {
 	}
 }
 
+// A delete is seen in the tables its foreign keys change: a licence
+// removed from the tenant leaves the hunt groups it was a member of.
+func TestReadCacheSeesCascadedDeletes(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLiteTest(t)
+	ten, err := s.CreateTenant(ctx, Tenant{Name: "Acme", Domain: "acme.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, ext := range []string{"201", "202"} {
+		u, err := s.CreateUser(ctx, User{TenantID: ten.ID, FirstName: "U", LastName: ext, Licence: LicenceFull, Extension: ext})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	if _, err := s.CreateHuntGroup(ctx, HuntGroup{TenantID: ten.ID, Name: "Sales", Extension: "600", Strategy: "ring_all", Members: ids}); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := s.HuntGroupByExtension(ctx, ten.ID, "600"); err != nil || len(g.Members) != 2 {
+		t.Fatalf("group: %+v %v", g, err)
+	}
+	if err := s.TerminateUser(ctx, ten.ID, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.HuntGroupByExtension(ctx, ten.ID, "600")
+	if err != nil || len(g.Members) != 1 || g.Members[0] != ids[0] {
+		t.Fatalf("after the licence's removal the group has %v (%v), want only %s", g.Members, err, ids[0])
+	}
+}
+
 // Which tables a statement writes.
 func TestWrittenTables(t *testing.T) {
 	for q, want := range map[string]string{

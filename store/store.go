@@ -95,6 +95,12 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if gens != nil {
+		if err := gens.readCascades(ctx, r); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("store: read foreign keys: %w", err)
+		}
+	}
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, err

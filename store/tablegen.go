@@ -1,6 +1,9 @@
 package store
 
 import (
+	"context"
+	"database/sql"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +20,10 @@ type tableGens struct {
 	mu  sync.RWMutex
 	m   map[string]*atomic.Uint64
 	all atomic.Uint64 // moves every table's count
+	// cascades lists, per table, the tables whose rows a delete in it
+	// deletes or changes through foreign keys (ON DELETE CASCADE or SET
+	// NULL), transitively; set once at Open, before any other use.
+	cascades map[string][]string
 }
 
 func newTableGens() *tableGens { return &tableGens{m: map[string]*atomic.Uint64{}} }
@@ -45,7 +52,70 @@ func (g *tableGens) bump(w written) {
 	}
 	for _, t := range w.tables {
 		g.counter(t).Add(1)
+		if w.delete {
+			for _, c := range g.cascades[t] {
+				g.counter(c).Add(1)
+			}
+		}
 	}
+}
+
+// readCascades reads the foreign keys of the schema into g.cascades.
+func (g *tableGens) readCascades(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	children := map[string][]string{} // parent -> tables referencing it
+	for _, t := range tables {
+		fks, err := db.QueryContext(ctx, `SELECT "table" FROM pragma_foreign_key_list(?)`, t)
+		if err != nil {
+			return err
+		}
+		for fks.Next() {
+			var parent string
+			if err := fks.Scan(&parent); err != nil {
+				fks.Close()
+				return err
+			}
+			children[strings.ToLower(parent)] = append(children[strings.ToLower(parent)], strings.ToLower(t))
+		}
+		fks.Close()
+		if err := fks.Err(); err != nil {
+			return err
+		}
+	}
+	// Every table below a parent, whatever the action: RESTRICT and NO
+	// ACTION would have failed the delete, which costs a cache miss.
+	g.cascades = map[string][]string{}
+	for parent := range children {
+		seen := map[string]bool{parent: true}
+		stack := slices.Clone(children[parent])
+		for len(stack) > 0 {
+			c := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if seen[c] {
+				continue
+			}
+			seen[c] = true
+			g.cascades[parent] = append(g.cascades[parent], c)
+			stack = append(stack, children[c]...)
+		}
+	}
+	return nil
 }
 
 // sum is a number that grows whenever one of tables is written. Read it
@@ -63,6 +133,7 @@ func (g *tableGens) sum(tables []string) uint64 {
 type written struct {
 	tables []string
 	all    bool
+	delete bool // a DELETE: the tables' foreign-key children change too
 }
 
 func (w written) none() bool { return !w.all && len(w.tables) == 0 }
@@ -108,6 +179,8 @@ func parseWritten(q string) written {
 			return written{all: true}
 		case "into": // INSERT [OR x] INTO t, REPLACE INTO t
 			add(i + 1)
+		case "replace": // replaces a conflicting row: deletes it first
+			w.delete = true
 		case "update":
 			// UPDATE [OR x] t SET; not ON CONFLICT ... DO UPDATE SET.
 			j := i + 1
@@ -119,6 +192,7 @@ func parseWritten(q string) written {
 			}
 			add(j)
 		case "delete": // DELETE FROM t
+			w.delete = true
 			add(i + 2)
 		}
 	}
