@@ -175,8 +175,9 @@ const (
 // DeviceAuthByUsername returns the device with this SIP username with its
 // licence and tenant, for digest authentication.
 func (s *Store) DeviceAuthByUsername(ctx context.Context, username string) (DeviceAuth, error) {
-	row := s.stDeviceAuth.QueryRowContext(ctx, username)
-	return scanDeviceAuth(row)
+	return cached(&s.cache, "deviceauth\x00"+username, deviceAuthTables, cloneDeviceAuth, func() (DeviceAuth, error) {
+		return scanDeviceAuth(s.stDeviceAuth.QueryRowContext(ctx, username))
+	})
 }
 
 func scanDeviceAuth(row interface{ Scan(...any) error }, extra ...any) (DeviceAuth, error) {

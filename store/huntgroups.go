@@ -195,6 +195,12 @@ func (s *Store) HuntGroup(ctx context.Context, tenantID, id string) (HuntGroup, 
 
 // HuntGroupByExtension returns the tenant's hunt group with this extension.
 func (s *Store) HuntGroupByExtension(ctx context.Context, tenantID, ext string) (HuntGroup, error) {
+	return cached(&s.cache, "groupext\x00"+tenantID+"\x00"+ext, huntGroupTables, cloneHuntGroup, func() (HuntGroup, error) {
+		return s.huntGroupByExtension(ctx, tenantID, ext)
+	})
+}
+
+func (s *Store) huntGroupByExtension(ctx context.Context, tenantID, ext string) (HuntGroup, error) {
 	g, err := scanHuntGroup(s.r.QueryRowContext(ctx, `SELECT `+huntGroupCols+` FROM hunt_groups WHERE tenant_id=? AND extension=?`, tenantID, ext))
 	if err != nil {
 		return g, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"strings"
 	"time"
 )
@@ -47,6 +48,19 @@ func (s *Store) SetRecordingPolicy(ctx context.Context, tenantID string, k Polic
 // without a policy are missing from the map). It is one query, made once
 // per bridged call.
 func (s *Store) RecordingPolicies(ctx context.Context, tenantID string, keys []PolicyKey) (map[PolicyKey]string, error) {
+	var key strings.Builder
+	key.WriteString("recpolicies\x00" + tenantID)
+	for _, k := range keys {
+		key.WriteString("\x00" + k.Kind + "\x00" + k.ID)
+	}
+	return cached(&s.cache, key.String(), recordingPolicyTables, maps.Clone, func() (map[PolicyKey]string, error) {
+		return s.recordingPolicies(ctx, tenantID, keys)
+	})
+}
+
+var recordingPolicyTables = []string{"recording_policies"}
+
+func (s *Store) recordingPolicies(ctx context.Context, tenantID string, keys []PolicyKey) (map[PolicyKey]string, error) {
 	out := map[PolicyKey]string{}
 	if len(keys) == 0 {
 		return out, nil

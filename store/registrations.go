@@ -144,8 +144,10 @@ func (s *Store) DeviceBindings(ctx context.Context, deviceID string, now time.Ti
 
 // UserBindings lists the unexpired bindings of every device of a licence.
 func (s *Store) UserBindings(ctx context.Context, userID string, now time.Time) ([]Binding, error) {
-	return scanBindings(s.r.QueryContext(ctx, `SELECT `+bindingCols+` FROM registrations WHERE device_id IN (SELECT id FROM devices WHERE user_id = ?)
+	return s.cachedBindings(ctx, userID, now, func(now time.Time) ([]Binding, error) {
+		return scanBindings(s.r.QueryContext(ctx, `SELECT `+bindingCols+` FROM registrations WHERE device_id IN (SELECT id FROM devices WHERE user_id = ?)
 		AND expires_at > ? ORDER BY device_id, contact`, userID, now.UnixMilli()))
+	})
 }
 
 // TenantBindings lists the unexpired bindings of a tenant.

@@ -59,6 +59,7 @@ type Store struct {
 	regGen atomic.Uint64 // see RegistrationGeneration
 
 	trunks trunkCache // source matcher of TrunkBySource
+	cache  readCache  // hot reads of the call path (SQLite only)
 }
 
 // Open opens (creating if needed) the database and applies migrations.
@@ -82,19 +83,26 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	}
 	d := sqliteDialect
 	var w, r *sql.DB
+	var gens *tableGens
 	if opt.URL != "" {
 		d = postgresDialect
 		w, r, err = openPostgres(opt.URL)
 	} else {
-		w, r, err = openSQLite(opt.Path)
+		w, r, gens, err = openSQLite(opt.Path)
 	}
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{w: w, r: r, d: d, aead: aead}
+	s := &Store{w: w, r: r, d: d, aead: aead, cache: readCache{gens: gens}}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if gens != nil {
+		if err := gens.readCascades(ctx, r); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("store: read foreign keys: %w", err)
+		}
 	}
 	if err := s.prepare(ctx); err != nil {
 		s.Close()

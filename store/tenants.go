@@ -70,7 +70,7 @@ func scanTenant(row interface{ Scan(...any) error }) (Tenant, error) {
 
 // Tenant returns the tenant with this id.
 func (s *Store) Tenant(ctx context.Context, id string) (Tenant, error) {
-	return scanTenant(s.r.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants WHERE id = ?`, id))
+	return s.cachedTenant(ctx, id)
 }
 
 // TenantByDomain returns the tenant whose SIP domain is domain.

@@ -308,6 +308,8 @@ func (s *Store) TrunkByUsername(ctx context.Context, username string) (Trunk, er
 	if username == "" {
 		return Trunk{}, ErrNotFound
 	}
-	return scanTrunk(s.r.QueryRowContext(ctx, `SELECT `+trunkCols+` FROM trunks
+	return cached(&s.cache, "trunkuser\x00"+username, trunkTables, cloneTrunk, func() (Trunk, error) {
+		return scanTrunk(s.r.QueryRowContext(ctx, `SELECT `+trunkCols+` FROM trunks
 		WHERE username = ? AND password_enc IS NOT NULL ORDER BY created_at, id LIMIT 1`, username))
+	})
 }

@@ -113,12 +113,12 @@ func (s *Store) CreateUser(ctx context.Context, u User) (User, error) {
 
 // User returns a licence of a tenant.
 func (s *Store) User(ctx context.Context, tenantID, id string) (User, error) {
-	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	return s.cachedUser(ctx, tenantID, id)
 }
 
 // UserByExtension returns the full licence with this extension in a tenant.
 func (s *Store) UserByExtension(ctx context.Context, tenantID, ext string) (User, error) {
-	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE tenant_id = ? AND extension = ?`, tenantID, ext))
+	return s.cachedUserByExtension(ctx, tenantID, ext)
 }
 
 // Users lists a tenant's licences.
