@@ -79,7 +79,6 @@ func scanDevice(row interface{ Scan(...any) error }, extra ...any) (Device, erro
 // (provisioning must hand it to the phone). The licence's device limit is
 // enforced in the same transaction (ErrLimit).
 func (s *Store) CreateDevice(ctx context.Context, d Device, password string) (Device, error) {
-	defer s.registrationsChanged()
 	if d.ID == "" {
 		d.ID = NewID("dev")
 	}
@@ -269,7 +268,6 @@ func (s *Store) DeviceMACID(ctx context.Context, deviceID string) (string, error
 // RotateDeviceCredentials gives a device a new SIP password and drops its
 // bindings, so the phone must register again with the new secret.
 func (s *Store) RotateDeviceCredentials(ctx context.Context, tenantID, id, password string) error {
-	defer s.registrationsChanged()
 	sealed, err := s.encrypt(password)
 	if err != nil {
 		return err
@@ -295,7 +293,6 @@ func (s *Store) RotateDeviceCredentials(ctx context.Context, tenantID, id, passw
 
 // SetDeviceProvisioning replaces the provisioning credential of a device.
 func (s *Store) SetDeviceProvisioning(ctx context.Context, tenantID, id, username, ha1md5, ha1sha256 string, hash []byte) error {
-	defer s.registrationsChanged()
 	res, err := s.w.ExecContext(ctx, `UPDATE devices SET prov_username=?, prov_ha1_md5=?, prov_ha1_sha256=?, prov_password_hash=? WHERE tenant_id=? AND id=?`,
 		username, ha1md5, ha1sha256, hash, tenantID, id)
 	return affected(res, err)
@@ -303,7 +300,6 @@ func (s *Store) SetDeviceProvisioning(ctx context.Context, tenantID, id, usernam
 
 // DeleteDevice removes a device and its bindings.
 func (s *Store) DeleteDevice(ctx context.Context, tenantID, id string) error {
-	defer s.registrationsChanged()
 	res, err := s.w.ExecContext(ctx, `DELETE FROM devices WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	return affected(res, err)
 }

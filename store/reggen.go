@@ -1,23 +1,25 @@
 package store
 
-// RegistrationGeneration is a counter of the writes that can change what
-// DeviceRegistration returns other than the registrar's own binding writes
-// (ApplyBindings): a device created, deleted or given a new password, a
-// licence updated, suspended, reactivated or terminated, a tenant updated,
-// suspended or deleted, a site deleted (its users lose it), a binding removed
-// by the API or by a push service. It grows after the write has committed,
-// so a reader that notes it before reading the database and finds it
-// unchanged later knows its copy is still the database's, up to the
-// bindings that expired meanwhile (which a copy filters by time) and the
-// registrar's own writes (which it applies to its copy itself).
+// RegistrationGeneration is a number that grows with every committed write
+// that can change what DeviceRegistration returns other than the
+// registrar's own binding writes (ApplyBindings) and the deletion of
+// expired bindings: a write to the devices, users or tenants tables (as
+// the connections count them, see tablegen.go: a new password, a
+// suspension, a deleted device, licence or tenant, a deleted site's
+// users...) and a binding removed by a push service (DeletePushBinding).
+// A reader that notes it before reading the database and finds it
+// unchanged later knows its copy is still the database's, once it leaves
+// out the bindings expired meanwhile and applies the registrar's writes.
 //
 // ok is false on PostgreSQL: other nodes share that database and write
 // without this process knowing, so nothing read from it may be kept.
 func (s *Store) RegistrationGeneration() (gen uint64, ok bool) {
-	return s.regGen.Load(), s.d.name != "postgres"
+	if s.cache.gens == nil {
+		return 0, false
+	}
+	return s.cache.gens.sum(deviceAuthTables) + s.regGen.Load(), true
 }
 
-// registrationsChanged is deferred by every write RegistrationGeneration
-// counts; it runs after the write's commit (or failure, which costs a
-// re-read and nothing else).
+// registrationsChanged is deferred by the writes of bindings other than
+// the registrar's that RegistrationGeneration must count.
 func (s *Store) registrationsChanged() { s.regGen.Add(1) }

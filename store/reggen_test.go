@@ -9,7 +9,8 @@ import (
 // Every write that changes what DeviceRegistration returns, other than
 // ApplyBindings, grows RegistrationGeneration once it has committed; the
 // registrar keeps what it read only while the generation stays, and only
-// on SQLite (a PostgreSQL database is written by other nodes too).
+// on SQLite (a PostgreSQL database is written by other nodes too). Its own
+// writes leave the generation as it was.
 func TestRegistrationGeneration(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, db testDB) {
 		s := db.open(t)
@@ -28,6 +29,7 @@ func TestRegistrationGeneration(t *testing.T) {
 		}
 		var d Device
 		now := time.Now()
+		gens := func() uint64 { g, _ := s.RegistrationGeneration(); return g }
 		for _, w := range []struct {
 			name  string
 			write func() error
@@ -51,22 +53,32 @@ func TestRegistrationGeneration(t *testing.T) {
 			{"licence terminated", func() error { return s.TerminateUser(ctx, ten.ID, other.ID) }},
 			{"tenant deleted", func() error { return s.DeleteTenant(ctx, ten.ID) }},
 		} {
-			before, _ := s.RegistrationGeneration()
+			before := gens()
 			if err := w.write(); err != nil {
 				t.Fatalf("%s: %v", w.name, err)
 			}
-			if after, _ := s.RegistrationGeneration(); after <= before {
+			if after := gens(); after <= before && db.dialect == "sqlite" {
 				t.Errorf("%s: generation %d, then %d", w.name, before, after)
 			}
-		}
-		// The periodic reactivation with nothing to reactivate, and the
-		// registrar's own writes, change nothing the registrar keeps.
-		before, _ := s.RegistrationGeneration()
-		if _, err := s.ReactivateExpired(ctx, now); err != nil {
-			t.Fatal(err)
-		}
-		if after, _ := s.RegistrationGeneration(); after != before {
-			t.Errorf("an idle reactivation sweep changed the generation")
+			if w.name == "create device" {
+				// The registrar's own writes leave it as it was.
+				before := gens()
+				now := time.Now()
+				if err := s.ApplyBindings(ctx, []BindingChange{{Binding: Binding{DeviceID: d.ID, TenantID: ten.ID, Contact: "sip:a@192.0.2.1",
+					Source: "192.0.2.1:5060", Transport: "udp", ExpiresAt: now.Add(time.Hour), UpdatedAt: now}}}); err != nil {
+					t.Fatal(err)
+				}
+				if after := gens(); after != before {
+					t.Errorf("a binding written by the registrar moved the generation from %d to %d", before, after)
+				}
+				// Nor does the periodic reactivation that finds nothing.
+				if n, err := s.ReactivateExpired(ctx, now); err != nil || n != 0 {
+					t.Fatalf("reactivated %d, %v", n, err)
+				}
+				if after := gens(); after != before {
+					t.Errorf("an idle reactivation sweep moved the generation from %d to %d", before, after)
+				}
+			}
 		}
 	})
 }

@@ -85,7 +85,6 @@ func (s *Store) Tenants(ctx context.Context) ([]Tenant, error) {
 
 // SetTenantBillingState changes the billing state of a tenant.
 func (s *Store) SetTenantBillingState(ctx context.Context, id, state string) error {
-	defer s.registrationsChanged()
 	res, err := s.w.ExecContext(ctx, `UPDATE tenants SET billing_state = ? WHERE id = ?`, state, id)
 	return affected(res, err)
 }
@@ -93,7 +92,6 @@ func (s *Store) SetTenantBillingState(ctx context.Context, id, state string) err
 // UpdateTenant replaces the name, the digest algorithms, the time zone and
 // the language of a tenant.
 func (s *Store) UpdateTenant(ctx context.Context, t Tenant) error {
-	defer s.registrationsChanged()
 	res, err := s.w.ExecContext(ctx, `UPDATE tenants SET name = ?, sip_digest = ?, timezone = ?, language = ? WHERE id = ?`,
 		t.Name, t.SIPDigest, t.Timezone, t.Language, t.ID)
 	return affected(res, err)
@@ -120,7 +118,6 @@ func (s *Store) DigestPolicies(ctx context.Context) (map[string]string, error) {
 
 // DeleteTenant erases a tenant and everything it owns.
 func (s *Store) DeleteTenant(ctx context.Context, id string) error {
-	defer s.registrationsChanged()
 	res, err := s.w.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, id)
 	return affected(res, err)
 }
@@ -188,7 +185,6 @@ func (s *Store) UpdateSite(ctx context.Context, st Site) error {
 
 // DeleteSite removes a site; users pointing at it lose their site.
 func (s *Store) DeleteSite(ctx context.Context, tenantID, id string) error {
-	defer s.registrationsChanged()
 	res, err := s.w.ExecContext(ctx, `DELETE FROM sites WHERE tenant_id = ? AND id = ?`, tenantID, id)
 	return affected(res, err)
 }
