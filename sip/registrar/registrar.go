@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -71,6 +72,7 @@ type Registrar struct {
 	workers *workers
 	expect  expectations
 	cache   *regCache // nil when the store allows no keeping (PostgreSQL)
+	date    atomic.Pointer[formattedDate]
 
 	// NewBinding, when set before the server starts, is told of each
 	// contact a device registers that it did not have (a phone that
@@ -297,15 +299,25 @@ func (r *Registrar) fail(req *sip.Request, ip, user, reason string) {
 	}
 }
 
-// HandleRegister is the sipgo handler for REGISTER. Its work up to the
-// write of the bindings runs on one of the registrar's workers (see
-// workers); the wait for the group commit and the answer run on the
-// request's goroutine, so that a worker never waits for the database
-// writer and the number of workers does not bound the size of a commit.
+// HandleRegister is the sipgo handler for REGISTER. On a goroutine of
+// sipgo's own (TCP, TLS), its work up to the write of the bindings runs on
+// one of the registrar's workers (see workers); the wait for the group
+// commit and the answer run on the request's goroutine, so that a worker
+// never waits for the database writer and the number of workers does not
+// bound the size of a commit. A REGISTER over UDP, answered statelessly,
+// is already on a long-lived goroutine of sipserver's (sipserver.Pooled)
+// and runs there.
 //
 // No deadline is set on the request: its database read is local and the
 // writer bounds each commit (maxWriteTime).
 func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
+	if sipserver.Pooled(tx) {
+		// Already on a long-lived goroutine (a REGISTER over UDP): no hop.
+		if finish := r.handleRegister(context.Background(), req, tx); finish != nil {
+			finish()
+		}
+		return
+	}
 	var finish func()
 	r.workers.do(func() { finish = r.handleRegister(context.Background(), req, tx) })
 	if finish != nil {
@@ -519,7 +531,7 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 			secs := int(b.ExpiresAt.Sub(now).Round(time.Second) / time.Second)
 			res.AppendHeader(sip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(secs)))
 		}
-		res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)[:26]+"GMT"))
+		res.AppendHeader(sip.NewHeader("Date", r.dateValue(now)))
 		if pushProvider != "" {
 			res.AppendHeader(featureCaps(pushProvider))
 		}

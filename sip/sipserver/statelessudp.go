@@ -133,3 +133,15 @@ func (t *udpTx) Done() <-chan struct{}              { return overChan }
 func (t *udpTx) Err() error                         { return nil }
 func (t *udpTx) Acks() <-chan *sip.Request          { return nil }
 func (t *udpTx) OnCancel(sip.FnTxCancel) bool       { return false }
+
+// Pooled reports whether the request of tx is handled on one of the
+// long-lived goroutines of HandleStateless: their number bounds the
+// requests at work and their stacks, once grown, stay grown, so a handler
+// need not hand its work to a pool of its own.
+func Pooled(tx sip.ServerTransaction) bool {
+	if ct, ok := tx.(*countingTx); ok {
+		tx = ct.ServerTransaction
+	}
+	_, ok := tx.(*udpTx)
+	return ok
+}
