@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"hash"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -160,10 +161,27 @@ func (a *Authenticator) Challenges(realm string, stale bool) []string {
 	algs := a.AlgorithmsFor(realm)
 	out := make([]string, 0, len(algs))
 	for _, alg := range algs {
-		c := digest.Challenge{Realm: realm, Nonce: nonce, Algorithm: alg, QOP: []string{"auth"}, Stale: stale}
-		out = append(out, c.String())
+		out = append(out, challenge(realm, nonce, alg, stale))
 	}
 	return out
+}
+
+// challenge is digest.Challenge{Realm: realm, Nonce: nonce, Algorithm: alg,
+// QOP: []string{"auth"}, Stale: stale}.String(), byte for byte, built
+// without its list of parameters: every unauthenticated request gets one.
+func challenge(realm, nonce, alg string, stale bool) string {
+	b := make([]byte, 0, 64+len(realm)+len(nonce)+len(alg))
+	b = append(b, "Digest realm="...)
+	b = strconv.AppendQuote(b, realm)
+	b = append(b, ", nonce="...)
+	b = strconv.AppendQuote(b, nonce)
+	if stale {
+		b = append(b, ", stale=true"...)
+	}
+	b = append(b, ", algorithm="...)
+	b = append(b, alg...)
+	b = append(b, `, qop="auth"`...)
+	return string(b)
 }
 
 // Verify checks credentials of a request with method against the stored HA1

@@ -188,3 +188,18 @@ func TestParseAlgorithms(t *testing.T) {
 		}
 	}
 }
+
+// The challenges are what the digest library formats, byte for byte,
+// whatever the realm (it comes from the request) holds.
+func TestChallengeFormat(t *testing.T) {
+	for _, realm := range []string{"acme.test", `we"ird\realm`, "tab\there", "é.test", ""} {
+		for _, alg := range []string{MD5, SHA256} {
+			for _, stale := range []bool{false, true} {
+				want := (&digest.Challenge{Realm: realm, Nonce: "n0nce-_", Algorithm: alg, QOP: []string{"auth"}, Stale: stale}).String()
+				if got := challenge(realm, "n0nce-_", alg, stale); got != want {
+					t.Errorf("challenge %q, want %q", got, want)
+				}
+			}
+		}
+	}
+}
