@@ -41,7 +41,7 @@ func (r *Registrar) commit(h *held, da store.DeviceAuth, current []store.Binding
 		} else if err != nil {
 			r.log.Error("register: write refreshed bindings", "device_id", devID, "tenant_id", tenID, "error", err)
 		}
-	})
+	}, wait != nil)
 	if err != nil {
 		if l != nil {
 			l.pending.Add(-1)
