@@ -11,7 +11,7 @@ import (
 // logChanges writes one line per change of the device's bindings that an
 // operator wants to see: a new contact and a removed one at INFO, a
 // refresh (the steady state of every phone) at DEBUG only.
-func (r *Registrar) logChanges(ctx context.Context, da store.DeviceAuth, changes []store.BindingChange, fresh []store.Binding, ua string) {
+func (r *Registrar) logChanges(ctx context.Context, da *store.DeviceAuth, changes []store.BindingChange, fresh []store.Binding, ua string) {
 	isFresh := func(contact string) bool {
 		for _, f := range fresh {
 			if f.Contact == contact {

@@ -344,14 +344,9 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 	if !ok {
 		return nil
 	}
-	// The request's logger is built only when something is logged: With
-	// formats its attributes at once, for every REGISTER.
-	log := func() *slog.Logger {
-		return r.log.With("device_id", da.Device.ID, "tenant_id", da.Tenant.ID, "call_id", callID.Value())
-	}
 	// The address of record must be the authenticated device's own.
 	if to.Address.User != da.Device.SIPUsername {
-		log().Info("register: AOR does not match the authenticated device", "to_user", to.Address.User)
+		r.reqLog(&da, callID).Info("register: AOR does not match the authenticated device", "to_user", to.Address.User)
 		respond(tx, req, 403, "Forbidden - address of record does not match credentials")
 		return nil
 	}
@@ -367,7 +362,7 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 	}
 	loc, err := conveyedLocation(req)
 	if err != nil {
-		log().Info("register: the location conveyed is not usable, ignored", "error", err)
+		r.reqLog(&da, callID).Info("register: the location conveyed is not usable, ignored", "error", err)
 	}
 	defaultExpires := r.cfg.DefaultExpires
 	if v, ok, err := sipserver.Expires(req); err != nil {
@@ -510,7 +505,7 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 	if len(changes) > 0 {
 		var err error
 		if wait, err = r.commit(&h, da, current, changes); err != nil {
-			log().Error("register: write bindings", "error", err)
+			r.reqLog(&da, callID).Error("register: write bindings", "error", err)
 			respond(tx, req, 500, "Server Internal Error")
 			return nil
 		}
@@ -518,10 +513,17 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 	h.unlock()
 	// The rest waits for the commit of the changes, if it must: not on a
 	// worker, which would sit idle meanwhile (see HandleRegister).
+	// The closure below would move da to the heap: it uses the cached
+	// device, shared, when there is one.
+	dap := h.da
+	if dap == nil {
+		dap = new(store.DeviceAuth)
+		*dap = da
+	}
 	return func() {
 		if wait != nil {
 			if err := <-wait; err != nil {
-				log().Error("register: write bindings", "error", err)
+				r.reqLog(dap, callID).Error("register: write bindings", "error", err)
 				respond(tx, req, 500, "Server Internal Error")
 				return
 			}
@@ -546,7 +548,7 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		// hold memory and timers that the garbage collector keeps scanning. A
 		// retransmission is handled again (its CSeq equals the binding's).
 		if err := sipserver.RespondStateless(tx, res); err != nil {
-			log().Debug("register: respond", "error", err)
+			r.reqLog(dap, callID).Debug("register: respond", "error", err)
 		}
 		added, removed := false, false
 		for _, c := range changes {
@@ -566,14 +568,20 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		for _, b := range woken {
 			r.expect.registered(b, seq)
 			if r.Woken != nil && b.Push.Wakeable() && !slices.ContainsFunc(fresh, func(f store.Binding) bool { return f.Contact == b.Contact }) {
-				r.Woken(da, b)
+				r.Woken(*dap, b)
 			}
 		}
 		if r.NewBinding != nil {
 			for _, b := range fresh {
-				r.NewBinding(da, b)
+				r.NewBinding(*dap, b)
 			}
 		}
-		r.logChanges(ctx, da, changes, fresh, ua)
+		r.logChanges(ctx, dap, changes, fresh, ua)
 	}
+}
+
+// reqLog is the logger of a REGISTER, built only when something is logged:
+// With formats its attributes at once.
+func (r *Registrar) reqLog(da *store.DeviceAuth, callID *sip.CallIDHeader) *slog.Logger {
+	return r.log.With("device_id", da.Device.ID, "tenant_id", da.Tenant.ID, "call_id", callID.Value())
 }
