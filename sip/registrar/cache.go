@@ -72,7 +72,6 @@ func newRegCache(st Store) *regCache {
 // held is the registration state of one REGISTER between its lookup and
 // the queueing of its changes: the username's lock is held meanwhile.
 type held struct {
-	c     *regCache
 	user  string
 	lock  *userLock
 	gen   uint64
@@ -99,7 +98,7 @@ func (c *regCache) load(ctx context.Context, st Store, user string, now time.Tim
 			l.Unlock()
 			return st.DeviceRegistration(ctx, user, now)
 		}
-		*h = held{c: c, user: user, lock: l, gen: gen, cache: true}
+		*h = held{user: user, lock: l, gen: gen, cache: true}
 		c.mu.Lock()
 		e := c.m[user]
 		c.mu.Unlock()
