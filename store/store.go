@@ -55,8 +55,9 @@ type Store struct {
 	// more than running these queries.
 	stDeviceAuth, stDeviceRegistration, stDeviceBindings, stUpsertBinding, stDeleteBinding *sql.Stmt
 
-	trunks trunkCache // source matcher of TrunkBySource
-	cache  readCache  // hot reads of the call path (SQLite only)
+	trunks trunkCache   // source matcher of TrunkBySource
+	cache  readCache    // hot reads of the call path (SQLite only)
+	group  *groupCommit // the small writes of every call
 }
 
 // Open opens (creating if needed) the database and applies migrations.
@@ -91,6 +92,7 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{w: w, r: r, d: d, aead: aead, cache: readCache{gens: gens}}
+	s.group = newGroupCommit(s)
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -131,6 +133,7 @@ func (s *Store) prepare(ctx context.Context) error {
 
 // Close closes every connection. Pending writes have completed when it returns.
 func (s *Store) Close() error {
+	s.group.wait()
 	for _, st := range []*sql.Stmt{s.stDeviceAuth, s.stDeviceRegistration, s.stDeviceBindings, s.stUpsertBinding, s.stDeleteBinding} {
 		if st != nil {
 			st.Close()
