@@ -9,6 +9,12 @@
 // the same queries and the same versioned migrations, applied at start-up: the
 // SQL is written once in a portable subset (see migrate.go) and what differs
 // between the engines is kept in a dialect (dialect.go).
+//
+// On SQLite the connections keep their statements compiled and count the
+// writes of each table (stmtcache.go, tablegen.go), so that the reads every
+// call makes are answered from memory until a table they come from is
+// written (readcache.go); the small writes of every call share their
+// transactions (groupcommit.go).
 package store
 
 import (
