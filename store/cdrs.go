@@ -39,10 +39,13 @@ func (s *Store) InsertCDR(ctx context.Context, c CDR) (CDR, error) {
 		c.ID = NewID("cdr")
 	}
 	cq, ce := c.CallerQuality, c.CalleeQuality
-	_, err := s.w.ExecContext(ctx, `INSERT INTO cdrs(id, tenant_id, call_id, caller, callee, start_at, answer_at, end_at, billable_seconds, disposition, hangup_cause, origin,
+	err := s.group.exec(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO cdrs(id, tenant_id, call_id, caller, callee, start_at, answer_at, end_at, billable_seconds, disposition, hangup_cause, origin,
 		caller_loss_percent, caller_jitter_ms, caller_mos, callee_loss_percent, callee_jitter_ms, callee_mos)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, c.ID, c.TenantID, c.CallID, c.Caller, c.Callee, c.Start.UnixMilli(), unixMilliOrZero(c.Answer), c.End.UnixMilli(),
-		c.BillableSeconds, c.Disposition, c.HangupCause, c.Origin, cq.LossPercent, cq.JitterMS, cq.MOS, ce.LossPercent, ce.JitterMS, ce.MOS)
+			c.BillableSeconds, c.Disposition, c.HangupCause, c.Origin, cq.LossPercent, cq.JitterMS, cq.MOS, ce.LossPercent, ce.JitterMS, ce.MOS)
+		return err
+	})
 	return c, err
 }
 

@@ -266,8 +266,11 @@ func (s *Store) HuntGroupAnswered(ctx context.Context, groupID, userID string) e
 
 // UserCallEnded records when a user's last call ended (longest-idle hunting).
 func (s *Store) UserCallEnded(ctx context.Context, userID string, at time.Time) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO user_call_state(user_id, last_call_ended_at) VALUES (?,?)
+	err := s.group.exec(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO user_call_state(user_id, last_call_ended_at) VALUES (?,?)
 		ON CONFLICT(user_id) DO UPDATE SET last_call_ended_at = CASE WHEN user_call_state.last_call_ended_at > excluded.last_call_ended_at THEN user_call_state.last_call_ended_at ELSE excluded.last_call_ended_at END`, userID, at.UnixMilli())
+		return err
+	})
 	if isForeignKey(err) {
 		return ErrNotFound
 	}

@@ -9,6 +9,12 @@
 // the same queries and the same versioned migrations, applied at start-up: the
 // SQL is written once in a portable subset (see migrate.go) and what differs
 // between the engines is kept in a dialect (dialect.go).
+//
+// On SQLite the connections keep their statements compiled and count the
+// writes of each table (stmtcache.go, tablegen.go), so that the reads every
+// call makes are answered from memory until a table they come from is
+// written (readcache.go); the small writes of every call share their
+// transactions (groupcommit.go).
 package store
 
 import (
@@ -58,8 +64,9 @@ type Store struct {
 
 	regGen atomic.Uint64 // see RegistrationGeneration
 
-	trunks trunkCache // source matcher of TrunkBySource
-	cache  readCache  // hot reads of the call path (SQLite only)
+	trunks trunkCache   // source matcher of TrunkBySource
+	cache  readCache    // hot reads of the call path (SQLite only)
+	group  *groupCommit // the small writes of every call
 }
 
 // Open opens (creating if needed) the database and applies migrations.
@@ -94,6 +101,7 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{w: w, r: r, d: d, aead: aead, cache: readCache{gens: gens}}
+	s.group = newGroupCommit(s)
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -135,6 +143,7 @@ func (s *Store) prepare(ctx context.Context) error {
 
 // Close closes every connection. Pending writes have completed when it returns.
 func (s *Store) Close() error {
+	s.group.wait()
 	for _, st := range []*sql.Stmt{s.stDeviceAuth, s.stDeviceRegistration, s.stDeviceBindings, s.stUpsertBinding, s.stDeleteBinding, s.stRefreshBinding} {
 		if st != nil {
 			st.Close()

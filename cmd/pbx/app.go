@@ -59,6 +59,11 @@ type app struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	closeMu  sync.Once
+	// goMu guards closing: goroutines started by handlers that may still
+	// run while the app closes (goBackground) are not started once close
+	// waits for the others.
+	goMu    sync.Mutex
+	closing bool
 	closeErr error
 }
 
@@ -300,6 +305,22 @@ func (a *app) every(d time.Duration, name string, fn func(context.Context) error
 	}()
 }
 
+// goBackground runs fn on a goroutine close waits for, unless close has
+// begun: then fn does not run. For work started by SIP handlers, which
+// can outlive the listeners' close by a moment.
+func (a *app) goBackground(fn func()) {
+	a.goMu.Lock()
+	defer a.goMu.Unlock()
+	if a.closing {
+		return
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		fn()
+	}()
+}
+
 // close stops everything in dependency order: listeners first, then calls
 // and pending writes, the database last.
 func (a *app) close() error {
@@ -323,6 +344,9 @@ func (a *app) close() error {
 		if a.cancel != nil {
 			a.cancel()
 		}
+		a.goMu.Lock()
+		a.closing = true
+		a.goMu.Unlock()
 		a.wg.Wait()
 		if a.store != nil {
 			errs = append(errs, a.store.Close())

@@ -29,13 +29,11 @@ func (a *app) setupMessages() {
 	// once: the messages go out on their own goroutine, which the app's
 	// close waits for.
 	deliver := func(da store.DeviceAuth, b store.Binding) {
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
+		a.goBackground(func() {
 			ctx, cancel := context.WithTimeout(a.ctx, time.Minute)
 			defer cancel()
 			svc.Registered(ctx, da.Tenant.Domain, da.User, b)
-		}()
+		})
 	}
 	prev := a.regis.NewBinding
 	a.regis.NewBinding = func(da store.DeviceAuth, b store.Binding) {
