@@ -47,7 +47,10 @@ type regCache struct {
 	locks [cacheLocks]userLock
 }
 
-const cacheLocks = 1024
+// cacheLocks is the number of username locks: many, so that the misses of
+// a storm (every device's first REGISTER) seldom find one with changes
+// pending, which they would wait for.
+const cacheLocks = 1 << 14
 
 type regEntry struct {
 	gen      uint64

@@ -511,8 +511,6 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		}
 	}
 	h.unlock()
-	// The rest waits for the commit of the changes, if it must: not on a
-	// worker, which would sit idle meanwhile (see HandleRegister).
 	// The closure below would move da to the heap: it uses the cached
 	// device, shared, when there is one.
 	dap := h.da
@@ -520,7 +518,11 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		dap = new(store.DeviceAuth)
 		*dap = da
 	}
-	return func() {
+	// The rest waits for the commit of the changes, if it must: not on a
+	// worker, which would sit idle meanwhile (see HandleRegister), nor on
+	// one of sipserver's goroutines, whose number bounds the REGISTERs
+	// being worked on, not those waiting for a commit.
+	answer := func() {
 		if wait != nil {
 			if err := <-wait; err != nil {
 				r.reqLog(dap, callID).Error("register: write bindings", "error", err)
@@ -578,6 +580,10 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 		}
 		r.logChanges(ctx, dap, changes, fresh, ua)
 	}
+	if wait != nil && sipserver.Pooled(tx) {
+		return func() { go answer() }
+	}
+	return answer
 }
 
 // reqLog is the logger of a REGISTER, built only when something is logged:
