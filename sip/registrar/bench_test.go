@@ -10,7 +10,7 @@ import (
 // authenticated REGISTER of a registered contact) on SQLite, from the
 // parsed request to the 200 handed to the transaction.
 func BenchmarkRegisterRefresh(b *testing.B) {
-	r, _, _, _, _ := sqliteRegistrar(b)
+	r, _, _, _, _ := storeRegistrar(b, sqliteOptions(b))
 	msg, err := sip.ParseMessage([]byte(authorized(1, "600")))
 	if err != nil {
 		b.Fatal(err)

@@ -5,22 +5,42 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"pbx/internal/pgtest"
 	"pbx/sip/sipauth"
 	"pbx/store"
 )
 
-// sqliteRegistrar is a registrar on a real SQLite store (which lets it keep
-// registration state) with device "alice" (password "pw") of tenant
-// acme.test, on an injected clock; other is a second active licence.
-func sqliteRegistrar(t testing.TB) (r *Registrar, st *store.Store, da store.DeviceAuth, other store.User, clock *time.Time) {
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// forEachEngine runs fn as one subtest per store engine: SQLite, where
+// the registrar keeps registration state between REGISTERs, and
+// PostgreSQL, where it reads the database each time.
+func forEachEngine(t *testing.T, fn func(t *testing.T, opt store.Options)) {
+	t.Run("sqlite", func(t *testing.T) {
+		fn(t, sqliteOptions(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		fn(t, store.Options{URL: pgtest.Database(t), SecretKey: fixedKey})
+	})
+}
+
+func sqliteOptions(t testing.TB) store.Options {
+	return store.Options{Path: filepath.Join(t.TempDir(), "pbx.db"), SecretKey: fixedKey}
+}
+
+// storeRegistrar is a registrar on a real store with device "alice"
+// (password "pw") of tenant acme.test, on an injected clock; other is a
+// second active licence.
+func storeRegistrar(t testing.TB, opt store.Options) (r *Registrar, st *store.Store, da store.DeviceAuth, other store.User, clock *time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "pbx.db"), SecretKey: fixedKey})
+	st, err := store.Open(ctx, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,9 +79,9 @@ func status(t *testing.T, r *Registrar, raw string) int {
 }
 
 // The registrar keeps each device's registration state between its
-// REGISTERs, and the very next REGISTER after a change made elsewhere
-// sees it: a new password, a suspended licence or tenant, a deleted
-// device.
+// REGISTERs on SQLite (and nothing on PostgreSQL), and on either engine the
+// very next REGISTER after a change made elsewhere sees it: a new
+// password, a suspended licence or tenant, a deleted device or licence.
 func TestCachedRegistrationSeesChanges(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -86,21 +106,24 @@ func TestCachedRegistrationSeesChanges(t *testing.T) {
 		}, 401},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, st, da, other, _ := sqliteRegistrar(t)
-			for cseq := 1; cseq <= 2; cseq++ {
-				if c := status(t, r, authorized(cseq, "600")); c != 200 {
-					t.Fatalf("register %d: %d", cseq, c)
+			forEachEngine(t, func(t *testing.T, opt store.Options) {
+				r, st, da, other, _ := storeRegistrar(t, opt)
+				for cseq := 1; cseq <= 2; cseq++ {
+					if c := status(t, r, authorized(cseq, "600")); c != 200 {
+						t.Fatalf("register %d: %d", cseq, c)
+					}
 				}
-			}
-			if _, ok := r.cache.m["alice"]; !ok {
-				t.Fatal("the registration state was not kept")
-			}
-			if err := tc.change(st, da, other); err != nil {
-				t.Fatal(err)
-			}
-			if c := status(t, r, authorized(3, "600")); c != tc.want {
-				t.Fatalf("REGISTER after the change: %d, want %d", c, tc.want)
-			}
+				_, allowed := st.RegistrationGeneration()
+				if _, kept := r.cache.m["alice"]; kept != allowed {
+					t.Fatalf("registration state kept: %v, allowed: %v", kept, allowed)
+				}
+				if err := tc.change(st, da, other); err != nil {
+					t.Fatal(err)
+				}
+				if c := status(t, r, authorized(3, "600")); c != tc.want {
+					t.Fatalf("REGISTER after the change: %d, want %d", c, tc.want)
+				}
+			})
 		})
 	}
 }
@@ -110,7 +133,11 @@ func TestCachedRegistrationSeesChanges(t *testing.T) {
 // registered again is a new binding, whose NewBinding hook runs; a
 // refresh before that is none.
 func TestCachedRegistrationExpiry(t *testing.T) {
-	r, st, da, _, clock := sqliteRegistrar(t)
+	forEachEngine(t, testRegistrationExpiry)
+}
+
+func testRegistrationExpiry(t *testing.T, opt store.Options) {
+	r, st, da, _, clock := storeRegistrar(t, opt)
 	var fresh []string
 	r.NewBinding = func(_ store.DeviceAuth, b store.Binding) { fresh = append(fresh, b.Contact) }
 	second := strings.Replace(authorized(1, "60"), "Contact: <sip:alice@192.0.2.10:5060>", "Contact: <sip:alice@192.0.2.10:5062>;expires=600", 1)
@@ -153,7 +180,11 @@ func TestCachedRegistrationExpiry(t *testing.T) {
 // A retransmitted REGISTER (the same Call-ID and CSeq), answered again,
 // gets the same 200; a refresh's write reaches the database.
 func TestCachedRegistrationRetransmission(t *testing.T) {
-	r, st, da, _, clock := sqliteRegistrar(t)
+	forEachEngine(t, testRegistrationRetransmission)
+}
+
+func testRegistrationRetransmission(t *testing.T, opt store.Options) {
+	r, st, da, _, clock := storeRegistrar(t, opt)
 	req := authorized(1, "600")
 	for i := 0; i < 3; i++ {
 		tx := handle(t, r, req)
