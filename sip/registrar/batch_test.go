@@ -71,3 +71,38 @@ func TestBatchHoldsRefreshes(t *testing.T) {
 		t.Errorf("%d commits for a lone refresh", st.count()-before)
 	}
 }
+
+// A REGISTER of an unchanged contact is a refresh, answered before its
+// write, unless the binding is about to expire: then it is written whole
+// before the 200, so that the expiry sweep cannot remove it first.
+func TestRefreshNearExpiryWaits(t *testing.T) {
+	st := &commitLog{memStore: newMemStore()}
+	r := newTestRegistrar(st)
+	defer r.Close()
+	now := time.Now()
+	r.now = func() time.Time { return now }
+	last := func() store.BindingChange {
+		r.writer.barrier()
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		for i := len(st.batches) - 1; i >= 0; i-- {
+			if b := st.batches[i]; len(b) > 0 {
+				return b[len(b)-1]
+			}
+		}
+		t.Fatal("nothing written")
+		return store.BindingChange{}
+	}
+	for i, step := range []struct {
+		after   time.Duration
+		refresh bool
+	}{{0, false}, {20 * time.Second, true}, {55 * time.Second, false}} {
+		now = now.Add(step.after)
+		if tx := handle(t, r, authorized(i+1, "60")); len(tx.responses) != 1 || tx.responses[0].StatusCode != 200 {
+			t.Fatalf("REGISTER %d: %+v", i, tx.responses)
+		}
+		if c := last(); c.Refresh != step.refresh || c.CSeq != uint32(i+1) {
+			t.Errorf("REGISTER %d, %v after the one before: refresh %v, want %v", i, step.after, c.Refresh, step.refresh)
+		}
+	}
+}

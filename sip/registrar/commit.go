@@ -1,6 +1,8 @@
 package registrar
 
 import (
+	"time"
+
 	"pbx/store"
 )
 
@@ -54,8 +56,20 @@ func (r *Registrar) commit(h *held, da store.DeviceAuth, current []store.Binding
 	return wait, nil
 }
 
-// sameRoute reports whether binding b, registered again, reaches the device
-// as old did: a refresh, which rewrites only the Call-ID, CSeq and times.
+// isRefresh reports whether binding b, registered again at now, is a
+// refresh of old: it reaches the device as old did, so only its Call-ID,
+// CSeq and times are written, after the 200. A binding about to expire is
+// written whole and before the 200 instead: the expiry sweep could remove
+// it before a refresh's UPDATE, which would then find no row.
+func isRefresh(old, b store.Binding, now time.Time) bool {
+	return old.ExpiresAt.Sub(now) > refreshMargin && sameRoute(old, b)
+}
+
+// refreshMargin is far longer than a refresh waits for its commit
+// (refreshDelay, and the commit).
+const refreshMargin = 10 * time.Second
+
+// sameRoute reports whether binding b reaches the device as old did.
 func sameRoute(old, b store.Binding) bool {
 	return old.Source == b.Source && old.Transport == b.Transport && old.UserAgent == b.UserAgent && old.Path == b.Path &&
 		old.Instance == b.Instance && old.Push == b.Push && old.Location == b.Location

@@ -486,7 +486,7 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request, tx sip
 				}
 			}
 		}
-		changes = append(changes, store.BindingChange{Binding: b, Refresh: idx >= 0 && sameRoute(current[idx], b)})
+		changes = append(changes, store.BindingChange{Binding: b, Refresh: idx >= 0 && isRefresh(current[idx], b, now)})
 		if b.Instance != "" || b.Push.Wakeable() {
 			woken = append(woken, b)
 		}
