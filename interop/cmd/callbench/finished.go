@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"pbx/interop"
+)
+
+// The finished-calls stage: what a call leaves behind once it has ended.
+// SIPp callers (uac_call_nomedia.xml, with the 407 challenge) make
+// finishedCalls short calls at finishedRate to SIPp callees; the server's
+// live heap and goroutines are read (after a forced collection) before,
+// right after the last call has ended, and once every transaction of the
+// calls has ended (the RFC 3261 timers B, F, H, J, L and M are 64*T1 =
+// 32 s on UDP). The figures, per call:
+//
+//   - memory_per_finished_call_live: the heap held right after the last
+//     call, while the transactions of the calls still absorb
+//     retransmissions (at the default rate every one of them is alive);
+//   - goroutines_per_finished_call_live: the goroutines at that moment;
+//   - memory_per_finished_call: the heap still held once they have ended,
+//     which should be nothing.
+//
+// With -keep, the heap profiles of the three moments are saved in
+// finished/heap-{base,live,ended}.pb.gz of the working directory, for
+// `go tool pprof -base`.
+
+// transactionLife is how long the last transaction of a call may outlive
+// it (64*T1 with T1 = 500 ms), with a margin.
+const transactionLife = 32*time.Second + 5*time.Second
+
+// runtimeState is what the server's /metrics say of its Go runtime.
+type runtimeState struct {
+	heapLive   float64 // bytes of live objects after the collection
+	heapInuse  float64 // bytes of in-use heap spans
+	stacks     float64 // bytes of goroutine stacks
+	goroutines float64
+}
+
+func (r runtimeState) String() string {
+	return fmt.Sprintf("heap live %.1f MB (spans in use %.1f MB), stacks %.1f MB, %0.f goroutines",
+		r.heapLive/(1<<20), r.heapInuse/(1<<20), r.stacks/(1<<20), r.goroutines)
+}
+
+// finishedCalls runs the stage with callers calling callees.
+func finishedCalls(ctx context.Context, o options, srv *interop.Server, work string, callers, callees []interop.CallAccount) error {
+	if err := interop.RequireSIPp(); err != nil {
+		return err
+	}
+	dir := filepath.Join(work, "finished")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	port, err := interop.FreeUDPPort()
+	if err != nil {
+		return err
+	}
+	reg, err := interop.RegisterFromPort(ctx, srv.SIPAddr, dir, callees, port, 200)
+	if err != nil {
+		return err
+	}
+	if !reg.Clean(len(callees)) {
+		return fmt.Errorf("registering the callees: %s\n%s", reg.Summary(), reg.Diagnostics())
+	}
+	inf := filepath.Join(dir, "calls.csv")
+	if err := interop.WriteCallInjection(inf, callers, callees); err != nil {
+		return err
+	}
+	uasScenario, err := interop.WriteScenario(dir, "uas_call.xml")
+	if err != nil {
+		return err
+	}
+	uacScenario, err := interop.WriteScenario(dir, "uac_call_nomedia.xml")
+	if err != nil {
+		return err
+	}
+	// The baseline: the registrations' transactions, and those of any
+	// earlier stage, must have ended first.
+	base, err := settledRuntime(ctx, srv, transactionLife+30*time.Second)
+	if err != nil {
+		return err
+	}
+	logf("finished calls: baseline %s", base)
+	saveHeapProfile(ctx, o, srv, dir, "base")
+
+	n := o.finishedCalls
+	uasMP, err := interop.FreeUDPPort()
+	if err != nil {
+		return err
+	}
+	uacMP, err := interop.FreeUDPPort()
+	for err == nil && uacMP&^1 == uasMP&^1 {
+		uacMP, err = interop.FreeUDPPort()
+	}
+	if err != nil {
+		return err
+	}
+	timeout := interop.RunTime(o.finishedRate, n) + 30*time.Second
+	uas := interop.SIPp{Scenario: uasScenario, Target: srv.SIPAddr, Rate: 1, Calls: n, Timeout: timeout + 15*time.Second,
+		Args: []string{"-p", strconv.Itoa(port), "-mp", strconv.Itoa(uasMP &^ 1), "-buff_size", "8388608"}}
+	uac := interop.LoadRun(interop.SIPp{Scenario: uacScenario, Target: srv.SIPAddr, Injection: inf}, o.finishedRate, n, 30*time.Second,
+		"-mp", strconv.Itoa(uacMP&^1), "-d", "100")
+	t0 := time.Now()
+	run, err := interop.RunSIPpCalls(ctx, filepath.Join(dir, "calls"), uas, uac, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	ended := time.Now()
+	logf("finished calls: %d calls at %.0f/s in %s: caller %s", n, o.finishedRate, ended.Sub(t0).Round(time.Millisecond), run.UAC.Summary())
+	done := run.UAC.Stats.Successful
+	if done == 0 {
+		return fmt.Errorf("no call succeeded\n%s", run.UAC.Diagnostics())
+	}
+	if !run.UAC.Clean(n) {
+		logf("finished calls: %d of %d calls failed; the figures are per successful call", run.UAC.Stats.Failed, n)
+	}
+	live, err := readRuntime(ctx, srv)
+	if err != nil {
+		return err
+	}
+	logf("finished calls: right after the last call: %s", live)
+	saveHeapProfile(ctx, o, srv, dir, "live")
+	per := float64(done)
+	figure("memory_per_finished_call_live", (live.heapLive+live.stacks-base.heapLive-base.stacks)/per, "B")
+	figure("goroutines_per_finished_call_live", (live.goroutines-base.goroutines)/per, "count")
+
+	// Every transaction of the calls has ended transactionLife after the
+	// last one did; the goroutines are then back to the baseline, or
+	// something is kept (then read once more, a bounded while later).
+	wait := time.Until(ended.Add(transactionLife))
+	logf("finished calls: waiting %s for the calls' transactions to end", wait.Round(time.Second))
+	select {
+	case <-time.After(wait):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	after, err := settledRuntime(ctx, srv, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	logf("finished calls: once the transactions ended: %s", after)
+	saveHeapProfile(ctx, o, srv, dir, "ended")
+	figure("memory_per_finished_call", (after.heapLive+after.stacks-base.heapLive-base.stacks)/per, "B")
+	figure("goroutines_per_finished_call", (after.goroutines-base.goroutines)/per, "count")
+	return nil
+}
+
+// settledRuntime reads the runtime every 2 s until two reads agree (the
+// goroutines within 2, the heap within 256 kB), for at most bound.
+func settledRuntime(ctx context.Context, srv *interop.Server, bound time.Duration) (runtimeState, error) {
+	deadline := time.Now().Add(bound)
+	prev, err := readRuntime(ctx, srv)
+	for err == nil {
+		select {
+		case <-ctx.Done():
+			return prev, ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+		var cur runtimeState
+		if cur, err = readRuntime(ctx, srv); err != nil {
+			break
+		}
+		settled := abs(cur.goroutines-prev.goroutines) <= 2 && abs(cur.heapLive-prev.heapLive) < 256<<10
+		prev = cur
+		if settled || time.Now().After(deadline) {
+			return cur, nil
+		}
+	}
+	return prev, err
+}
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}
+
+// readRuntime collects the server's garbage (the heap profile's gc=1),
+// then reads its runtime figures from /metrics.
+func readRuntime(ctx context.Context, srv *interop.Server) (runtimeState, error) {
+	var st runtimeState
+	if err := get(ctx, srv.HTTPURL+"/debug/pprof/heap?gc=1", io.Discard); err != nil {
+		return st, err
+	}
+	var b strings.Builder
+	if err := get(ctx, srv.HTTPURL+"/metrics", &b); err != nil {
+		return st, err
+	}
+	want := map[string]*float64{"go_memstats_heap_alloc_bytes": &st.heapLive, "go_memstats_heap_inuse_bytes": &st.heapInuse,
+		"go_memstats_stack_inuse_bytes": &st.stacks, "go_goroutines": &st.goroutines}
+	sc := bufio.NewScanner(strings.NewReader(b.String()))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 || want[f[0]] == nil {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			return st, fmt.Errorf("/metrics: %s: %w", f[0], err)
+		}
+		*want[f[0]] = v
+		delete(want, f[0])
+	}
+	if len(want) > 0 {
+		return st, errors.New("/metrics lacks some of go_memstats_heap_alloc_bytes, go_memstats_heap_inuse_bytes, go_memstats_stack_inuse_bytes, go_goroutines")
+	}
+	return st, sc.Err()
+}
+
+// saveHeapProfile keeps the heap profile as heap-name.pb.gz in dir, when
+// the working directory is kept.
+func saveHeapProfile(ctx context.Context, o options, srv *interop.Server, dir, name string) {
+	if !o.keep {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, "heap-"+name+".pb.gz"))
+	if err != nil {
+		logf("heap profile: %v", err)
+		return
+	}
+	defer f.Close()
+	if err := get(ctx, srv.HTTPURL+"/debug/pprof/heap", f); err != nil {
+		logf("heap profile: %v", err)
+	}
+}
+
+// get copies the body of a GET of url to w; a status other than 200 is an
+// error.
+func get(ctx context.Context, url string, w io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, res.Status)
+	}
+	_, err = io.Copy(w, res.Body)
+	return err
+}
