@@ -18,7 +18,8 @@ import (
 
 // The finished-calls stage: what a call leaves behind once it has ended.
 // SIPp callers (uac_call_nomedia.xml, with the 407 challenge) make
-// finishedCalls short calls at finishedRate to SIPp callees; the server's
+// finishedCalls short calls at finishedRate to SIPp callees (after a
+// first batch of finishedWarmup calls, see below); the server's
 // live heap and goroutines are read (after a forced collection) before,
 // right after the last call has ended, and once every transaction of the
 // calls has ended (the RFC 3261 timers B, F, H, J, L and M are 64*T1 =
@@ -84,8 +85,54 @@ func finishedCalls(ctx context.Context, o options, srv *interop.Server, work str
 	if err != nil {
 		return err
 	}
-	// The baseline: the registrations' transactions, and those of any
-	// earlier stage, must have ended first.
+	batch := func(name string, n int) (ended time.Time, done int64, err error) {
+		uasMP, err := interop.FreeUDPPort()
+		if err != nil {
+			return ended, 0, err
+		}
+		uacMP, err := interop.FreeUDPPort()
+		for err == nil && uacMP&^1 == uasMP&^1 {
+			uacMP, err = interop.FreeUDPPort()
+		}
+		if err != nil {
+			return ended, 0, err
+		}
+		timeout := interop.RunTime(o.finishedRate, n) + 30*time.Second
+		uas := interop.SIPp{Scenario: uasScenario, Target: srv.SIPAddr, Rate: 1, Calls: n, Timeout: timeout + 15*time.Second,
+			Args: []string{"-p", strconv.Itoa(port), "-mp", strconv.Itoa(uasMP &^ 1), "-buff_size", "8388608"}}
+		uac := interop.LoadRun(interop.SIPp{Scenario: uacScenario, Target: srv.SIPAddr, Injection: inf}, o.finishedRate, n, 30*time.Second,
+			"-mp", strconv.Itoa(uacMP&^1), "-d", "100")
+		t0 := time.Now()
+		run, err := interop.RunSIPpCalls(ctx, filepath.Join(dir, name), uas, uac, 10*time.Second)
+		if err != nil {
+			return ended, 0, err
+		}
+		// The caller's end is when its last call ended; the callee lingers
+		// to absorb retransmitted BYEs.
+		ended = t0.Add(500*time.Millisecond + run.UAC.Stats.Elapsed)
+		logf("finished calls: %s: %d calls at %.0f/s: caller %s", name, n, o.finishedRate, run.UAC.Summary())
+		if run.UAC.Stats.Successful == 0 {
+			return ended, 0, fmt.Errorf("%s: no call succeeded\n%s", name, run.UAC.Diagnostics())
+		}
+		if !run.UAC.Clean(n) {
+			logf("finished calls: %s: %d of %d calls failed; the figures are per successful call", name, run.UAC.Stats.Failed, n)
+		}
+		return ended, run.UAC.Stats.Successful, nil
+	}
+	// A first batch brings what grows with the number of calls at a time
+	// (maps, pools, goroutine descriptors, which the runtime keeps at
+	// their high-water mark) to where the measured batch takes it; its
+	// transactions, the registrations' and those of any earlier stage
+	// must have ended before the baseline.
+	if o.finishedWarmup > 0 {
+		ended, _, err := batch("warmup", o.finishedWarmup)
+		if err != nil {
+			return err
+		}
+		if err := sleepUntil(ctx, ended.Add(transactionLife)); err != nil {
+			return err
+		}
+	}
 	base, err := settledRuntime(ctx, srv, transactionLife+30*time.Second)
 	if err != nil {
 		return err
@@ -93,36 +140,9 @@ func finishedCalls(ctx context.Context, o options, srv *interop.Server, work str
 	logf("finished calls: baseline %s", base)
 	saveHeapProfile(ctx, o, srv, dir, "base")
 
-	n := o.finishedCalls
-	uasMP, err := interop.FreeUDPPort()
+	ended, done, err := batch("calls", o.finishedCalls)
 	if err != nil {
 		return err
-	}
-	uacMP, err := interop.FreeUDPPort()
-	for err == nil && uacMP&^1 == uasMP&^1 {
-		uacMP, err = interop.FreeUDPPort()
-	}
-	if err != nil {
-		return err
-	}
-	timeout := interop.RunTime(o.finishedRate, n) + 30*time.Second
-	uas := interop.SIPp{Scenario: uasScenario, Target: srv.SIPAddr, Rate: 1, Calls: n, Timeout: timeout + 15*time.Second,
-		Args: []string{"-p", strconv.Itoa(port), "-mp", strconv.Itoa(uasMP &^ 1), "-buff_size", "8388608"}}
-	uac := interop.LoadRun(interop.SIPp{Scenario: uacScenario, Target: srv.SIPAddr, Injection: inf}, o.finishedRate, n, 30*time.Second,
-		"-mp", strconv.Itoa(uacMP&^1), "-d", "100")
-	t0 := time.Now()
-	run, err := interop.RunSIPpCalls(ctx, filepath.Join(dir, "calls"), uas, uac, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	ended := time.Now()
-	logf("finished calls: %d calls at %.0f/s in %s: caller %s", n, o.finishedRate, ended.Sub(t0).Round(time.Millisecond), run.UAC.Summary())
-	done := run.UAC.Stats.Successful
-	if done == 0 {
-		return fmt.Errorf("no call succeeded\n%s", run.UAC.Diagnostics())
-	}
-	if !run.UAC.Clean(n) {
-		logf("finished calls: %d of %d calls failed; the figures are per successful call", run.UAC.Stats.Failed, n)
 	}
 	live, err := readRuntime(ctx, srv)
 	if err != nil {
@@ -137,12 +157,9 @@ func finishedCalls(ctx context.Context, o options, srv *interop.Server, work str
 	// Every transaction of the calls has ended transactionLife after the
 	// last one did; the goroutines are then back to the baseline, or
 	// something is kept (then read once more, a bounded while later).
-	wait := time.Until(ended.Add(transactionLife))
-	logf("finished calls: waiting %s for the calls' transactions to end", wait.Round(time.Second))
-	select {
-	case <-time.After(wait):
-	case <-ctx.Done():
-		return ctx.Err()
+	logf("finished calls: waiting %s for the calls' transactions to end", time.Until(ended.Add(transactionLife)).Round(time.Second))
+	if err := sleepUntil(ctx, ended.Add(transactionLife)); err != nil {
+		return err
 	}
 	after, err := settledRuntime(ctx, srv, 30*time.Second)
 	if err != nil {
@@ -177,6 +194,16 @@ func settledRuntime(ctx context.Context, srv *interop.Server, bound time.Duratio
 		}
 	}
 	return prev, err
+}
+
+// sleepUntil waits until t, or the end of ctx.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	select {
+	case <-time.After(time.Until(t)):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func abs(f float64) float64 {

@@ -84,7 +84,9 @@ type options struct {
 	// (skipFinished: skipped).
 	finishedCalls int
 	finishedRate  float64
-	skipFinished  bool
+	// finishedWarmup calls come first (0: none).
+	finishedWarmup int
+	skipFinished   bool
 	// recordedSteps are the steps of the recorded calls (none: skipped).
 	recordedSteps []int
 	// groupRates are the call rates tried for trunk_group_calls_per_second.
@@ -109,6 +111,7 @@ func main() {
 	flag.BoolVar(&o.skipGroup, "no-group", false, "skip the trunk-to-hunt-group call rate stage")
 	flag.BoolVar(&o.skipFinished, "no-finished", false, "skip the finished calls (memory left behind) stage")
 	flag.IntVar(&o.finishedCalls, "finished-calls", 5000, "calls of the finished calls stage")
+	flag.IntVar(&o.finishedWarmup, "finished-warmup", 5000, "calls made before the baseline of the finished calls stage")
 	flag.Float64Var(&o.finishedRate, "finished-rate", 200, "call rate of the finished calls stage, calls/s (at most a rate the pbx sustains cleanly)")
 	flag.StringVar(&groupRates, "group-rates", "50,100,200,400", "call rates tried for trunk_group_calls_per_second, calls/s")
 	flag.Parse()
@@ -144,7 +147,7 @@ func main() {
 	typical := time.Minute + time.Duration(len(o.steps))*(o.settle+o.window+15*time.Second) +
 		time.Duration(len(o.rates)+len(o.groupRates))*(o.rateRun+10*time.Second)
 	if !o.skipFinished {
-		typical += 2*transactionLife + interop.RunTime(o.finishedRate, o.finishedCalls)
+		typical += 3*transactionLife + interop.RunTime(o.finishedRate, o.finishedCalls+o.finishedWarmup)
 	}
 	logf("expected run time: about %s, at most %s", min(typical, o.total).Round(time.Minute), (o.total + time.Minute).Round(time.Minute))
 	if err := run(o); err != nil {
