@@ -117,6 +117,7 @@ func (s *Service) Mount(srv *sipserver.Server) {
 	srv.Handle(sip.UPDATE, s.handleUpdate)
 	srv.Handle(sip.INFO, s.handleInfo)
 	srv.Handle(sip.NOTIFY, s.handleNotify)
+	srv.OnUnmatchedResponse(s.reack)
 	s.mountDrain(srv)
 }
 
