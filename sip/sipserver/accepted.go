@@ -94,9 +94,11 @@ func innerTx(tx sip.ServerTransaction) *sip.ServerTx {
 	}
 }
 
-// recentKeys is a set of strings that each leave it ttl after they were
-// added: one timer for the whole set, no goroutine.
-type recentKeys struct {
+// RecentKeys is a set of strings that each leave it ttl after they were
+// added: one timer for the whole set, no goroutine. It stands in for
+// transactions kept only to absorb retransmissions: an entry of a hundred
+// bytes or so instead of a request, its response and their state.
+type RecentKeys struct {
 	ttl   time.Duration
 	mu    sync.Mutex
 	keys  map[string]time.Time // key -> when it leaves
@@ -110,11 +112,13 @@ type recentKey struct {
 	expires time.Time
 }
 
-func newRecentKeys(ttl time.Duration) *recentKeys {
-	return &recentKeys{ttl: ttl, keys: map[string]time.Time{}}
+// NewRecentKeys returns an empty set whose keys stay for ttl.
+func NewRecentKeys(ttl time.Duration) *RecentKeys {
+	return &RecentKeys{ttl: ttl, keys: map[string]time.Time{}}
 }
 
-func (r *recentKeys) add(key string) {
+// Add puts key in the set for ttl ("" is ignored).
+func (r *RecentKeys) Add(key string) {
 	if key == "" {
 		return
 	}
@@ -128,7 +132,8 @@ func (r *recentKeys) add(key string) {
 	}
 }
 
-func (r *recentKeys) has(key string) bool {
+// Has reports whether key was added less than ttl ago.
+func (r *RecentKeys) Has(key string) bool {
 	if key == "" {
 		return false
 	}
@@ -141,7 +146,7 @@ func (r *recentKeys) has(key string) bool {
 // expire drops the keys whose time has come and sets the timer for the
 // next one, at most once a second (a key may outlive its time by as much,
 // has does not see it).
-func (r *recentKeys) expire() {
+func (r *RecentKeys) expire() {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()

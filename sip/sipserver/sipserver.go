@@ -102,7 +102,7 @@ type Server struct {
 
 	// What an answered INVITE leaves behind (accepted.go).
 	unmatched *atomic.Pointer[func(*sip.Response)] // OnUnmatchedResponse
-	answered  *recentKeys                          // INVITEs answered 2xx
+	answered  *RecentKeys                          // INVITEs answered 2xx
 }
 
 // UDPMTUSize is the value New gives sipgo's sip.UDPMTUSize: we send SIP
@@ -176,7 +176,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{UA: ua, SIP: srv, Metrics: m, cfg: cfg, log: log, addrs: map[string]net.Addr{}, bad: bad,
-		unmatched: unmatched, answered: newRecentKeys(64 * sip.T1)}
+		unmatched: unmatched, answered: NewRecentKeys(64 * sip.T1)}
 	s.SIP.OnNoRoute(s.wrap(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
 		res.AppendHeader(sip.NewHeader("Allow", AllowedMethods))
@@ -226,7 +226,7 @@ func (s *Server) wrap(h sipgo.RequestHandler) sipgo.RequestHandler {
 				}
 			}
 		}()
-		if req.IsInvite() && s.answered.has(inviteKey(req)) {
+		if req.IsInvite() && s.answered.Has(inviteKey(req)) {
 			// A retransmission of an INVITE answered 2xx whose
 			// transaction has ended (accepted.go): absorbed.
 			return
@@ -341,7 +341,7 @@ func (t *countingTx) Respond(res *sip.Response) error {
 	// Retransmissions of the INVITE are absorbed once its transaction
 	// has ended (accepted.go).
 	t.answered.Store(true)
-	t.srv.answered.add(inviteKey(t.req))
+	t.srv.answered.Add(inviteKey(t.req))
 	return nil
 }
 
