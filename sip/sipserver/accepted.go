@@ -1,6 +1,7 @@
 package sipserver
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 // ACK. sipgo v1.7.2 arms these timers and does not stop them when the
 // transaction is terminated earlier (a BYE does), so every answered call
 // keeps, for 32 s after its answer, both INVITE transactions with the
-// requests, the 2xx and the dialog state they reference: about 17 kB a
+// requests, the 2xx and the dialog state they reference: about 14 kB a
 // call, whatever its length.
 //
 // New shortens both timers to acceptedLinger, and the duties of the
@@ -24,7 +25,8 @@ import (
 // transaction user before RFC 6026:
 //   - a 2xx to an INVITE whose transaction has ended leaves directly on
 //     the transaction's connection (countingTx.Respond, Retransmit), so
-//     that the dialog layer's retransmissions until the ACK go on;
+//     that the dialog layer's retransmissions until the ACK go on, for
+//     64*T1 after the first (retransmitAnswer);
 //   - the key of each INVITE answered 2xx is kept for 64*T1 (answered): a
 //     retransmission of the INVITE that comes after its transaction ended
 //     is dropped in wrap instead of being taken for a new call;
@@ -77,6 +79,21 @@ func Retransmit(tx sip.ServerTransaction, res *sip.Response) error {
 	default:
 		return err
 	}
+}
+
+// errAnswerUnacknowledged ends the retransmissions of a 2xx 64*T1 after
+// it was first sent.
+var errAnswerUnacknowledged = errors.New("sip: 2xx not acknowledged within 64*T1")
+
+// retransmitAnswer is Retransmit for a 2xx first sent at first, up to
+// 64*T1 after it (RFC 3261 §13.3.1.4: the UAS then gives up). sipgo's
+// dialog layer counts on the transaction to refuse the 2xx by then: its
+// own 64*T1 limit is restarted at each retransmission.
+func retransmitAnswer(tx sip.ServerTransaction, res *sip.Response, first time.Time) error {
+	if time.Since(first) >= 64*sip.T1 {
+		return errAnswerUnacknowledged
+	}
+	return Retransmit(tx, res)
 }
 
 // innerTx is sipgo's transaction under our wrappers, nil when tx is not

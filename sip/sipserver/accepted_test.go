@@ -87,3 +87,28 @@ func read(c net.Conn, wait time.Duration) string {
 	}
 	return string(buf[:n])
 }
+
+// A 2xx is retransmitted for 64*T1 after it was first sent, not longer:
+// sipgo's dialog layer stops only when the transaction refuses it.
+func TestRetransmitAnswerStopsAfter64T1(t *testing.T) {
+	tx := &countingResponds{}
+	res := sip.NewResponseFromRequest(sip.NewRequest(sip.INVITE, sip.Uri{Host: "x"}), 200, "OK", nil)
+	if err := retransmitAnswer(tx, res, time.Now().Add(-63*sip.T1)); err != nil || tx.n != 1 {
+		t.Fatalf("within 64*T1: %v, %d sent", err, tx.n)
+	}
+	if err := retransmitAnswer(tx, res, time.Now().Add(-64*sip.T1)); err != errAnswerUnacknowledged || tx.n != 1 {
+		t.Fatalf("after 64*T1: %v, %d sent", err, tx.n)
+	}
+}
+
+// countingResponds is a transaction that is not sipgo's: it counts what
+// it is asked to send.
+type countingResponds struct {
+	sip.ServerTransaction
+	n int
+}
+
+func (c *countingResponds) Respond(*sip.Response) error {
+	c.n++
+	return nil
+}

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -322,9 +323,9 @@ type countingTx struct {
 	method string
 	srv    *Server
 	req    *sip.Request
-	// answered: a 2xx went out (an INVITE's); the next ones are
-	// retransmissions (accepted.go).
-	answered atomic.Bool
+	// answered is when a 2xx went out (an INVITE's, Unix ns); the next
+	// ones are retransmissions (accepted.go).
+	answered atomic.Int64
 }
 
 func (t *countingTx) Respond(res *sip.Response) error {
@@ -332,15 +333,15 @@ func (t *countingTx) Respond(res *sip.Response) error {
 	if t.method != "INVITE" || !res.IsSuccess() {
 		return t.ServerTransaction.Respond(res)
 	}
-	if t.answered.Load() {
-		return Retransmit(t.ServerTransaction, res)
+	if at := t.answered.Load(); at != 0 {
+		return retransmitAnswer(t.ServerTransaction, res, time.Unix(0, at))
 	}
 	if err := t.ServerTransaction.Respond(res); err != nil {
 		return err
 	}
 	// Retransmissions of the INVITE are absorbed once its transaction
 	// has ended (accepted.go).
-	t.answered.Store(true)
+	t.answered.Store(time.Now().UnixNano())
 	t.srv.answered.Add(inviteKey(t.req))
 	return nil
 }
