@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,4 +83,44 @@ func TestCallRetransmitted2xxAcknowledgedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitIdle(t, a)
+}
+
+// A caller that never acknowledges the pbx's 2xx: the pbx retransmits it
+// for 64*T1, no longer (its transaction has long ended by then), then
+// ends the call with a BYE to both parties (RFC 3261 §13.3.1.4), and
+// nothing of the call is left.
+func TestCallAnswerNeverAcknowledged(t *testing.T) {
+	a := testApp(t, t.TempDir())
+	accs := seedTenant(t, a, "Acme", "201", "202")
+	alice, bob := newSoftphone(t, a, accs[0], "udp"), newSoftphone(t, a, accs[1], "udp")
+	got200, sendAck := make(chan *pcall, 1), make(chan struct{})
+	release := sync.OnceFunc(func() { close(sendAck) })
+	defer release()
+	call := startDial(t, alice, "202", dialOpt{beforeAck: func(pc *pcall) {
+		got200 <- pc
+		<-sendAck
+	}})
+	in := bob.nextIncoming(t)
+	in.answer(t, "0 101")
+	var out *pcall
+	select {
+	case out = <-got200:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the caller got no 200 OK")
+	}
+	answered := time.Now()
+	limit := 64*sip.T1 + 20*time.Second
+	for _, pc := range []*pcall{in, out} {
+		select {
+		case <-pc.ended:
+		case <-time.After(time.Until(answered.Add(limit))):
+			t.Fatalf("call %s still up %s after the unacknowledged 2xx", pc.callID, limit)
+		}
+	}
+	if d := time.Since(answered); d < 64*sip.T1-sip.T1 {
+		t.Fatalf("the pbx gave up %s after its 2xx, before 64*T1", d)
+	}
+	waitIdle(t, a)
+	release()
+	_, _ = call.result() // its late ACK matches nothing
 }
