@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
+
 	"pbx/interop"
 )
 
@@ -25,9 +27,12 @@ import (
 // calls has ended (the RFC 3261 timers B, F, H, J, L and M are 64*T1 =
 // 32 s on UDP). The figures, per call:
 //
-//   - memory_per_finished_call_live: the heap held right after the last
-//     call, while the transactions of the calls still absorb
-//     retransmissions (at the default rate every one of them is alive);
+//   - memory_per_finished_call_live: the live heap (and goroutine stacks)
+//     held right after the last call, while what absorbs the calls'
+//     retransmissions is still there (64*T1 after each call; at the
+//     default rate and count, the batch lasts 25 s, so for every call);
+//     memory_per_finished_call_live_spans the same in heap spans in use
+//     (what the runtime holds, fragmentation included);
 //   - goroutines_per_finished_call_live: the goroutines at that moment;
 //   - memory_per_finished_call: the heap still held once they have ended,
 //     which should be nothing.
@@ -111,6 +116,9 @@ func finishedCalls(ctx context.Context, o options, srv *interop.Server, work str
 		// to absorb retransmitted BYEs.
 		ended = t0.Add(500*time.Millisecond + run.UAC.Stats.Elapsed)
 		logf("finished calls: %s: %d calls at %.0f/s: caller %s", name, n, o.finishedRate, run.UAC.Summary())
+		if run.UAC.Stats.Elapsed > 64*sip.T1 {
+			logf("finished calls: %s: the calls took longer than 64*T1: the first ones' retransmission state may be gone by the end (a lower -finished-calls or a higher -finished-rate measures them all)", name)
+		}
 		if run.UAC.Stats.Successful == 0 {
 			return ended, 0, fmt.Errorf("%s: no call succeeded\n%s", name, run.UAC.Diagnostics())
 		}
@@ -152,6 +160,7 @@ func finishedCalls(ctx context.Context, o options, srv *interop.Server, work str
 	saveHeapProfile(ctx, o, srv, dir, "live")
 	per := float64(done)
 	figure("memory_per_finished_call_live", (live.heapLive+live.stacks-base.heapLive-base.stacks)/per, "B")
+	figure("memory_per_finished_call_live_spans", (live.heapInuse+live.stacks-base.heapInuse-base.stacks)/per, "B")
 	figure("goroutines_per_finished_call_live", (live.goroutines-base.goroutines)/per, "count")
 
 	// Every transaction of the calls has ended transactionLife after the
