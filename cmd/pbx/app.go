@@ -55,15 +55,15 @@ type app struct {
 	httpsSrv *http.Server
 	httpsLn  net.Listener
 
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	closeMu  sync.Once
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closeMu sync.Once
 	// goMu guards closing: goroutines started by handlers that may still
 	// run while the app closes (goBackground) are not started once close
 	// waits for the others.
-	goMu    sync.Mutex
-	closing bool
+	goMu     sync.Mutex
+	closing  bool
 	closeErr error
 }
 
