@@ -79,6 +79,7 @@ type Leg struct {
 	cause      Cause
 	done       chan struct{}
 	ackWait    chan struct{} // inbound: closed when the 2xx's ACK came (or never will)
+	afterAck   []func()      // run once ackWait is closed (whenAcked)
 	early      []byte        // the SDP of our 183, which the 200 repeats
 	onDTMF     func(rune)
 

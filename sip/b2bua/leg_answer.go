@@ -66,8 +66,15 @@ func (l *Leg) Answer(ctx context.Context) error {
 	responded := make(chan error, 1)
 	l.svc.spawn(func() {
 		err := l.uas.RespondSDP(body)
+		l.mu.Lock()
 		close(l.ackWait)
+		after := l.afterAck
+		l.afterAck = nil
+		l.mu.Unlock()
 		responded <- err
+		for _, f := range after {
+			f()
+		}
 	})
 	select {
 	case err = <-responded:
@@ -182,12 +189,9 @@ func (l *Leg) Hangup(cause Cause) {
 	}
 	if l.inbound && prev == legAnswering {
 		// Our 2xx is out: the dialog is ended with a BYE once the ACK
-		// confirms it (RFC 3261 §15), or when the ACK never comes.
-		l.svc.spawn(func() {
-			select {
-			case <-l.ackWait:
-			case <-time.After(64 * sip.T1):
-			}
+		// confirms it (RFC 3261 §15), or when the ACK never comes (the
+		// answer's wait ends 64*T1 after the 2xx).
+		l.whenAcked(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			_ = l.uas.Bye(ctx)
@@ -244,12 +248,26 @@ func (l *Leg) end(cause Cause) (legState, bool) {
 		// The ACK of our 2xx is still to come: the leg stays findable
 		// until it does (or never will), so that the ACK reaches the
 		// dialog and the BYE can follow it.
-		l.svc.spawn(func() {
-			<-l.ackWait
-			l.svc.unregister(l)
-		})
+		l.whenAcked(func() { l.svc.unregister(l) })
 	default:
 		l.svc.unregister(l)
 	}
 	return prev, true
+}
+
+// whenAcked runs f once the ACK of our 2xx has come, or never will: on the
+// goroutine that waits for it, so that a 2xx awaiting its ACK holds that
+// one goroutine and nothing more; at once (on a goroutine of its own) when
+// that wait is over.
+func (l *Leg) whenAcked(f func()) {
+	l.mu.Lock()
+	select {
+	case <-l.ackWait:
+		l.mu.Unlock()
+		l.svc.spawn(f)
+		return
+	default:
+	}
+	l.afterAck = append(l.afterAck, f)
+	l.mu.Unlock()
 }

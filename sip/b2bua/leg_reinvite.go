@@ -8,6 +8,7 @@ import (
 
 	"pbx/callctl"
 	"pbx/media/sdp"
+	"pbx/sip/sipserver"
 )
 
 // handleOffer answers a re-INVITE or UPDATE carrying SDP: new address,
@@ -77,10 +78,13 @@ func (l *Leg) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// pendingAck is a 2xx to a re-INVITE waiting for its ACK.
+// pendingAck is a 2xx to a re-INVITE waiting for its ACK: a timer, no
+// goroutine.
 type pendingAck struct {
-	cseq uint32
-	ack  chan struct{}
+	cseq     uint32
+	timer    *time.Timer
+	interval time.Duration
+	giveUp   time.Time
 }
 
 // retransmit2xx resends the 2xx of a re-INVITE until its ACK arrives, as
@@ -91,49 +95,47 @@ type pendingAck struct {
 // ACK the session is ended with a BYE, as the RFC says it should be.
 // Reliable transports need none of this: the caller only calls it on UDP.
 func (l *Leg) retransmit2xx(tx sip.ServerTransaction, res *sip.Response, cseq uint32) {
-	p := &pendingAck{cseq: cseq, ack: make(chan struct{})}
+	p := &pendingAck{cseq: cseq, interval: sip.T1, giveUp: time.Now().Add(64 * sip.T1)}
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if old := l.pendingAck; old != nil {
 		// A new re-INVITE means the far end sent the previous ACK.
-		close(old.ack)
+		old.timer.Stop()
 	}
 	l.pendingAck = p
-	l.mu.Unlock()
-	if u, ok := tx.(interface{ Unwrap() sip.ServerTransaction }); ok {
-		tx = u.Unwrap() // retransmissions are not new responses for the metrics
+	p.timer = time.AfterFunc(p.interval, func() { l.resend2xx(p, tx, res) })
+}
+
+// resend2xx is a tick of retransmit2xx.
+func (l *Leg) resend2xx(p *pendingAck, tx sip.ServerTransaction, res *sip.Response) {
+	l.mu.Lock()
+	switch {
+	case l.pendingAck != p:
+		l.mu.Unlock()
+		return // acknowledged, or another re-INVITE came
+	case l.state == legEnded:
+		l.pendingAck = nil
+		l.mu.Unlock()
+		return
+	case !time.Now().Before(p.giveUp):
+		l.pendingAck = nil
+		l.mu.Unlock()
+		l.svc.log.Info("re-INVITE 2xx never acknowledged; hanging up", "call_id", l.callID, "cseq", p.cseq)
+		l.Hangup(CauseFailure)
+		return
 	}
-	l.svc.spawn(func() {
-		defer func() {
-			l.mu.Lock()
-			if l.pendingAck == p {
-				l.pendingAck = nil
-			}
-			l.mu.Unlock()
-		}()
-		interval := sip.T1
-		timer := time.NewTimer(interval)
-		defer timer.Stop()
-		giveUp := time.NewTimer(64 * sip.T1)
-		defer giveUp.Stop()
-		for {
-			select {
-			case <-p.ack:
-				return
-			case <-l.done:
-				return
-			case <-giveUp.C:
-				l.svc.log.Info("re-INVITE 2xx never acknowledged; hanging up", "call_id", l.callID, "cseq", cseq)
-				l.Hangup(CauseFailure)
-				return
-			case <-timer.C:
-				if err := tx.Respond(res); err != nil {
-					return // the transaction is gone (Timer L)
-				}
-				interval = min(2*interval, sip.T2)
-				timer.Reset(interval)
-			}
+	p.interval = min(2*p.interval, sip.T2)
+	p.timer.Reset(min(p.interval, max(time.Until(p.giveUp), 0)))
+	l.mu.Unlock()
+	// Not counted as a new response; the transaction may have ended.
+	if err := sipserver.Retransmit(tx, res); err != nil {
+		l.mu.Lock()
+		if l.pendingAck == p {
+			p.timer.Stop()
+			l.pendingAck = nil
 		}
-	})
+		l.mu.Unlock()
+	}
 }
 
 // acked stops the retransmission of the re-INVITE 2xx an ACK acknowledges.
@@ -145,7 +147,7 @@ func (l *Leg) acked(req *sip.Request) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if p := l.pendingAck; p != nil && p.cseq == cseq.SeqNo {
-		close(p.ack)
+		p.timer.Stop()
 		l.pendingAck = nil
 	}
 }

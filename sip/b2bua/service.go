@@ -86,6 +86,10 @@ type Service struct {
 	maddr  netip.Addr                 // media address of our SDP, once known
 	legSeq atomic.Uint64              // numbers the legs' IDs
 
+	// byes are the dialogs ended by a BYE in the last 64*T1, whose
+	// retransmitted BYEs get a 200 (handleBye).
+	byes *sipserver.RecentKeys
+
 	presMu sync.Mutex          // guards users and every Leg.phase
 	users  map[string]userLegs // legs per user, for UserState
 }
@@ -102,7 +106,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, legs: map[string]*Leg{}, calls: map[*Call]struct{}{}, dua: map[string]*sipgo.DialogUA{},
-		users: map[string]userLegs{}}
+		users: map[string]userLegs{}, byes: sipserver.NewRecentKeys(64 * sip.T1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -117,6 +121,7 @@ func (s *Service) Mount(srv *sipserver.Server) {
 	srv.Handle(sip.UPDATE, s.handleUpdate)
 	srv.Handle(sip.INFO, s.handleInfo)
 	srv.Handle(sip.NOTIFY, s.handleNotify)
+	srv.OnUnmatchedResponse(s.reack)
 	s.mountDrain(srv)
 }
 
@@ -415,21 +420,48 @@ func (s *Service) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 func (s *Service) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	l := s.lookup(req)
 	if l == nil {
+		if s.byes.Has(dialogKey(req)) {
+			// A retransmission: our 200 was lost (see statelessBye).
+			_ = sipserver.RespondStateless(tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
+			return
+		}
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
+	// Before the leg goes: a retransmission finds one or the other.
+	s.byes.Add(l.key)
 	l.remoteEnded(CauseNormal)
 	// The dialog helpers answer 200 and end the dialog, which also
 	// releases an answer still waiting for its ACK.
 	var err error
 	if l.uas != nil {
-		err = l.uas.ReadBye(req, tx)
+		err = l.uas.ReadBye(req, statelessBye{tx})
 	} else {
-		err = l.uac.ReadBye(req, tx)
+		err = l.uac.ReadBye(req, statelessBye{tx})
 	}
 	if err != nil {
-		respond(tx, req, 200, "OK")
+		_ = sipserver.RespondStateless(tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
 	}
+}
+
+// statelessBye answers a BYE without keeping its transaction (and the
+// request and response in it) for Timer J, 64*T1 on UDP: retransmissions
+// of the BYE for that long are answered 200 again from Service.byes, a
+// key per dialog.
+type statelessBye struct{ sip.ServerTransaction }
+
+func (t statelessBye) Respond(res *sip.Response) error {
+	return sipserver.RespondStateless(t.ServerTransaction, res)
+}
+
+// dialogKey is the key of the leg an in-dialog request is for.
+func dialogKey(req *sip.Request) string {
+	cid, to := req.CallID(), req.To()
+	if cid == nil || to == nil {
+		return ""
+	}
+	tag, _ := to.Params.Get("tag")
+	return legKey(cid.Value(), tag)
 }
 
 func (s *Service) handleCancel(req *sip.Request, tx sip.ServerTransaction) {

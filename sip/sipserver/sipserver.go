@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -99,6 +100,10 @@ type Server struct {
 	bad        *badInput
 	publicHost string
 	draining   atomic.Pointer[drainFunc] // SetDraining
+
+	// What an answered INVITE leaves behind (accepted.go).
+	unmatched *atomic.Pointer[func(*sip.Response)] // OnUnmatchedResponse
+	answered  *RecentKeys                          // INVITEs answered 2xx
 }
 
 // UDPMTUSize is the value New gives sipgo's sip.UDPMTUSize: we send SIP
@@ -145,6 +150,8 @@ func New(cfg Config) (*Server, error) {
 	// count it instead, so garbage on the ports cannot flood the logs, and
 	// answer 400 to a datagram whose headers are readable enough.
 	bad := &badInput{count: m.ParseErrors.Inc, blocked: cfg.Blocked}
+	shortenAcceptedTimers()
+	unmatched := new(atomic.Pointer[func(*sip.Response)])
 	sipLog := slog.New(&parseErrorFilter{next: log.Handler(), bad: bad})
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgenTLSConfig(cfg.TLSConfig),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog), sip.WithTransportLayerReadFilter(bad.filter)),
@@ -152,6 +159,9 @@ func New(cfg Config) (*Server, error) {
 			// A response no transaction waits for is a late retransmission:
 			// count it instead of logging each one.
 			sip.WithTransactionLayerUnhandledResponseHandler(func(r *sip.Response) {
+				if f := unmatched.Load(); f != nil {
+					(*f)(r)
+				}
 				m.UnmatchedResponses.Inc()
 				log.Debug("sip response matches no transaction", "response", r.Short())
 			}),
@@ -166,7 +176,8 @@ func New(cfg Config) (*Server, error) {
 		ua.Close()
 		return nil, err
 	}
-	s := &Server{UA: ua, SIP: srv, Metrics: m, cfg: cfg, log: log, addrs: map[string]net.Addr{}, bad: bad}
+	s := &Server{UA: ua, SIP: srv, Metrics: m, cfg: cfg, log: log, addrs: map[string]net.Addr{}, bad: bad,
+		unmatched: unmatched, answered: NewRecentKeys(64 * sip.T1)}
 	s.SIP.OnNoRoute(s.wrap(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
 		res.AppendHeader(sip.NewHeader("Allow", AllowedMethods))
@@ -216,9 +227,14 @@ func (s *Server) wrap(h sipgo.RequestHandler) sipgo.RequestHandler {
 				}
 			}
 		}()
+		if req.IsInvite() && s.answered.Has(inviteKey(req)) {
+			// A retransmission of an INVITE answered 2xx whose
+			// transaction has ended (accepted.go): absorbed.
+			return
+		}
 		var ctx sip.ServerTransaction
 		if tx != nil {
-			ctx = &countingTx{ServerTransaction: tx, m: s.Metrics, method: method}
+			ctx = &countingTx{ServerTransaction: tx, m: s.Metrics, method: method, srv: s, req: req}
 		}
 		if code, reason := validate(req); code != 0 {
 			reject(req, ctx, code, reason)
@@ -305,11 +321,29 @@ type countingTx struct {
 	sip.ServerTransaction
 	m      *Metrics
 	method string
+	srv    *Server
+	req    *sip.Request
+	// answered is when a 2xx went out (an INVITE's, Unix ns); the next
+	// ones are retransmissions (accepted.go).
+	answered atomic.Int64
 }
 
 func (t *countingTx) Respond(res *sip.Response) error {
 	t.count(res)
-	return t.ServerTransaction.Respond(res)
+	if t.method != "INVITE" || !res.IsSuccess() {
+		return t.ServerTransaction.Respond(res)
+	}
+	if at := t.answered.Load(); at != 0 {
+		return retransmitAnswer(t.ServerTransaction, res, time.Unix(0, at))
+	}
+	if err := t.ServerTransaction.Respond(res); err != nil {
+		return err
+	}
+	// Retransmissions of the INVITE are absorbed once its transaction
+	// has ended (accepted.go).
+	t.answered.Store(time.Now().UnixNano())
+	t.srv.answered.Add(inviteKey(t.req))
+	return nil
 }
 
 func (t *countingTx) count(res *sip.Response) {

@@ -32,6 +32,10 @@
 //     policy records them (a stereo WAV each, written as the call goes;
 //     see recorded.go), in a tenant of their own; cpu_per_recorded_packet
 //     sits next to cpu_per_relayed_packet.
+//   - memory_per_finished_call: what short SIPp calls leave behind on the
+//     server once their transactions have ended, and while they still
+//     live (memory_per_finished_call_live, goroutines_per_finished_call_live;
+//     see finished.go). This stage runs last.
 //
 // Figures go to stdout, one per line as "name value unit"; progress and
 // diagnostics go to stderr. A stage that fails prints what it measured and
@@ -76,6 +80,13 @@ type options struct {
 	skipCPS   bool
 	skipMedia bool
 	skipGroup bool
+	// finishedCalls calls at finishedRate for the finished-calls stage
+	// (skipFinished: skipped).
+	finishedCalls int
+	finishedRate  float64
+	// finishedWarmup calls come first (0: none).
+	finishedWarmup int
+	skipFinished   bool
 	// recordedSteps are the steps of the recorded calls (none: skipped).
 	recordedSteps []int
 	// groupRates are the call rates tried for trunk_group_calls_per_second.
@@ -93,11 +104,15 @@ func main() {
 	flag.DurationVar(&o.rateRun, "rate-run", 5*time.Second, "length of each SIPp run at one call rate")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory (server data and log, SIPp files)")
 	flag.StringVar(&o.serveArgs, "serve-args", "", "extra `pbx serve` flags, space-separated")
-	flag.DurationVar(&o.total, "timeout", 8*time.Minute, "bound of the whole run")
+	flag.DurationVar(&o.total, "timeout", 10*time.Minute, "bound of the whole run")
 	flag.StringVar(&recordedSteps, "recorded-steps", "100,200,300,400", "concurrent recorded call steps, comma-separated; \"\" skips them")
 	flag.BoolVar(&o.skipCPS, "no-cps", false, "skip the call rate stage")
 	flag.BoolVar(&o.skipMedia, "no-media", false, "skip the concurrent calls stage")
 	flag.BoolVar(&o.skipGroup, "no-group", false, "skip the trunk-to-hunt-group call rate stage")
+	flag.BoolVar(&o.skipFinished, "no-finished", false, "skip the finished calls (memory left behind) stage")
+	flag.IntVar(&o.finishedCalls, "finished-calls", 5000, "calls of the finished calls stage")
+	flag.IntVar(&o.finishedWarmup, "finished-warmup", 5000, "calls made before the baseline of the finished calls stage")
+	flag.Float64Var(&o.finishedRate, "finished-rate", 200, "call rate of the finished calls stage, calls/s (at most a rate the pbx sustains cleanly)")
 	flag.StringVar(&groupRates, "group-rates", "50,100,200,400", "call rates tried for trunk_group_calls_per_second, calls/s")
 	flag.Parse()
 	var err error
@@ -131,6 +146,9 @@ func main() {
 	// rate runs for rate-run; the whole run is bounded by -timeout.
 	typical := time.Minute + time.Duration(len(o.steps))*(o.settle+o.window+15*time.Second) +
 		time.Duration(len(o.rates)+len(o.groupRates))*(o.rateRun+10*time.Second)
+	if !o.skipFinished {
+		typical += 3*transactionLife + interop.RunTime(o.finishedRate, o.finishedCalls+o.finishedWarmup)
+	}
 	logf("expected run time: about %s, at most %s", min(typical, o.total).Round(time.Minute), (o.total + time.Minute).Round(time.Minute))
 	if err := run(o); err != nil {
 		logf("%v", err)
@@ -178,15 +196,15 @@ func run(o options) error {
 	defer srv.Stop()
 
 	maxCalls := o.steps[len(o.steps)-1]
-	const cpsPairs = 200
+	const cpsPairs, finishedPairs = 200, 200
 	start := time.Now()
-	_, accs, err := srv.API().CreateCallAccounts(ctx, fmt.Sprintf("Callbench %d", time.Now().Unix()), 2*maxCalls+2*cpsPairs, 16,
+	_, accs, err := srv.API().CreateCallAccounts(ctx, fmt.Sprintf("Callbench %d", time.Now().Unix()), 2*maxCalls+2*cpsPairs+2*finishedPairs, 16,
 		interop.CallAccountNaming{FirstExtension: 400000, FirstName: "Bench", EmailPrefix: "b", EmailDomain: "bench.example"})
 	if err != nil {
 		return fmt.Errorf("provisioning: %w", err)
 	}
 	logf("%d licences with one device each provisioned in %s", len(accs), time.Since(start).Round(time.Millisecond))
-	mediaAccs, cpsAccs := accs[:2*maxCalls], accs[2*maxCalls:]
+	mediaAccs, cpsAccs, finishedAccs := accs[:2*maxCalls], accs[2*maxCalls:2*maxCalls+2*cpsPairs], accs[2*maxCalls+2*cpsPairs:]
 
 	// The concurrent calls come first: their memory baseline is that of a
 	// server that has not yet carried thousands of short calls (whose
@@ -210,6 +228,11 @@ func run(o options) error {
 	if !o.skipGroup {
 		if err := trunkGroupRate(ctx, o, srv, work); err != nil {
 			logf("trunk_group_calls_per_second stage: %v", err)
+		}
+	}
+	if !o.skipFinished {
+		if err := finishedCalls(ctx, o, srv, work, finishedAccs[:finishedPairs], finishedAccs[finishedPairs:]); err != nil {
+			logf("finished calls stage: %v", err)
 		}
 	}
 	if !srv.Alive() {
