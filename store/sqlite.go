@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql"
 	"net/url"
+	"strings"
 
 	"modernc.org/sqlite"
 )
@@ -21,7 +22,9 @@ func openSQLite(path string) (w, r *sql.DB, gens *tableGens, err error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
+	// A URI file name: "%", "?" and "#" in the path are escaped, or the
+	// driver would read a query or a fragment there.
+	dsn := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) + "?" + q.Encode()
 	drv := &sqlite.Driver{}
 	gens = newTableGens()
 	w = sql.OpenDB(stmtCacheConnector{drv: drv, dsn: dsn, gens: gens})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -120,5 +121,22 @@ func TestSQLiteStatementsCompiledOnce(t *testing.T) {
 	}
 	if _, err := c.ExecContext(ctx, insert, 9, "v9"); err != nil {
 		t.Fatalf("statement unusable after a failed run: %v", err)
+	}
+}
+
+// A database whose path holds the characters of a URI's query and
+// fragment is opened at that path, not at a shortened one.
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a#1.db", "a?2.db", "a%3.db"} {
+		path := filepath.Join(dir, name)
+		s, err := Open(context.Background(), Options{Path: path, SecretKey: testKey()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
