@@ -100,7 +100,7 @@ func main() {
 	flag.StringVar(&steps, "steps", "100,200,400,700,1000", "concurrent call steps, comma-separated")
 	flag.DurationVar(&o.window, "window", 10*time.Second, "measurement window of each concurrent-call step")
 	flag.DurationVar(&o.settle, "settle", 2*time.Second, "time between a step's calls being up and its window")
-	flag.StringVar(&rates, "rates", "250,500,1000,1500", "call rates tried for calls_per_second, calls/s")
+	flag.StringVar(&rates, "rates", "250,500,750,1000,1250,1500", "call rates tried for calls_per_second, calls/s")
 	flag.DurationVar(&o.rateRun, "rate-run", 5*time.Second, "length of each SIPp run at one call rate")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory (server data and log, SIPp files)")
 	flag.StringVar(&o.serveArgs, "serve-args", "", "extra `pbx serve` flags, space-separated")

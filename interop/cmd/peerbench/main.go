@@ -53,7 +53,7 @@ func run() error {
 		config    = flag.String("kamailio-config", "interop/kamailio/registrar.cfg", "Kamailio configuration file")
 		proxyConf = flag.String("kamailio-proxy-config", "interop/kamailio/proxy.cfg", "Kamailio configuration of the calls comparison")
 		pairs     = flag.Int("call-pairs", 200, "caller/callee pairs of the calls comparison")
-		rateList  = flag.String("call-rates", "250,500,1000,1500,2000", "call rates tried, calls/s")
+		rateList  = flag.String("call-rates", "500,750,1000,1250,1500,2000", "call rates tried, calls/s")
 		rateRun   = flag.Duration("call-rate-run", 5*time.Second, "length of each SIPp run at one call rate")
 	)
 	flag.Parse()

@@ -48,7 +48,7 @@ func run() error {
 	var o options
 	flag.StringVar(&o.pbx, "pbx", "", "pbx binary to run (default: build cmd/pbx)")
 	flag.IntVar(&o.accounts, "accounts", 10000, "devices to provision through the REST API")
-	flag.Float64Var(&o.rate, "rate", 6000, "first offered rate, registrations per second")
+	flag.Float64Var(&o.rate, "rate", 14000, "first offered rate, registrations per second")
 	flag.Float64Var(&o.minRate, "min-rate", 250, "give up below this rate")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each SIPp run at the offered rate")
 	flag.StringVar(&o.transport, "t", "u1", "SIPp transport mode (u1, un, t1, tn)")
