@@ -16,8 +16,11 @@ import (
 // released again as a user agent closes; the connection is closed either way,
 // so those lines are demoted to debug instead of filling the log.
 func RouteLibraryLogs(l *slog.Logger) {
-	sip.SetDefaultLogger(slog.New(demoteHandler{l.Handler()}))
+	sip.SetDefaultLogger(libraryLogger(l))
 }
+
+// libraryLogger is the logger RouteLibraryLogs gives sipgo.
+func libraryLogger(l *slog.Logger) *slog.Logger { return slog.New(demoteHandler{l.Handler()}) }
 
 type demoteHandler struct{ slog.Handler }
 

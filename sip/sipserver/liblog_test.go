@@ -5,18 +5,17 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-
-	"github.com/emiago/sipgo/sip"
 )
 
 func TestRouteLibraryLogsDemotesRefWarnings(t *testing.T) {
+	// The logger RouteLibraryLogs installs, tested without installing it:
+	// sipgo goroutines of the package's other tests may still read the
+	// process-wide one.
 	var buf bytes.Buffer
-	old := sip.DefaultLogger()
-	t.Cleanup(func() { sip.SetDefaultLogger(old) })
-	RouteLibraryLogs(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})).With("component", "sipgo"))
-	sip.DefaultLogger().Warn("UDP ref went negative on try close", "ref", -1)
-	sip.DefaultLogger().Warn("connection failed", "error", "boom")
-	sip.DefaultLogger().Debug("UDP reference decrement")
+	lib := libraryLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})).With("component", "sipgo"))
+	lib.Warn("UDP ref went negative on try close", "ref", -1)
+	lib.Warn("connection failed", "error", "boom")
+	lib.Debug("UDP reference decrement")
 	out := buf.String()
 	if strings.Contains(out, "ref went negative") || strings.Contains(out, "reference decrement") {
 		t.Fatalf("demoted or debug lines shown at info level:\n%s", out)
@@ -26,8 +25,8 @@ func TestRouteLibraryLogsDemotesRefWarnings(t *testing.T) {
 	}
 
 	buf.Reset()
-	RouteLibraryLogs(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	sip.DefaultLogger().Warn("TCP ref went negative", "ref", -1)
+	lib = libraryLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	lib.Warn("TCP ref went negative", "ref", -1)
 	if !strings.Contains(out+buf.String(), "level=DEBUG msg=\"TCP ref went negative\"") {
 		t.Fatalf("at debug level the demoted line should show as debug:\n%s", buf.String())
 	}
