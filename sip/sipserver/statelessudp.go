@@ -99,7 +99,7 @@ func (b *badInput) takeStateless(info sip.TransportReadProps, data []byte) bool 
 	src := ra.AddrPort()
 	req.SetTransport("UDP")
 	req.SetSource(src.String())
-	b.jobs <- statelessJob{h: h, req: req, tx: &udpTx{conn: b.udpConn, to: netip.AddrPortFrom(src.Addr().Unmap(), src.Port())}}
+	b.jobs <- statelessJob{h: h, req: req, tx: &udpTx{conn: b.udpConn, to: responseAddr(req, src)}}
 	return true
 }
 
@@ -144,4 +144,23 @@ func Pooled(tx sip.ServerTransaction) bool {
 	}
 	_, ok := tx.(*udpTx)
 	return ok
+}
+
+// responseAddr is where the answers to a request that came over UDP from
+// src go (RFC 3261 §18.2.2, RFC 3581), as sipgo's transactions send them:
+// to the source address and port when the top Via asks for rport, else to
+// the source address at the Via's sent-by port (5060 when it names none).
+// A device that sends from one socket and listens on another gets its
+// answers where it listens.
+func responseAddr(req *sip.Request, src netip.AddrPort) netip.AddrPort {
+	ip := src.Addr().Unmap()
+	via := req.Via()
+	if via == nil || via.Params.Has("rport") {
+		return netip.AddrPortFrom(ip, src.Port())
+	}
+	port := via.Port
+	if port <= 0 {
+		port = 5060
+	}
+	return netip.AddrPortFrom(ip, uint16(port))
 }

@@ -3,6 +3,7 @@ package sipserver
 import (
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -74,5 +75,25 @@ func TestHandleStatelessUDP(t *testing.T) {
 	}
 	if calls.Load() != 3 || sipgoTx.Load() != 1 {
 		t.Fatalf("over TCP: %d handler runs, %d in sipgo transactions; want 3, 1", calls.Load(), sipgoTx.Load())
+	}
+}
+
+// Answers go where RFC 3261 §18.2.2 and RFC 3581 say: the source port
+// when the Via asks for rport, else the Via's sent-by port at the source
+// address.
+func TestStatelessResponseAddr(t *testing.T) {
+	src := netip.MustParseAddrPort("192.0.2.7:40000")
+	for via, want := range map[string]string{
+		"SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK1;rport": "192.0.2.7:40000",
+		"SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK1":       "192.0.2.7:5062",
+		"SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK1":            "192.0.2.7:5060",
+	} {
+		msg, err := sip.ParseMessage([]byte("REGISTER sip:pbx.test SIP/2.0\r\nVia: " + via + "\r\nFrom: <sip:a@pbx.test>;tag=1\r\nTo: <sip:a@pbx.test>\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := responseAddr(msg.(*sip.Request), src); got.String() != want {
+			t.Errorf("Via %s: answer to %s, want %s", via, got, want)
+		}
 	}
 }
