@@ -134,10 +134,13 @@ func (s *Service) Close() {
 		legs = append(legs, l)
 	}
 	s.mu.Unlock()
-	s.cancel()
+	// The legs are hung up before the calls' contexts end: a program
+	// waiting on its context (an answer awaiting its ACK) would otherwise
+	// hang up first, with a failure as the call's cause.
 	for _, l := range legs {
 		l.Hangup(CauseShutdown)
 	}
+	s.cancel()
 	s.wg.Wait()
 }
 
