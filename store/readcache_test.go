@@ -47,6 +47,20 @@ func TestReadCacheSeesEveryWriteThroughTheStore(t *testing.T) {
 	if got, _ := s.Tenant(ctx, ten.ID); got.Name != "Acme" {
 		t.Fatalf("second read went to the database (name %q): nothing is cached", got.Name)
 	}
+	// A write that changes no row (the minutely reactivation finding no
+	// licence to reactivate) keeps what is cached.
+	if _, err := s.ReactivateExpired(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Tenant(ctx, ten.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetTenantBillingState(ctx, "ten_missing", "restricted"); err == nil {
+		t.Fatal("billing state set on a missing tenant")
+	}
+	if got, _ := s.Tenant(ctx, ten.ID); got.Name != "Acme" {
+		t.Fatalf("a write of no row emptied the cache (name %q)", got.Name)
+	}
 	if err := s.SetTenantBillingState(ctx, ten.ID, "restricted"); err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,19 @@ func (c *stmtCacheConn) wrote(w written) {
 	}
 }
 
+// wroteResult is wrote for a statement run with Exec: one that changed no
+// row (an UPDATE or DELETE matching nothing, an INSERT that met its
+// conflict clause) changed no table, nor any through its foreign keys; a
+// schema change reports no rows and is told whatever its result.
+func (c *stmtCacheConn) wroteResult(w written, res driver.Result, err error) {
+	if err == nil && !w.all {
+		if n, e := res.RowsAffected(); e == nil && n == 0 {
+			return
+		}
+	}
+	c.wrote(w)
+}
+
 func (c *stmtCacheConn) endTx() {
 	for _, w := range c.pending {
 		c.gens.bump(w)
@@ -134,8 +147,9 @@ type genStmt struct {
 }
 
 func (s genStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	defer s.c.wrote(s.w)
-	return s.stmtContext.ExecContext(ctx, args)
+	res, err := s.stmtContext.ExecContext(ctx, args)
+	s.c.wroteResult(s.w, res, err)
+	return res, err
 }
 
 func (s genStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
@@ -198,8 +212,8 @@ func (c *stmtCacheConn) QueryContext(ctx context.Context, q string, args []drive
 	return &cachedRows{Rows: rows, cs: cs}, nil
 }
 
-func (c *stmtCacheConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
-	defer c.wrote(writtenBy(q))
+func (c *stmtCacheConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (res driver.Result, err error) {
+	defer func() { c.wroteResult(writtenBy(q), res, err) }()
 	cs := c.stmt(ctx, q)
 	if cs == nil || !cs.busy.CompareAndSwap(false, true) {
 		return c.sqliteConn.ExecContext(ctx, q, args)
