@@ -293,7 +293,7 @@ func (s *Service) sendCancel(inv *sip.Request, reason string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 64*sip.T1)
 	defer cancel()
 	// The option keeps the request as built: its Via is the INVITE's.
-	res, err := s.cfg.SIP.Client.Do(ctx, req, func(*sipgo.Client, *sip.Request) error { return nil })
+	res, err := sipserver.Do(ctx, s.cfg.SIP.Client, req, func(*sipgo.Client, *sip.Request) error { return nil })
 	if err != nil {
 		return err
 	}

@@ -157,12 +157,12 @@ func (s *Service) send(ctx context.Context, req *sip.Request, network, dest stri
 	if network == "udp" {
 		req.Laddr = s.SIP.UDPLocal()
 	}
-	res, err := s.SIP.Client.Do(ctx, req)
+	res, err := sipserver.Do(ctx, s.SIP.Client, req)
 	if err != nil {
 		return nil, fmt.Errorf("message: %w", err)
 	}
 	if (res.StatusCode == 401 || res.StatusCode == 407) && auth != nil {
-		res, err = s.SIP.Client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: auth.Username, Password: auth.Password})
+		res, err = sipserver.DoDigestAuth(ctx, s.SIP.Client, req, res, sipgo.DigestAuth{Username: auth.Username, Password: auth.Password})
 		if err != nil {
 			return nil, fmt.Errorf("message: %w", err)
 		}

@@ -422,5 +422,5 @@ func (s *Service) send(ctx context.Context, req *sip.Request, network, dest stri
 	if network == "udp" {
 		req.Laddr = s.cfg.SIP.UDPLocal()
 	}
-	return s.cfg.SIP.Client.Do(ctx, req)
+	return sipserver.Do(ctx, s.cfg.SIP.Client, req)
 }

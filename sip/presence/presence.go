@@ -365,7 +365,7 @@ func (s *Service) notify(sub *subscription, reason string, always bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := s.cfg.SIP.Client.Do(ctx, req)
+	res, err := sipserver.Do(ctx, s.cfg.SIP.Client, req)
 	switch {
 	case err != nil:
 		s.log.Info("presence: NOTIFY not answered", "call_id", sub.callID, "error", err)

@@ -1,6 +1,12 @@
 package sipserver
 
-import "github.com/emiago/sipgo/sip"
+import (
+	"context"
+	"errors"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
 
 // RespondStateless sends res, a final answer to the request of tx, without
 // the transaction's state: it leaves once, on the connection the request
@@ -43,4 +49,27 @@ func RespondStateless(tx sip.ServerTransaction, res *sip.Response) error {
 	conn := st.Connection()
 	st.Terminate()
 	return conn.WriteMsg(res)
+}
+
+// ErrNoResponse: a client transaction ended without a final response and
+// without an error (sipgo ends so the transactions of a closing user
+// agent).
+var ErrNoResponse = errors.New("sip: transaction ended without a final response")
+
+// Do is c.Do that never returns a nil response with a nil error.
+func Do(ctx context.Context, c *sipgo.Client, req *sip.Request, opts ...sipgo.ClientRequestOption) (*sip.Response, error) {
+	return noNil(c.Do(ctx, req, opts...))
+}
+
+// DoDigestAuth is c.DoDigestAuth that never returns a nil response with a
+// nil error.
+func DoDigestAuth(ctx context.Context, c *sipgo.Client, req *sip.Request, res *sip.Response, auth sipgo.DigestAuth) (*sip.Response, error) {
+	return noNil(c.DoDigestAuth(ctx, req, res, auth))
+}
+
+func noNil(res *sip.Response, err error) (*sip.Response, error) {
+	if res == nil && err == nil {
+		err = ErrNoResponse
+	}
+	return res, err
 }

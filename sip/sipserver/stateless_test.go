@@ -1,6 +1,7 @@
 package sipserver
 
 import (
+	"errors"
 	"log/slog"
 	"net"
 	"strings"
@@ -67,4 +68,16 @@ func testutilCount(s *Server, method, class string) float64 {
 		panic(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// sipgo ends a transaction of a closing user agent with neither a response
+// nor an error; Do and DoDigestAuth make that an error.
+func TestNoNilResponse(t *testing.T) {
+	if _, err := noNil(nil, nil); !errors.Is(err, ErrNoResponse) {
+		t.Fatalf("nil response, nil error: %v", err)
+	}
+	res := &sip.Response{StatusCode: 200}
+	if got, err := noNil(res, nil); got != res || err != nil {
+		t.Fatalf("a response: %v %v", got, err)
+	}
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"pbx/sip/sipserver"
 )
 
 // account is what a trunk's registration is made of; a change of any
@@ -132,12 +134,12 @@ func (w *worker) register(ctx context.Context, expires time.Duration) (granted t
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	req := w.newRegister(expires)
-	res, err := cfg.Client.Do(ctx, req)
+	res, err := sipserver.Do(ctx, cfg.Client, req)
 	if err != nil {
 		return 0, 0, err
 	}
 	if res.StatusCode == sip.StatusUnauthorized || res.StatusCode == sip.StatusProxyAuthRequired {
-		res, err = cfg.Client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: w.acc.username, Password: w.acc.password})
+		res, err = sipserver.DoDigestAuth(ctx, cfg.Client, req, res, sipgo.DigestAuth{Username: w.acc.username, Password: w.acc.password})
 		w.cseq = req.CSeq().SeqNo // DoDigestAuth sent it again with the next CSeq
 		if err != nil {
 			return 0, 0, err
