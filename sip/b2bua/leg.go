@@ -80,6 +80,7 @@ type Leg struct {
 	done       chan struct{}
 	ackWait    chan struct{} // inbound: closed when the 2xx's ACK came (or never will)
 	afterAck   []func()      // run once ackWait is closed (whenAcked)
+	ackedLive  bool          // inbound: the 2xx's ACK came while the leg was up
 	early      []byte        // the SDP of our 183, which the 200 repeats
 	onDTMF     func(rune)
 

@@ -79,12 +79,13 @@ func (l *Leg) Answer(ctx context.Context) error {
 	select {
 	case err = <-responded:
 	case <-l.done:
-		// Ended while the 2xx waits for its ACK (a CANCEL crossing our
-		// answer, a shutdown): the caller learns at once, so that the
-		// other legs are not kept up until the transaction ends; the
-		// ACK is still awaited in the background (see Hangup).
-		return ErrLegEnded
+		return l.endedAnswering()
 	case <-ctx.Done():
+		select {
+		case <-l.done: // the call's context ends with its inbound leg
+			return l.endedAnswering()
+		default:
+		}
 		l.Hangup(CauseFailure)
 		return ctx.Err()
 	}
@@ -98,6 +99,36 @@ func (l *Leg) Answer(ctx context.Context) error {
 	}
 	l.answered()
 	return nil
+}
+
+// endedAnswering is what Answer returns when the leg ended while it
+// waited: nil if the ACK came first (the far end took the call and hung up
+// before this goroutine ran: the leg was answered, its events tell the
+// rest), else ErrLegEnded (a CANCEL crossing our answer, a shutdown). The
+// caller learns at once, so that the other legs are not kept up until the
+// transaction ends; an ACK still due is awaited in the background (see
+// Hangup).
+func (l *Leg) endedAnswering() error {
+	l.mu.Lock()
+	acked := l.ackedLive
+	l.mu.Unlock()
+	if acked {
+		return nil
+	}
+	return ErrLegEnded
+}
+
+// ackedAnswer notes the ACK of our 2xx to the INVITE while the leg is up.
+func (l *Leg) ackedAnswer(req *sip.Request) {
+	cseq := req.CSeq()
+	if !l.inbound || cseq == nil || l.uas == nil || cseq.SeqNo != l.uas.InviteRequest.CSeq().SeqNo {
+		return
+	}
+	l.mu.Lock()
+	if l.state == legAnswering || l.state == legAnswered {
+		l.ackedLive = true
+	}
+	l.mu.Unlock()
 }
 
 // localSDP is the body of our answer (or, for a delayed offer, of our

@@ -410,6 +410,7 @@ func (s *Service) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	l.acked(req)
+	l.ackedAnswer(req)
 	answerErr := l.ackAnswer(req)
 	if l.uas != nil {
 		_ = l.uas.ReadAck(req, tx)
