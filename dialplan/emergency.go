@@ -56,8 +56,11 @@ var emergencyNumbers = map[string]EmergencyClass{
 }
 
 // nationalForm strips separators and reads +32/0032 as the trunk prefix 0.
+// numberSeparators are the characters people write between digits.
+var numberSeparators = strings.NewReplacer(" ", "", "-", "", ".", "", "/", "")
+
 func nationalForm(number string) string {
-	n := strings.NewReplacer(" ", "", "-", "", ".", "", "/", "").Replace(number)
+	n := numberSeparators.Replace(number)
 	for _, prefix := range []string{"+32", "0032"} {
 		if rest, ok := strings.CutPrefix(n, prefix); ok && len(rest) > 3 {
 			n = "0" + rest

@@ -27,8 +27,10 @@ type CallRateSearch struct {
 	Rates   []float64     // offered rates, rising
 	RateRun time.Duration // length of each run at its offered rate
 	// CPU returns the server's CPU time so far (nil: not measured).
-	CPU  func() (time.Duration, error)
-	Logf func(format string, args ...any)
+	CPU func() (time.Duration, error)
+	// During, when set, runs alongside the first rate's run (a profile).
+	During func(ctx context.Context) error
+	Logf   func(format string, args ...any)
 }
 
 // CallRateResult is the fastest run with neither failure nor
@@ -112,9 +114,19 @@ func (s CallRateSearch) Run(ctx context.Context) (*CallRateResult, error) {
 		if s.CPU != nil {
 			cpu0, _ = s.CPU()
 		}
+		side := make(chan error, 1)
+		if during := s.During; during != nil {
+			s.During = nil
+			go func() { side <- during(ctx) }()
+		} else {
+			side <- nil
+		}
 		uac, uas, err := s.calls(ctx, filepath.Join(s.Work, fmt.Sprintf("rate-%.0f", rate)), uacScenario, uasScenario, inf, port, rate, calls)
 		if s.CPU != nil {
 			cpu1, _ = s.CPU()
+		}
+		if err := <-side; err != nil {
+			logf("%s: %v", s.Name, err)
 		}
 		if err != nil {
 			logf("%s: rate %.0f/s: %v", s.Name, rate, err)

@@ -18,6 +18,9 @@ const (
 	DefaultPortMin    = 10000
 	DefaultPortMax    = 20000
 	DefaultQuarantine = 5 * time.Second
+	// DefaultSocketReuse is how long a pair keeps its sockets open after
+	// its quarantine, for a next session to reuse.
+	DefaultSocketReuse = 10 * time.Second
 )
 
 // Errors returned by the engine.
@@ -38,6 +41,11 @@ type Config struct {
 	// Quarantine is how long a released port pair rests before it is
 	// reused. Default 5 s; a negative value disables the rest.
 	Quarantine time.Duration
+	// SocketReuse is how long a released pair keeps its sockets open after
+	// its quarantine, first in line for the next session, which then
+	// neither opens nor binds any (see portPool). Default
+	// DefaultSocketReuse; a negative value closes them on release.
+	SocketReuse time.Duration
 	// Logger receives rare events (latching, errors). Default: discard.
 	Logger *slog.Logger
 	// RTCPInterval is the mean interval of each session's RTCP reports.
@@ -98,13 +106,16 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if cfg.RTCPInterval == 0 {
 		cfg.RTCPInterval = DefaultRTCPInterval
 	}
+	if cfg.SocketReuse == 0 {
+		cfg.SocketReuse = DefaultSocketReuse
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Engine{
 		cfg:      cfg,
 		log:      cfg.Logger,
-		ports:    newPortPool(cfg.PortMin, cfg.PortMax, cfg.Quarantine),
+		ports:    newPortPool(cfg.PortMin, cfg.PortMax, cfg.Quarantine, cfg.SocketReuse, maxKeptPairs()),
 		epoch:    time.Now(),
 		sessions: make(map[*Session]struct{}),
 		music:    make(map[string]*MusicClass),
@@ -144,6 +155,7 @@ func (e *Engine) Close() error {
 		sessions = append(sessions, s)
 	}
 	e.mu.Unlock()
+	e.ports.closeAll()
 	for _, s := range sessions {
 		s.Close()
 	}
@@ -164,22 +176,70 @@ func (e *Engine) listenPair() (rtp, rtcp *net.UDPConn, port int, err error) {
 		network = "udp6"
 	}
 	for attempt := 0; attempt < e.ports.pairs; attempt++ {
-		p, ok := e.ports.take()
+		p, socks, expired, ok := e.ports.take()
+		closeSockets(expired)
 		if !ok {
 			break
+		}
+		if socks != nil {
+			if drainSockets(socks) == 0 {
+				return socks.rtp, socks.rtcp, p, nil
+			}
+			// Something still sends to this pair (its last call's far
+			// end, a scan): not reused, it rests the full quarantine.
+			socks.close()
+			e.ports.release(p, nil)
+			continue
 		}
 		rtp, err = net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(e.cfg.BindIP, uint16(p))))
 		if err == nil {
 			rtcp, err = net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(e.cfg.BindIP, uint16(p+1))))
 			if err == nil {
+				// The reporter drains RTCP a few times a report
+				// interval, and a phone sends one compound packet per
+				// interval: a small buffer is plenty.
+				_ = rtcp.SetReadBuffer(16 << 10)
 				return rtp, rtcp, p, nil
 			}
 			rtp.Close()
 		}
-		e.ports.release(p)
+		e.ports.release(p, nil)
 		if !errors.Is(err, syscall.EADDRINUSE) && !errors.Is(err, syscall.EACCES) {
 			return nil, nil, 0, fmt.Errorf("media: bind %s port %d: %w", e.cfg.BindIP, p, err)
 		}
 	}
 	return nil, nil, 0, fmt.Errorf("%w in %d-%d", ErrNoPorts, e.cfg.PortMin, e.cfg.PortMax)
+}
+
+// drainSockets discards what reached a pair's sockets while it rested or
+// stayed warm, and returns how many datagrams that was.
+func drainSockets(ps *pairSockets) int {
+	n := 0
+	for _, c := range []*net.UDPConn{ps.rtp, ps.rtcp} {
+		rc, err := c.SyscallConn()
+		if err != nil {
+			continue
+		}
+		var buf [16]byte // a datagram longer than this is discarded all the same
+		_ = rc.Read(func(fd uintptr) bool {
+			for range 1 << 16 {
+				if _, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_DONTWAIT); err != nil {
+					break
+				}
+				n++
+			}
+			return true
+		})
+	}
+	return n
+}
+
+// maxKeptPairs is how many released pairs may keep their sockets: a
+// quarter of the descriptors the process may open (two per pair).
+func maxKeptPairs() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur == 0 {
+		return 256
+	}
+	return int(min(lim.Cur/8, 1<<20))
 }

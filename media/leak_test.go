@@ -8,17 +8,20 @@ import (
 
 // TestNoLeaks creates, bridges, uses and closes 2,000 sessions, with music,
 // playback and inactivity watches on some, then checks that every port,
-// goroutine and file descriptor is given back.
+// goroutine and file descriptor is given back: the sockets kept for reuse
+// are closed by the engine once their reuse period is over, with no next
+// session to prompt it.
 func TestNoLeaks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
 	const quarantine = 200 * time.Millisecond
 	e, err := NewEngine(Config{
-		BindIP:     netip.MustParseAddr("127.0.0.1"),
-		PortMin:    testPortMin,
-		PortMax:    testPortMax,
-		Quarantine: quarantine,
+		BindIP:      netip.MustParseAddr("127.0.0.1"),
+		PortMin:     testPortMin,
+		PortMax:     testPortMax,
+		Quarantine:  quarantine,
+		SocketReuse: quarantine,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +37,7 @@ func TestNoLeaks(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	w.Close()
 	waitFor(t, "warm-up music to stop", func() bool { return e.Stats().MusicStreams == 0 })
-	time.Sleep(quarantine)
+	time.Sleep(2*quarantine + 1500*time.Millisecond) // its sockets closed by the reaper
 	g0, fd0 := goroutines(), openFDs(t)
 
 	const calls = 1000 // 2,000 sessions

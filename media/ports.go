@@ -1,6 +1,7 @@
 package media
 
 import (
+	"net"
 	"sync"
 	"time"
 )
@@ -9,37 +10,76 @@ import (
 // odd port) from a configured range. A released pair rests for the
 // quarantine period before it is handed out again, so that late packets of a
 // finished call never reach the next one. Each pair is always in exactly one
-// of three states: free, resting or in use.
+// of four states: free, resting, warm or in use.
+//
+// Opening and binding a session's two sockets and closing them again cost
+// the kernel more than all of a call's SIP messages together: a pair
+// therefore rests with its sockets open, and after its quarantine stays
+// warm (sockets open, first in line for the next session) for the reuse
+// period; then its sockets are closed and it joins the free pairs. A pair
+// whose sockets received anything meanwhile is not reused (see
+// keptQuarantine). At most maxKept pairs keep their sockets, so that the
+// kept sockets never take more than a share of the process's descriptors.
 type portPool struct {
 	mu         sync.Mutex
 	first      int // first (even) RTP port
 	pairs      int
 	quarantine time.Duration
+	reuse      time.Duration // how long a pair stays warm; 0: sockets are not kept
+	maxKept    int           // pairs resting or warm with their sockets, at most
 	now        func() time.Time
+	closed     bool
 
-	free    ring[int32]
-	resting ring[restingPair]
-	inUse   int
+	free        ring[int32]
+	resting     ring[restingPair] // without sockets
+	restingKept ring[restingPair] // with their sockets (keptQuarantine)
+	warm        ring[restingPair] // until: when its sockets are closed
+	inUse       int
 }
+
+// keptQuarantine is the rest of a pair that keeps its sockets, when
+// shorter than the configured quarantine. The quarantine keeps a finished
+// call's late packets from the next call; a kept pair that received
+// anything while it rested or stayed warm is not reused but closed and
+// put to rest for the full quarantine (Engine.listenPair), so a shorter
+// rest only lets through a far end that fell silent for longer than this
+// and then sent again. It bounds the sockets kept open: at a given call
+// rate, two per session released in the last keptQuarantine.
+const keptQuarantine = time.Second
 
 type restingPair struct {
 	pair  int32
 	until time.Time
+	socks *pairSockets // nil: closed
 }
 
-func newPortPool(min, max int, quarantine time.Duration) *portPool {
-	first := min + min%2
+// pairSockets are the open sockets of a pair that is not in use.
+type pairSockets struct {
+	rtp, rtcp *net.UDPConn
+}
+
+func (ps *pairSockets) close() {
+	ps.rtp.Close()
+	ps.rtcp.Close()
+}
+
+func newPortPool(lo, hi int, quarantine, reuse time.Duration, maxKept int) *portPool {
+	first := lo + lo%2
 	pairs := 0
-	if max >= first+1 {
-		pairs = (max - first + 1) / 2
+	if hi >= first+1 {
+		pairs = (hi - first + 1) / 2
 	}
 	p := &portPool{
-		first:      first,
-		pairs:      pairs,
-		quarantine: quarantine,
-		now:        time.Now,
-		free:       newRing[int32](pairs),
-		resting:    newRing[restingPair](pairs),
+		first:       first,
+		pairs:       pairs,
+		quarantine:  max(quarantine, 0),
+		reuse:       max(reuse, 0),
+		maxKept:     maxKept,
+		now:         time.Now,
+		free:        newRing[int32](pairs),
+		resting:     newRing[restingPair](pairs),
+		restingKept: newRing[restingPair](pairs),
+		warm:        newRing[restingPair](pairs),
 	}
 	for i := 0; i < pairs; i++ {
 		p.free.push(int32(i))
@@ -47,52 +87,141 @@ func newPortPool(min, max int, quarantine time.Duration) *portPool {
 	return p
 }
 
-// take returns the RTP port of a free pair, or false when none is free.
-func (p *portPool) take() (int, bool) {
+// take returns the RTP port of a warm pair with its open sockets, else of
+// a free pair (socks nil), or false when none is available. The caller
+// closes the sockets of expired warm pairs it is handed (expired).
+func (p *portPool) take() (port int, socks *pairSockets, expired []*pairSockets, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.wakeLocked()
+	expired = p.wakeLocked()
+	if w, ok := p.warm.pop(); ok {
+		p.inUse++
+		return p.first + 2*int(w.pair), w.socks, expired, true
+	}
 	i, ok := p.free.pop()
 	if !ok {
-		return 0, false
+		return 0, nil, expired, false
 	}
 	p.inUse++
-	return p.first + 2*int(i), true
+	return p.first + 2*int(i), nil, expired, true
 }
 
-// release puts the pair of rtpPort to rest for the quarantine period.
-func (p *portPool) release(rtpPort int) {
+// release puts the pair of rtpPort to rest for the quarantine period, with
+// its sockets if socks is not nil (they are closed at once if the pool
+// keeps none, keeps maxKept already, or is closed).
+func (p *portPool) release(rtpPort int, socks *pairSockets) {
+	var drop *pairSockets
+	p.mu.Lock()
+	p.inUse--
+	if p.reuse == 0 || p.closed || p.restingKept.len()+p.warm.len() >= p.maxKept {
+		drop, socks = socks, nil
+	}
+	i := int32((rtpPort - p.first) / 2)
+	now := p.now()
+	switch {
+	case socks != nil && p.quarantine > 0:
+		p.restingKept.push(restingPair{pair: i, until: now.Add(min(p.quarantine, keptQuarantine)), socks: socks})
+	case socks != nil:
+		p.warm.push(restingPair{pair: i, until: now.Add(p.reuse), socks: socks})
+	case p.quarantine > 0:
+		p.resting.push(restingPair{pair: i, until: now.Add(p.quarantine)})
+	default:
+		p.free.push(i)
+	}
+	p.mu.Unlock()
+	if drop != nil {
+		drop.close()
+	}
+}
+
+// keepsSockets reports whether a released pair's sockets are worth
+// handing back (release).
+func (p *portPool) keepsSockets() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.inUse--
-	i := int32((rtpPort - p.first) / 2)
-	if p.quarantine <= 0 {
-		p.free.push(i)
-		return
-	}
-	p.resting.push(restingPair{pair: i, until: p.now().Add(p.quarantine)})
+	return p.reuse > 0 && !p.closed
 }
 
-// wakeLocked moves pairs whose quarantine is over back to the free list.
-// Pairs rest in release order, so the oldest is always at the head.
-func (p *portPool) wakeLocked() {
+// wakeLocked moves pairs whose quarantine is over to the warm pairs (or,
+// without sockets, the free ones), and warm pairs whose reuse period is
+// over to the free pairs, returning their sockets for the caller to close
+// outside the lock. Pairs rest and stay warm in release order, so the
+// oldest is always at the head.
+func (p *portPool) wakeLocked() (expired []*pairSockets) {
 	now := p.now()
 	for {
 		r, ok := p.resting.peek()
 		if !ok || r.until.After(now) {
-			return
+			break
 		}
 		p.resting.pop()
 		p.free.push(r.pair)
 	}
+	for {
+		r, ok := p.restingKept.peek()
+		if !ok || r.until.After(now) {
+			break
+		}
+		p.restingKept.pop()
+		p.warm.push(restingPair{pair: r.pair, until: r.until.Add(p.reuse), socks: r.socks})
+	}
+	for {
+		w, ok := p.warm.peek()
+		if !ok || w.until.After(now) {
+			break
+		}
+		p.warm.pop()
+		p.free.push(w.pair)
+		if w.socks != nil { // nil: closed by closeAll
+			expired = append(expired, w.socks)
+		}
+	}
+	return expired
 }
 
-// counts reports pairs in use, resting and free.
+// reap closes the sockets of pairs no longer warm (the engine calls it
+// periodically, so that they close without a next session).
+func (p *portPool) reap() {
+	p.mu.Lock()
+	expired := p.wakeLocked()
+	p.mu.Unlock()
+	closeSockets(expired)
+}
+
+// closeAll closes every kept socket (Engine.Close); pairs released later
+// close theirs at once.
+func (p *portPool) closeAll() {
+	p.mu.Lock()
+	p.closed = true
+	var socks []*pairSockets
+	for _, q := range []*ring[restingPair]{&p.restingKept, &p.warm} {
+		for n := q.len(); n > 0; n-- {
+			r, _ := q.pop()
+			if r.socks != nil {
+				socks = append(socks, r.socks)
+				r.socks = nil
+			}
+			q.push(r)
+		}
+	}
+	p.mu.Unlock()
+	closeSockets(socks)
+}
+
+func closeSockets(socks []*pairSockets) {
+	for _, ps := range socks {
+		ps.close()
+	}
+}
+
+// counts reports pairs in use, resting and free (warm pairs are free).
 func (p *portPool) counts() (inUse, resting, free int) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.wakeLocked()
-	return p.inUse, p.resting.len(), p.free.len()
+	expired := p.wakeLocked()
+	inUse, resting, free = p.inUse, p.resting.len()+p.restingKept.len(), p.free.len()+p.warm.len()
+	p.mu.Unlock()
+	closeSockets(expired)
+	return inUse, resting, free
 }
 
 // ring is a fixed-capacity FIFO queue.

@@ -53,9 +53,10 @@ func (s *Session) SentReports() int64 { return s.rtcpSent.Load() }
 func (s *Session) FarSenderReports() int64 { return s.far.srs.Load() }
 
 // startRTCPLocked starts the reporter once, with the first session; e.mu
-// is held, so Close cannot be waiting for the engine's goroutines yet.
+// is held, so Close cannot be waiting for the engine's goroutines yet. The
+// reporter also closes the sockets of pairs no longer warm (portPool).
 func (e *Engine) startRTCPLocked() {
-	if e.cfg.RTCPInterval < 0 || e.rtcpStarted {
+	if e.rtcpStarted || (e.cfg.RTCPInterval < 0 && e.cfg.SocketReuse < 0) {
 		return
 	}
 	e.rtcpStarted = true
@@ -65,7 +66,11 @@ func (e *Engine) startRTCPLocked() {
 
 func (e *Engine) rtcpLoop() {
 	defer e.wg.Done()
-	t := time.NewTicker(max(e.cfg.RTCPInterval/4, 10*time.Millisecond))
+	tick := max(e.cfg.RTCPInterval/4, 10*time.Millisecond)
+	if e.cfg.RTCPInterval < 0 {
+		tick = time.Second
+	}
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	var list []*Session
 	// One read buffer for every session: a session holds no RTCP buffer.
@@ -75,6 +80,10 @@ func (e *Engine) rtcpLoop() {
 		case <-e.stopRTCP:
 			return
 		case <-t.C:
+		}
+		e.ports.reap()
+		if e.cfg.RTCPInterval < 0 {
+			continue
 		}
 		e.mu.Lock()
 		list = list[:0]

@@ -109,9 +109,6 @@ func (e *Engine) NewSession() (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The reporter drains RTCP a few times a report interval, and a phone
-	// sends one compound packet per interval: a small buffer is plenty.
-	_ = rtcp.SetReadBuffer(16 << 10)
 	s := &Session{
 		eng:      e,
 		id:       e.nextID(),
@@ -129,9 +126,7 @@ func (e *Engine) NewSession() (*Session, error) {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		conn.Close()
-		rtcp.Close()
-		e.ports.release(port)
+		e.ports.release(port, &pairSockets{rtp: conn, rtcp: rtcp})
 		return nil, ErrClosed
 	}
 	e.sessions[s] = struct{}{}
@@ -243,9 +238,9 @@ func (s *Session) Stats() SessionStats {
 	return SessionStats{Received: s.received.Load(), Ignored: s.ignored.Load(), Sent: s.sent.Load()}
 }
 
-// Close stops everything the session does, closes its sockets and returns
-// its ports to the engine, where they rest for the quarantine period. It is
-// idempotent.
+// Close stops everything the session does and returns its ports to the
+// engine, where they rest for the quarantine period, their sockets kept
+// open for a next session (Config.SocketReuse). It is idempotent.
 func (s *Session) Close() error {
 	s.mu.Lock()
 	if s.closed.Load() {
@@ -267,14 +262,23 @@ func (s *Session) Close() error {
 	if music != nil {
 		music.unsubscribe(s)
 	}
-	s.conn.Close()
-	s.rtcp.Close()
 	// A callback running on the receive goroutine may be what closes us:
-	// waiting for that goroutine would then never end.
-	if !s.inCallback.Load() {
+	// waiting for that goroutine would then never end, and the sockets
+	// are closed to end it. Otherwise the receive goroutine is stopped by
+	// a deadline and the sockets are kept for the next session.
+	if s.inCallback.Load() || !s.eng.ports.keepsSockets() {
+		s.conn.Close()
+		s.rtcp.Close()
+		if !s.inCallback.Load() {
+			<-s.readDone
+		}
+		s.eng.ports.release(s.port, nil)
+	} else {
+		_ = s.conn.SetReadDeadline(time.Unix(1, 0))
 		<-s.readDone
+		_ = s.conn.SetReadDeadline(time.Time{})
+		s.eng.ports.release(s.port, &pairSockets{rtp: s.conn, rtcp: s.rtcp})
 	}
-	s.eng.ports.release(s.port)
 	s.eng.mu.Lock()
 	delete(s.eng.sessions, s)
 	s.eng.ended.add(s.traffic())

@@ -16,6 +16,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbx/callctl"
+	"pbx/internal/workpool"
 	"pbx/media"
 	"pbx/media/sdp"
 	"pbx/sip/sipserver"
@@ -76,6 +77,9 @@ type Service struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // calls and background signalling
+	// workers run what spawn starts, on goroutines whose grown stacks
+	// are reused (see workpool).
+	workers *workpool.Pool
 
 	mu     sync.Mutex
 	legs   map[string]*Leg // by Call-ID "|" our tag
@@ -106,7 +110,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, legs: map[string]*Leg{}, calls: map[*Call]struct{}{}, dua: map[string]*sipgo.DialogUA{},
-		users: map[string]userLegs{}, byes: sipserver.NewRecentKeys(64 * sip.T1)}
+		users: map[string]userLegs{}, byes: sipserver.NewRecentKeys(64 * sip.T1), workers: workpool.New(10 * time.Second)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -142,6 +146,7 @@ func (s *Service) Close() {
 	}
 	s.cancel()
 	s.wg.Wait()
+	s.workers.Close()
 }
 
 // Stats counts what the b2bua holds.
@@ -242,10 +247,10 @@ func (s *Service) find(callID, tag string) *Leg {
 // spawn runs fn in a goroutine the Service waits for on Close.
 func (s *Service) spawn(fn func()) {
 	s.wg.Add(1)
-	go func() {
+	s.workers.Go(func() {
 		defer s.wg.Done()
 		fn()
-	}()
+	})
 }
 
 // respond is sipserver.Respond.

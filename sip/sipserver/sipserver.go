@@ -23,6 +23,8 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"pbx/internal/workpool"
 )
 
 // Config of the endpoint.
@@ -104,7 +106,14 @@ type Server struct {
 	// What an answered INVITE leaves behind (accepted.go).
 	unmatched *atomic.Pointer[func(*sip.Response)] // OnUnmatchedResponse
 	answered  *RecentKeys                          // INVITEs answered 2xx
+
+	// handlers run the request handlers (see wrap).
+	handlers *workpool.Pool
 }
+
+// handlerIdle is how long an idle handler goroutine is kept for the next
+// request.
+const handlerIdle = 10 * time.Second
 
 // UDPMTUSize is the value New gives sipgo's sip.UDPMTUSize: we send SIP
 // messages of up to UDPMTUSize-200 bytes over UDP.
@@ -177,7 +186,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{UA: ua, SIP: srv, Metrics: m, cfg: cfg, log: log, addrs: map[string]net.Addr{}, bad: bad,
-		unmatched: unmatched, answered: NewRecentKeys(64 * sip.T1)}
+		unmatched: unmatched, answered: NewRecentKeys(64 * sip.T1), handlers: workpool.New(handlerIdle)}
 	s.SIP.OnNoRoute(s.wrap(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
 		res.AppendHeader(sip.NewHeader("Allow", AllowedMethods))
@@ -207,8 +216,19 @@ func (s *Server) Handle(method sip.RequestMethod, h sipgo.RequestHandler) {
 	s.SIP.OnRequest(method, s.wrap(h))
 }
 
+// wrap counts, filters and validates each request before h, and recovers
+// a panic of h. h runs on a goroutine of the handlers pool, which keeps
+// the stack a previous request grew, while sipgo's goroutine for the
+// request (a new one each time) waits with the small stack it started
+// with: growing one per request by copying cost more than the handoff.
 func (s *Server) wrap(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
+		s.handlers.Run(func() { s.handle(h, req, tx) })
+	}
+}
+
+func (s *Server) handle(h sipgo.RequestHandler, req *sip.Request, tx sip.ServerTransaction) {
+	{
 		method := string(req.Method)
 		if !knownMethod(method) {
 			method = "other"
@@ -528,6 +548,7 @@ func (s *Server) Close() error {
 	}
 	errs = append(errs, s.UA.Close())
 	s.wg.Wait()
+	s.handlers.Close()
 	s.bad.stopStateless()
 	return errors.Join(errs...)
 }

@@ -78,6 +78,7 @@ type options struct {
 	serveArgs string
 	total     time.Duration
 	skipCPS   bool
+	profile   string // -cpuprofile
 	skipMedia bool
 	skipGroup bool
 	// finishedCalls calls at finishedRate for the finished-calls stage
@@ -107,6 +108,7 @@ func main() {
 	flag.DurationVar(&o.total, "timeout", 10*time.Minute, "bound of the whole run")
 	flag.StringVar(&recordedSteps, "recorded-steps", "100,200,300,400", "concurrent recorded call steps, comma-separated; \"\" skips them")
 	flag.BoolVar(&o.skipCPS, "no-cps", false, "skip the call rate stage")
+	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the server during the first call rate run to this `file` (go tool pprof)")
 	flag.BoolVar(&o.skipMedia, "no-media", false, "skip the concurrent calls stage")
 	flag.BoolVar(&o.skipGroup, "no-group", false, "skip the trunk-to-hunt-group call rate stage")
 	flag.BoolVar(&o.skipFinished, "no-finished", false, "skip the finished calls (memory left behind) stage")
@@ -244,8 +246,14 @@ func run(o options) error {
 // callRate finds the highest SIPp call rate without failures and
 // retransmissions.
 func callRate(ctx context.Context, o options, srv *interop.Server, work string, callers, callees []interop.CallAccount) error {
+	var during func(context.Context) error
+	if path := o.profile; path != "" {
+		during = func(ctx context.Context) error {
+			return interop.FetchCPUProfile(ctx, srv.HTTPURL, path, o.rateRun, logf)
+		}
+	}
 	res, err := interop.CallRateSearch{Name: "pbx", Work: filepath.Join(work, "cps"), Target: srv.SIPAddr, Callers: callers, Callees: callees,
-		Rates: o.rates, RateRun: o.rateRun, CPU: func() (time.Duration, error) { return interop.ProcessCPU(srv.Pid) }, Logf: logf}.Run(ctx)
+		Rates: o.rates, RateRun: o.rateRun, CPU: func() (time.Duration, error) { return interop.ProcessCPU(srv.Pid) }, During: during, Logf: logf}.Run(ctx)
 	if err != nil {
 		if res != nil {
 			res.Print("") // a zero headline and the overloaded steps

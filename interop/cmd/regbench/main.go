@@ -14,8 +14,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -108,7 +106,9 @@ func run() error {
 		Target: srv.SIPAddr, Transport: o.transport, Rate: o.rate, MinRate: o.minRate, Duration: o.duration,
 		CPU: func() (time.Duration, error) { return interop.ProcessCPU(srv.Pid) }, Logf: logf}
 	if path := o.profile; path != "" {
-		search.During = func(ctx context.Context) error { return fetchProfile(ctx, srv.HTTPURL, path, o.duration) }
+		search.During = func(ctx context.Context) error {
+			return interop.FetchCPUProfile(ctx, srv.HTTPURL, path, o.duration, logf)
+		}
 	}
 	res, err := search.Run(ctx)
 	if err != nil {
@@ -122,34 +122,6 @@ func run() error {
 		return fmt.Errorf("no run kept pace at or above %.0f registrations per second", o.minRate)
 	}
 	return nil
-}
-
-// fetchProfile saves a CPU profile of the server (started with --pprof)
-// taken over most of a run of length d.
-func fetchProfile(ctx context.Context, base, path string, d time.Duration) error {
-	secs := max(1, int(d.Seconds())-1)
-	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs), nil)
-	if err != nil {
-		return err
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /debug/pprof/profile: %s", res.Status)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, res.Body); err != nil {
-		f.Close()
-		return err
-	}
-	logf("cpu profile of the server written to %s (go tool pprof -top %s)", path, path)
-	return f.Close()
 }
 
 func figure(name string, value float64, unit string) {
