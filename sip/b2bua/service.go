@@ -299,9 +299,13 @@ func (s *Service) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 
 // newCall makes the call of an admitted inbound leg; nil when the node
 // closed or started draining meanwhile.
-// acceptInvite reads the INVITE's offer, sends 100 Trying and makes the
-// inbound leg of an admitted caller (a new call, or one replacing a dialog);
-// nil when it has answered the request itself (488, 400, 500, 503).
+// acceptInvite reads the INVITE's offer and makes the inbound leg of an
+// admitted caller (a new call, or one replacing a dialog); nil when it has
+// answered the request itself (488, 400, 500, 503). It sends no 100
+// Trying: the INVITE's server transaction sends one if no other response
+// has gone within 200 ms (RFC 3261 §17.2.1, sipgo's Timer_1xx), and on a
+// call answered or ringing before that, a 100 would be one more message
+// for nothing.
 func (s *Service) acceptInvite(req *sip.Request, tx sip.ServerTransaction, origin callctl.Origin, log *slog.Logger) *Leg {
 	// An INVITE without a body is a delayed offer (RFC 3261 §13.2.1): our
 	// 200 carries the offer and the caller's ACK the answer.
@@ -323,7 +327,6 @@ func (s *Service) acceptInvite(req *sip.Request, tx sip.ServerTransaction, origi
 		respond(tx, req, 488, "Not Acceptable Here")
 		return nil
 	}
-	respond(tx, req, 100, "Trying")
 	dlg, err := s.dialogUA(req.Transport()).ReadInvite(req, tx)
 	if err != nil {
 		log.Info("invite: dialog", "error", err)
