@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Defaults applied by NewEngine to zero Config fields.
@@ -182,7 +184,7 @@ func (e *Engine) listenPair() (rtp, rtcp *net.UDPConn, port int, err error) {
 			break
 		}
 		if socks != nil {
-			if drainSockets(socks) == 0 {
+			if !socks.received() {
 				return socks.rtp, socks.rtcp, p, nil
 			}
 			// Something still sends to this pair (its last call's far
@@ -211,27 +213,25 @@ func (e *Engine) listenPair() (rtp, rtcp *net.UDPConn, port int, err error) {
 	return nil, nil, 0, fmt.Errorf("%w in %d-%d", ErrNoPorts, e.cfg.PortMin, e.cfg.PortMax)
 }
 
-// drainSockets discards what reached a pair's sockets while it rested or
-// stayed warm, and returns how many datagrams that was.
-func drainSockets(ps *pairSockets) int {
-	n := 0
-	for _, c := range []*net.UDPConn{ps.rtp, ps.rtcp} {
-		rc, err := c.SyscallConn()
-		if err != nil {
-			continue
-		}
-		var buf [16]byte // a datagram longer than this is discarded all the same
-		_ = rc.Read(func(fd uintptr) bool {
-			for range 1 << 16 {
-				if _, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_DONTWAIT); err != nil {
-					break
-				}
-				n++
-			}
-			return true
-		})
+// received reports whether anything reached a pair's sockets while it
+// rested or stayed warm (or whether that cannot be told): one poll of both
+// sockets, which does not wait. A pair that received something is closed
+// (dropping what is queued) rather than reused.
+func (ps *pairSockets) received() bool {
+	got := true
+	rtpRaw, err1 := ps.rtp.SyscallConn()
+	rtcpRaw, err2 := ps.rtcp.SyscallConn()
+	if err1 != nil || err2 != nil {
+		return true
 	}
-	return n
+	_ = rtpRaw.Control(func(rtpFD uintptr) {
+		_ = rtcpRaw.Control(func(rtcpFD uintptr) {
+			fds := []unix.PollFd{{Fd: int32(rtpFD), Events: unix.POLLIN}, {Fd: int32(rtcpFD), Events: unix.POLLIN}}
+			n, err := unix.Poll(fds, 0)
+			got = err != nil || n != 0
+		})
+	})
+	return got
 }
 
 // maxKeptPairs is how many released pairs may keep their sockets: a

@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,13 +190,14 @@ func TestBridgeHandsBackRemainingLeg(t *testing.T) {
 		err   error
 	}
 	back := make(chan handBack, 1)
-	var n atomic.Int32
 	a.calls.router.setProgram(func(ctx context.Context, c progCall) {
 		in := inboundLeg(c)
 		if err := in.Answer(ctx); err != nil {
 			return
 		}
-		if n.Add(1) == 1 {
+		// Told apart by what they dialled, not by the order their
+		// answers return in (the second caller's may return first).
+		if c.Dialled() == "500" {
 			// The first caller waits to be bridged by the second call.
 			parked <- in
 			<-in.Done()

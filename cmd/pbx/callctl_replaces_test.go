@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
@@ -23,13 +22,14 @@ func TestInviteReplacesTakesOverABridgedCall(t *testing.T) {
 	mallory := newSoftphone(t, a, others[0], "udp")
 	parked := make(chan callctl.Leg, 1)
 	bridged := make(chan error, 1)
-	var n atomic.Int32
 	a.calls.router.setProgram(func(ctx context.Context, c progCall) {
 		in := inboundLeg(c)
 		if err := in.Answer(ctx); err != nil {
 			return
 		}
-		if n.Add(1) == 1 {
+		// By what was dialled: the second caller's answer may return
+		// before the first's.
+		if c.Dialled() == "500" {
 			parked <- in
 			<-in.Done()
 			return
