@@ -44,6 +44,7 @@ type config struct {
 	DigestAlgos string
 	Digest      []string // DigestAlgos parsed
 	Pprof       bool
+	Procs       int // GOMAXPROCS; 0: defaultProcs
 	ProvURL     string
 	NATPing     time.Duration
 	// DrainTimeout: on SIGTERM, refuse new calls and wait up to this long
@@ -153,6 +154,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&c.RateBanTime, "rate-ban-time", envDur("PBX_RATE_BAN_TIME", 0), "duration of a ban for the request rate; 0 means the ban time [PBX_RATE_BAN_TIME]")
 	fs.DurationVar(&c.RTPTimeout, "rtp-timeout", envDur("PBX_RTP_TIMEOUT", 60*time.Second), "hang up a call without RTP for this long [PBX_RTP_TIMEOUT]")
 	fs.StringVar(&c.DigestAlgos, "digest", env("PBX_DIGEST", "MD5"), "digest algorithms offered, in order of preference; a tenant may choose its own (MD5 by default: SIPp, baresip and some phones fail on any SHA-256 challenge) [PBX_DIGEST]")
+	fs.IntVar(&c.Procs, "procs", envInt("PBX_PROCS", 0), "processors the Go code runs on at once (GOMAXPROCS); 0: the GOMAXPROCS environment variable if set, else half the CPUs (at least one) [PBX_PROCS]")
 	fs.BoolVar(&c.Pprof, "pprof", env("PBX_PPROF", "") == "1", "serve Go profiles under /debug/pprof/ on the HTTP listener (admin use) [PBX_PPROF=1]")
 	fs.DurationVar(&c.NATPing, "nat-keepalive", envDur("PBX_NAT_KEEPALIVE", 20*time.Second), "interval of the keepalives sent to devices registered over UDP from behind a NAT, 0 disables [PBX_NAT_KEEPALIVE]")
 	fs.StringVar(&c.ProvURL, "prov-url", env("PBX_PROV_URL", ""), "base URL handed to desk phones for provisioning, e.g. https://prov.example.be/prov/ (default: this server's HTTP(S) address) [PBX_PROV_URL]")

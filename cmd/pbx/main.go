@@ -12,7 +12,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
+	"strconv"
 	"syscall"
 
 	"github.com/emiago/sipgo/sip"
@@ -58,6 +60,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pbx:", err)
 		os.Exit(2)
 	}
+	runtime.GOMAXPROCS(procs(cfg.Procs, os.Getenv("GOMAXPROCS"), runtime.NumCPU()))
 	if os.Getenv("GOGC") == "" {
 		// The heap of a softswitch is small and mostly short-lived message
 		// garbage: collecting less often trades a little memory for CPU.
@@ -110,4 +113,26 @@ func newLogger(level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// procs is the GOMAXPROCS the server runs with: the --procs flag, else
+// the GOMAXPROCS environment variable, else half the CPUs, at least one.
+//
+// A softswitch's work is a stream of small tasks (a datagram parsed, a
+// handler run, a reply sent), and each task made ready while a processor
+// is idle wakes that processor's thread, which spins looking for work and
+// goes back to sleep: on two CPUs that cost a quarter of a call's CPU.
+// The kernel's share of the work (UDP sends and receives, about a third of
+// it) runs on the other CPUs whatever GOMAXPROCS is. Measured on two CPUs
+// with the load generators beside the server, one processor carried 1,235
+// calls/s clean at 615 µs of CPU each against 1,000 calls/s at about
+// 1,100 µs with two, and the same REGISTER rate at less CPU.
+func procs(flagValue int, env string, cpus int) int {
+	if flagValue > 0 {
+		return flagValue
+	}
+	if n, err := strconv.Atoi(env); err == nil && n > 0 {
+		return n
+	}
+	return max(1, cpus/2)
 }
