@@ -309,7 +309,9 @@ func concurrentCalls(ctx context.Context, steps []int, o options, srv *interop.S
 			return
 		}
 		left := 0
-		for range 100 {
+		// The media engine keeps a released pair's sockets for the next
+		// call for up to about 12 s (media.portPool): wait past that.
+		for range 200 {
 			n, err := countFDs(srv.Pid)
 			if err != nil {
 				return
@@ -319,7 +321,7 @@ func concurrentCalls(ctx context.Context, steps []int, o options, srv *interop.S
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		// Sockets the pbx still holds 10 s after the last call ended.
+		// Sockets the pbx still holds 20 s after the last call ended.
 		if !st.recorded {
 			figure("server_fds_left_after_hangup", float64(max(0, left)), "count")
 		}
