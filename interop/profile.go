@@ -13,7 +13,22 @@ import (
 // taken over most of a run of length d.
 func FetchCPUProfile(ctx context.Context, base, path string, d time.Duration, logf func(string, ...any)) error {
 	secs := max(1, int(d.Seconds())-1)
-	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs), nil)
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := Get(ctx, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, secs), f); err != nil {
+		f.Close()
+		return err
+	}
+	logf("cpu profile of the server written to %s (go tool pprof -top %s)", path, path)
+	return f.Close()
+}
+
+// Get copies the body of a GET of url to w; a status other than 200 is an
+// error.
+func Get(ctx context.Context, url string, w io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
 	if err != nil {
 		return err
 	}
@@ -23,16 +38,8 @@ func FetchCPUProfile(ctx context.Context, base, path string, d time.Duration, lo
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /debug/pprof/profile: %s", res.Status)
+		return fmt.Errorf("GET %s: %s", url, res.Status)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, res.Body); err != nil {
-		f.Close()
-		return err
-	}
-	logf("cpu profile of the server written to %s (go tool pprof -top %s)", path, path)
-	return f.Close()
+	_, err = io.Copy(w, res.Body)
+	return err
 }

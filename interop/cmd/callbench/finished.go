@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -226,11 +225,11 @@ func abs(f float64) float64 {
 // then reads its runtime figures from /metrics.
 func readRuntime(ctx context.Context, srv *interop.Server) (runtimeState, error) {
 	var st runtimeState
-	if err := get(ctx, srv.HTTPURL+"/debug/pprof/heap?gc=1", io.Discard); err != nil {
+	if err := interop.Get(ctx, srv.HTTPURL+"/debug/pprof/heap?gc=1", io.Discard); err != nil {
 		return st, err
 	}
 	var b strings.Builder
-	if err := get(ctx, srv.HTTPURL+"/metrics", &b); err != nil {
+	if err := interop.Get(ctx, srv.HTTPURL+"/metrics", &b); err != nil {
 		return st, err
 	}
 	want := map[string]*float64{"go_memstats_heap_alloc_bytes": &st.heapLive, "go_memstats_heap_inuse_bytes": &st.heapInuse,
@@ -267,26 +266,7 @@ func saveHeapProfile(ctx context.Context, o options, srv *interop.Server, dir, n
 		return
 	}
 	defer f.Close()
-	if err := get(ctx, srv.HTTPURL+"/debug/pprof/heap", f); err != nil {
+	if err := interop.Get(ctx, srv.HTTPURL+"/debug/pprof/heap", f); err != nil {
 		logf("heap profile: %v", err)
 	}
-}
-
-// get copies the body of a GET of url to w; a status other than 200 is an
-// error.
-func get(ctx context.Context, url string, w io.Writer) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
-	if err != nil {
-		return err
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, res.Status)
-	}
-	_, err = io.Copy(w, res.Body)
-	return err
 }
