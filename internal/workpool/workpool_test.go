@@ -64,13 +64,7 @@ func TestIdleWorkersEnd(t *testing.T) {
 	}
 	close(release)
 	waitOrFail(t, &wg, "the functions")
-	deadline := time.Now().Add(20 * time.Second)
-	for runtime.NumGoroutine() > base {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines, %d before: idle workers did not end", runtime.NumGoroutine(), base)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitGoroutines(t, base, "idle workers did not end")
 	var ran atomic.Bool
 	p.Run(func() { ran.Store(true) })
 	if !ran.Load() {
@@ -94,13 +88,7 @@ func TestCloseWaitsAndLeavesNothing(t *testing.T) {
 	if !busyDone.Load() {
 		t.Fatal("Close returned before a busy worker finished")
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for runtime.NumGoroutine() > base {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines after Close, %d before", runtime.NumGoroutine(), base)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitGoroutines(t, base, "goroutines left after Close")
 	var ran atomic.Bool
 	p.Run(func() { ran.Store(true) })
 	if !ran.Load() {
@@ -138,6 +126,19 @@ func waitOrFail(t *testing.T, wg *sync.WaitGroup, what string) {
 	case <-done:
 	case <-time.After(20 * time.Second):
 		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// waitGoroutines waits until no more goroutines run than base, failing
+// with msg after 20 s.
+func waitGoroutines(t *testing.T, base int, msg string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for runtime.NumGoroutine() > base {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines, %d before: %s", runtime.NumGoroutine(), base, msg)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
